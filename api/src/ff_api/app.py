@@ -1,0 +1,161 @@
+"""The composition root: ``create_app(settings)`` wires every route group and every client."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import structlog
+from arq import create_pool
+from arq.connections import RedisSettings
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from ff_api.customer.controllers import customer_router
+from ff_api.health import HealthController
+from ff_api.middleware import request_id_middleware
+from ff_api.problems import EXCEPTION_HANDLERS
+from ff_api.public.controllers import PublicController
+from ff_api.services import Services
+from ff_api.staff.controllers import staff_router
+from ff_shared.domain.product import LoanProduct
+from ff_shared.errors import SettingsError
+from ff_shared.integrations.aws.cognito import PoolVerifier
+from ff_shared.integrations.aws.session import make_session
+from ff_shared.logging import configure_logging
+from ff_shared.settings import Settings, load_settings
+from ff_shared.stores.mongo import close_mongo, connect_mongo
+
+log = structlog.get_logger()
+
+
+def product_from(settings: Settings) -> LoanProduct:
+    p = settings.product
+    return LoanProduct(
+        min_amount_pence=p.min_amount_pence,
+        max_amount_pence=p.max_amount_pence,
+        amount_step_pence=p.amount_step_pence,
+        min_term_months=p.min_term_months,
+        max_term_months=p.max_term_months,
+        annual_rate_bps=p.annual_rate_bps,
+    )
+
+
+def _lifespan(settings: Settings) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        mongo = await connect_mongo(settings.mongo)
+        redis = await create_pool(
+            RedisSettings.from_dsn(settings.redis.url),
+            default_queue_name=settings.redis.queue_name,
+        )
+        cognito = settings.cognito
+
+        def verifier(pool_id: str, client_id: str) -> PoolVerifier:
+            return PoolVerifier(
+                http,
+                region=settings.aws.region,
+                pool_id=pool_id,
+                client_id=client_id,
+                jwks_base_url=cognito.jwks_base_url,
+                cache_seconds=cognito.jwks_cache_seconds,
+                leeway_seconds=cognito.leeway_seconds,
+            )
+
+        services = Services(
+            settings=settings,
+            product=product_from(settings),
+            http=http,
+            mongo=mongo,
+            redis=redis,
+            aws=make_session(settings.aws),
+            customer_tokens=verifier(cognito.customer_pool_id, cognito.customer_client_id),
+            staff_tokens=verifier(cognito.staff_pool_id, cognito.staff_client_id),
+        )
+        app.state.services = services
+        log.info("api_started", environment=settings.environment)
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            await close_mongo(mongo)
+            await http.close()
+            log.info("api_stopped")
+
+    return lifespan
+
+
+def _provide_services(state: State) -> Services:
+    services: Services = state.services
+    return services
+
+
+def create_app(settings: Settings) -> Litestar:
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    origins = [o.strip() for o in settings.api.cors_origins.split(",") if o.strip()]
+    openapi = OpenAPIConfig(
+        title="Fair Finance API",
+        version="1.0.0",
+        description="REST API behind the customer portal and the staff portal.",
+        path="/schema",
+        render_plugins=[SwaggerRenderPlugin()],
+        components=Components(
+            security_schemes={
+                "customer_token": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="Access token from the customer Cognito user pool",
+                ),
+                "staff_token": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="Access token from the staff Cognito user pool; roles are groups",
+                ),
+            }
+        ),
+    )
+    v1 = Router(path="/v1", route_handlers=[PublicController, customer_router(), staff_router()])
+    return Litestar(
+        route_handlers=[HealthController, v1],
+        lifespan=[_lifespan(settings)],
+        dependencies={"services": Provide(_provide_services, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_id_middleware],
+        cors_config=CORSConfig(
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=[
+                "authorization",
+                "content-type",
+                "idempotency-key",
+                "if-match",
+                "x-request-id",
+            ],
+            allow_credentials=False,
+            expose_headers=["etag", "x-request-id"],
+        ),
+        openapi_config=openapi if settings.api.docs_enabled else None,
+        request_max_body_size=settings.api.max_body_bytes,
+        debug=False,
+    )
+
+
+def app_from_env() -> Litestar:
+    """The ASGI server's factory: ``granian --interface asgi --factory ff_api.app:app_from_env``."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"ff-api: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return create_app(settings)

@@ -1,0 +1,173 @@
+"""The customer's application journey: draft, save steps, submit for a decision."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import structlog
+from ff_shared.domain.application import (
+    STEPS,
+    ApplicationData,
+    StepValidationError,
+    validate_complete,
+    validate_step,
+)
+from ff_shared.domain.decision import Decision, decide
+
+from ff_api.security import CustomerPrincipal
+from ff_api.services import Services
+from ff_shared.clock import london_date, now_utc
+from ff_shared.domain.records import ApplicationRecord, ApplicationStatus, CustomerProfile
+from ff_shared.errors import (
+    ApplicationLocked,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    StaleVersion,
+)
+from ff_shared.stores.mongo import applications, customers
+
+log = structlog.get_logger()
+
+
+def _problems(exc: StepValidationError) -> list[FieldProblem]:
+    return [FieldProblem(path=e.path, message=e.message) for e in exc.errors]
+
+
+def encode_cursor(record: ApplicationRecord) -> str:
+    raw = msgspec.json.encode([record.created_at.isoformat(), record.id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, last_id = msgspec.json.decode(raw, type=tuple[datetime, str])
+    except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
+        raise InvalidInput(
+            "the cursor is not one this API issued",
+            errors=[FieldProblem(path="cursor", message="is not a valid cursor")],
+        ) from exc
+    return created_at, last_id
+
+
+async def me(principal: CustomerPrincipal) -> CustomerProfile:
+    return await customers.ensure_profile(
+        principal.customer_id, email=principal.email, now=now_utc()
+    )
+
+
+async def create_application(principal: CustomerPrincipal) -> ApplicationRecord:
+    now = now_utc()
+    await customers.ensure_profile(principal.customer_id, email=principal.email, now=now)
+    record = await applications.create_application(principal.customer_id, now)
+    log.info("application_created", application_id=record.id)
+    return record
+
+
+async def save_step(
+    services: Services,
+    principal: CustomerPrincipal,
+    application_id: str,
+    step: str,
+    body: object,
+    expected_version: int | None,
+) -> ApplicationRecord:
+    if step not in STEPS:
+        raise NotFound(f"no step called {step!r}; the steps are {', '.join(STEPS)}")
+    current = await applications.get_application(application_id, customer_id=principal.customer_id)
+    if current.status != ApplicationStatus.DRAFT:
+        raise ApplicationLocked(
+            f"the application is {current.status.value} and can no longer be edited"
+        )
+    if expected_version is not None and expected_version != current.version:
+        raise StaleVersion(
+            f"the application is at version {current.version}, not {expected_version}"
+        )
+    now = now_utc()
+    try:
+        validated = validate_step(step, body, today=london_date(now), product=services.product)
+    except StepValidationError as exc:
+        raise InvalidInput(
+            f"the {step} step did not pass validation", errors=_problems(exc)
+        ) from exc
+    record = await applications.save_step(
+        application_id,
+        customer_id=principal.customer_id,
+        step=step,
+        data=msgspec.to_builtins(validated),
+        expected_version=expected_version,
+        now=now,
+    )
+    log.info("application_step_saved", application_id=application_id, step=step)
+    return record
+
+
+def _status_for(decision: Decision) -> ApplicationStatus:
+    # Every approve or refer is looked at by a person before an offer stands (UK GDPR Art 22).
+    return (
+        ApplicationStatus.DECLINED if decision.outcome == "decline" else ApplicationStatus.IN_REVIEW
+    )
+
+
+async def submit(
+    services: Services,
+    principal: CustomerPrincipal,
+    application_id: str,
+    idempotency_key: str | None,
+) -> ApplicationRecord:
+    current = await applications.get_application(application_id, customer_id=principal.customer_id)
+    if current.status != ApplicationStatus.DRAFT:
+        if idempotency_key is not None and idempotency_key == current.submit_idempotency_key:
+            return current
+        raise ApplicationLocked(f"the application was already submitted ({current.status.value})")
+    now = now_utc()
+    today = london_date(now)
+    steps: dict[str, Any] = {}
+    problems: list[FieldProblem] = []
+    for step in STEPS:
+        if step not in current.steps:
+            continue
+        try:
+            steps[step] = validate_step(
+                step, current.steps[step], today=today, product=services.product
+            )
+        except StepValidationError as exc:
+            problems.extend(_problems(exc))
+    problems.extend(FieldProblem(path=e.path, message=e.message) for e in validate_complete(steps))
+    if problems:
+        raise InvalidInput("the application is not complete", errors=problems)
+    data = ApplicationData(**steps)
+    decision = decide(data, product=services.product, today=today)
+    record = await applications.record_submission(
+        application_id,
+        customer_id=principal.customer_id,
+        expected_version=current.version,
+        status=_status_for(decision),
+        decision=msgspec.to_builtins(decision),
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+    if record is None:
+        # Another request changed or submitted it between our read and our write.
+        latest = await applications.get_application(
+            application_id, customer_id=principal.customer_id
+        )
+        if idempotency_key is not None and latest.submit_idempotency_key == idempotency_key:
+            return latest
+        if latest.status != ApplicationStatus.DRAFT:
+            raise ApplicationLocked(
+                f"the application was already submitted ({latest.status.value})"
+            )
+        raise StaleVersion("the application changed while it was being submitted; try again")
+    log.info(
+        "application_submitted",
+        application_id=application_id,
+        outcome=decision.outcome,
+        reasons=list(decision.reasons),
+    )
+    return record

@@ -1,0 +1,161 @@
+"""The one place that turns failures into RFC 9457 problem documents.
+
+Expected business failures are ``DomainError``s and keep their status and stable ``code``;
+Litestar's own HTTP errors (unknown route, wrong method, body too large, undecodable body) are
+translated to the same shape; anything else is a bug, logged with its traceback and answered 500
+without internals.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from ff_shared.errors import DomainError, FieldProblem
+from ff_shared.logging import scrub_text
+
+log = structlog.get_logger()
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldProblem] = msgspec.field(default_factory=list)
+
+
+def _request_id(request: Request[Any, Any, Any]) -> str | None:
+    value = request.scope.get("state", {}).get("request_id")
+    return value if isinstance(value, str) else None
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    errors: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    body = Problem(
+        type=f"https://docs.fairfinance.example/problems/{code}",
+        title=title,
+        status=status,
+        code=code,
+        detail=detail,
+        instance=request.url.path,
+        request_id=_request_id(request),
+        errors=errors or [],
+    )
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    assert isinstance(exc, DomainError)
+    if exc.status >= 500:
+        log.warning("request_dependency_failed", code=exc.code, detail=exc.detail)
+    headers = {"WWW-Authenticate": 'Bearer realm="fairfinance"'} if exc.status == 401 else None
+    return problem_response(
+        request,
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        errors=list(exc.errors),
+        headers=headers,
+    )
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def _validation_errors(exc: ValidationException) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        key = str(item.get("key", ""))
+        source = item.get("source")
+        path = key if source in (None, "body") else f"{source}.{key}"
+        problems.append(FieldProblem(path=path, message=str(item.get("message", "is invalid"))))
+    return problems
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    if isinstance(exc, ValidationException):
+        errors = _validation_errors(exc)
+        if any("malformed" in e.message.lower() for e in errors) or not errors:
+            return problem_response(
+                request,
+                status=400,
+                code="malformed_body",
+                title="The request body is not valid JSON",
+                detail=scrub_text(errors[0].message) if errors else exc.detail,
+                errors=errors,
+            )
+        return problem_response(
+            request,
+            status=422,
+            code="validation_failed",
+            title="The request did not pass validation",
+            detail="; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in errors),
+            errors=errors,
+        )
+    if status >= 500:
+        log.error("request_failed", status=status, error=type(exc).__name__)
+        return problem_response(
+            request, status=status, code="internal_error", title=HTTPStatus(status).phrase
+        )
+    return problem_response(
+        request,
+        status=status,
+        code=_HTTP_CODES.get(status, "http_error"),
+        title=HTTPStatus(status).phrase,
+        detail=exc.detail if exc.detail != HTTPStatus(status).phrase else None,
+        headers=exc.headers,
+    )
+
+
+def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.exception("request_crashed", error=type(exc).__name__)
+    return problem_response(
+        request,
+        status=500,
+        code="internal_error",
+        title="Internal server error",
+        detail="An unexpected error occurred; quote the request id when reporting it.",
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    DomainError: domain_error_handler,
+    HTTPException: http_exception_handler,
+    Exception: unexpected_error_handler,
+}

@@ -1,0 +1,27 @@
+"""The long-lived clients one API process holds, created in the lifespan and nowhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aioboto3
+import aiohttp
+from arq.connections import ArqRedis
+from pymongo import AsyncMongoClient
+
+from ff_shared.domain.product import LoanProduct
+from ff_shared.integrations.aws.cognito import PoolVerifier
+from ff_shared.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    product: LoanProduct
+    http: aiohttp.ClientSession
+    mongo: AsyncMongoClient[dict[str, Any]]
+    redis: ArqRedis
+    aws: aioboto3.Session
+    customer_tokens: PoolVerifier
+    staff_tokens: PoolVerifier

@@ -1,0 +1,42 @@
+"""Who on the staff may do what: the one permission table.
+
+Every staff route names one permission; the API's guard looks it up here. Roles come from the
+staff user pool's groups. A role not listed for a permission is refused (403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    UNDERWRITER = "underwriter"
+    SENIOR_UNDERWRITER = "senior_underwriter"
+    OPERATIONS = "operations"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+ALL_ROLES = frozenset(Role)
+UNDERWRITING = frozenset({Role.UNDERWRITER, Role.SENIOR_UNDERWRITER, Role.ADMIN})
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "staff.self": ALL_ROLES,
+}
+
+
+def roles_from_groups(groups: Iterable[str]) -> frozenset[Role]:
+    known = {r.value for r in Role}
+    return frozenset(Role(g) for g in groups if g in known)
+
+
+def allowed(permission: str, roles: Iterable[Role]) -> bool:
+    """Unknown permissions are refused: a route that forgot to register one is closed, not open."""
+    permitted = PERMISSIONS.get(permission)
+    return permitted is not None and any(role in permitted for role in roles)
+
+
+def permissions_of(roles: Iterable[Role]) -> list[str]:
+    held = set(roles)
+    return sorted(name for name, permitted in PERMISSIONS.items() if held & permitted)

@@ -1,0 +1,60 @@
+"""Records the platform keeps about customers and their applications, as the domain sees them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+import msgspec
+
+
+class ApplicationStatus(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    INFORMATION_REQUESTED = "information_requested"
+    AWAITING_SECOND_APPROVAL = "awaiting_second_approval"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    OFFER_DECLINED = "offer_declined"
+    DECLINED = "declined"
+
+
+StepStatus = Literal["not_started", "complete"]
+
+
+class ApplicationRecord(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    reference: str
+    customer_id: str
+    status: ApplicationStatus
+    version: int
+    steps: dict[str, dict[str, Any]]
+    """Each saved step's validated data, as JSON-ready builtins."""
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None = None
+    decision: dict[str, Any] | None = None
+    """The decision engine's output as stored (builtins), with its trace."""
+    submit_idempotency_key: str | None = None
+
+
+ContactChannel = Literal["email", "sms", "post"]
+
+
+class CustomerSettings(msgspec.Struct, frozen=True, kw_only=True):
+    marketing_opt_in: bool = False
+    contact_channel: ContactChannel = "email"
+    paperless: bool = True
+
+
+class CustomerProfile(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    """The customer's identity-provider subject."""
+    email: str | None = None
+    preferred_name: str | None = None
+    mobile: str | None = None
+    settings: CustomerSettings = CustomerSettings()
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,105 @@
+"""One tree of domain errors.
+
+Each error carries the HTTP status the API answers with and a stable machine-readable ``code``;
+the API maps every ``DomainError`` to an RFC 9457 problem document in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+
+
+class FieldProblem(msgspec.Struct, frozen=True, kw_only=True):
+    """One field-level failure: a dotted path into the request and a human message."""
+
+    path: str
+    message: str
+
+
+class DomainError(Exception):
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, *, errors: Sequence[FieldProblem] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = tuple(errors)
+
+
+class InvalidInput(DomainError):
+    status = 422
+    code = "validation_failed"
+    title = "The request did not pass validation"
+
+
+class MalformedBody(DomainError):
+    status = 400
+    code = "malformed_body"
+    title = "The request body is not valid JSON"
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+    code = "not_authenticated"
+    title = "Authentication required"
+
+
+class NotPermitted(DomainError):
+    status = 403
+    code = "forbidden"
+    title = "Not permitted"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    title = "Conflict with the current state"
+
+
+class StaleVersion(Conflict):
+    code = "stale_version"
+    title = "The resource changed since it was read"
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+    title = "Not allowed in the current state"
+
+
+class ApplicationLocked(Conflict):
+    code = "application_locked"
+    title = "The application can no longer be edited"
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_key_reused"
+    title = "The idempotency key was used for a different request"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests"
+
+
+class DependencyUnavailable(DomainError):
+    status = 503
+    code = "dependency_unavailable"
+    title = "A service the platform depends on is unavailable"
+
+
+class SettingsError(Exception):
+    """Raised at start-up when the environment does not describe a runnable platform."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("invalid settings:\n  " + "\n  ".join(self.problems))

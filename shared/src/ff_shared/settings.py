@@ -1,0 +1,272 @@
+"""Settings: the environment parsed once into frozen Structs.
+
+Every variable is ``FF_<SECTION>_<FIELD>`` (``FF_MONGO_URL``), or ``FF_<FIELD>`` for the top-level
+fields (``FF_ENVIRONMENT``). A field without a default is required. A value of the form
+``ssm:/path/to/parameter`` is fetched from SSM Parameter Store (with decryption) at start-up by
+:func:`resolve_ssm_references`, so secrets never need to sit in a task definition.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import types
+import typing
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any, Literal
+
+import msgspec
+
+from ff_shared.errors import SettingsError
+
+PREFIX = "FF_"
+SSM_PREFIX = "ssm:"
+
+Environment = Literal["local", "test", "production"]
+S = typing.TypeVar("S", bound=msgspec.Struct)
+
+
+class ApiSettings(msgspec.Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
+    """Interface the API binds to."""
+    port: int = 8000
+    """Port the API listens on."""
+    max_body_bytes: int = 65_536
+    """Largest request body accepted; larger ones get 413."""
+    cors_origins: str = "http://localhost:3000"
+    """Comma-separated origins of the customer and staff portals."""
+    docs_enabled: bool = True
+    """Serve the OpenAPI document and Swagger UI under /schema."""
+
+
+class MongoSettings(msgspec.Struct, frozen=True, kw_only=True):
+    url: str = "mongodb://127.0.0.1:27017"
+    """MongoDB connection string."""
+    database: str = "fairfinance"
+    """MongoDB database holding customer data and applications."""
+    timeout_seconds: float = 5.0
+    """Server selection and connect timeout."""
+
+
+class RedisSettings(msgspec.Struct, frozen=True, kw_only=True):
+    url: str = "redis://127.0.0.1:6379/0"
+    """Redis for arq job queues, idempotency keys and rate limits."""
+    queue_name: str = "ff:queue:core"
+    """The core worker's arq queue."""
+
+
+class PostgresSettings(msgspec.Struct, frozen=True, kw_only=True):
+    dsn: str = "postgresql://postgres@127.0.0.1:5432/fairfinance"
+    """PostgreSQL for the archives, catalogues and tracker data."""
+    min_pool_size: int = 1
+    """Smallest asyncpg pool."""
+    max_pool_size: int = 10
+    """Largest asyncpg pool."""
+
+
+class AwsSettings(msgspec.Struct, frozen=True, kw_only=True):
+    region: str = "eu-west-2"
+    """AWS region of every AWS service used."""
+    endpoint_url: str | None = None
+    """Set to moto server's URL locally and in tests; unset in AWS."""
+    timeout_seconds: float = 10.0
+    """Connect and read timeout of every AWS call."""
+
+
+class CognitoSettings(msgspec.Struct, frozen=True, kw_only=True):
+    customer_pool_id: str
+    """The customer portal's user pool."""
+    customer_client_id: str
+    """The customer portal's app client in that pool."""
+    staff_pool_id: str
+    """The staff portal's user pool; roles are its groups."""
+    staff_client_id: str
+    """The staff portal's app client in that pool."""
+    jwks_base_url: str | None = None
+    """Where ``<pool id>/.well-known/jwks.json`` is served; defaults to the pools' issuer URL
+    (set it to moto server's URL locally)."""
+    jwks_cache_seconds: int = 3600
+    """How long signing keys are cached before being fetched again."""
+    leeway_seconds: int = 30
+    """Clock skew tolerated on token expiry."""
+
+
+class ProductSettings(msgspec.Struct, frozen=True, kw_only=True):
+    min_amount_pence: int = 20_000
+    """Smallest loan."""
+    max_amount_pence: int = 300_000
+    """Largest loan."""
+    amount_step_pence: int = 5_000
+    """Loan amounts are multiples of this above the minimum."""
+    min_term_months: int = 3
+    """Shortest term."""
+    max_term_months: int = 24
+    """Longest term."""
+    annual_rate_bps: int = 3_600
+    """Fixed nominal annual interest rate in basis points (3600 = 36%)."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    environment: Environment = "local"
+    """`production` refuses test-only stand-ins."""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """Lowest level logged."""
+    log_json: bool = True
+    """JSON log lines (false: human-readable console lines)."""
+    api: ApiSettings = ApiSettings()
+    mongo: MongoSettings = MongoSettings()
+    redis: RedisSettings = RedisSettings()
+    postgres: PostgresSettings = PostgresSettings()
+    aws: AwsSettings = AwsSettings()
+    cognito: CognitoSettings
+    product: ProductSettings = ProductSettings()
+
+
+class Variable(msgspec.Struct, frozen=True, kw_only=True):
+    """One environment variable as documented: its name, type and default."""
+
+    name: str
+    type: str
+    default: str | None
+    required: bool
+    doc: str | None
+
+
+def _is_struct(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return " | ".join(str(a) for a in typing.get_args(tp))
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return "unset"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _field_docs(cls: type[msgspec.Struct]) -> dict[str, str]:
+    """Attribute docstrings, read from the source so the README table explains each variable."""
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    except (OSError, TypeError):
+        return {}
+    docs: dict[str, str] = {}
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    for node, nxt in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(nxt, ast.Expr)
+            and isinstance(nxt.value, ast.Constant)
+            and isinstance(nxt.value.value, str)
+        ):
+            docs[node.target.id] = " ".join(nxt.value.value.split())
+    return docs
+
+
+def _walk(
+    cls: type[msgspec.Struct], prefix: str
+) -> Iterator[tuple[str, msgspec.structs.FieldInfo, type[msgspec.Struct]]]:
+    for field in msgspec.structs.fields(cls):
+        if _is_struct(field.type):
+            yield from _walk(field.type, f"{prefix}{field.name.upper()}_")
+        else:
+            yield f"{prefix}{field.name.upper()}", field, cls
+
+
+def variables(cls: type[msgspec.Struct] = Settings) -> list[Variable]:
+    """Every variable the settings read, for the README and ``ff settings``."""
+    out: list[Variable] = []
+    docs_cache: dict[type[msgspec.Struct], dict[str, str]] = {}
+    for name, field, owner in _walk(cls, PREFIX):
+        docs = docs_cache.setdefault(owner, _field_docs(owner))
+        required = field.required
+        default: str | None = None
+        if not required:
+            value = field.default
+            default = (
+                ""
+                if value is None
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
+        out.append(
+            Variable(
+                name=name,
+                type=_type_name(field.type),
+                default=default,
+                required=required,
+                doc=docs.get(field.name),
+            )
+        )
+    return out
+
+
+def _section(
+    cls: type[msgspec.Struct], env: Mapping[str, str], prefix: str, problems: list[str]
+) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    for field in msgspec.structs.fields(cls):
+        name = f"{prefix}{field.name.upper()}"
+        if _is_struct(field.type):
+            nested = _section(field.type, env, f"{name}_", problems)
+            raw[field.name] = nested
+            continue
+        value = env.get(name)
+        if value is None or value == "":
+            if field.required:
+                problems.append(f"{name} is required but not set")
+            continue
+        try:
+            raw[field.name] = msgspec.convert(value, field.type, strict=False)
+        except msgspec.ValidationError as exc:
+            problems.append(f"{name}={value!r} is not valid ({_type_name(field.type)}): {exc}")
+    return raw
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Parse the environment into :class:`Settings`; raise one error naming every bad variable."""
+    environ = os.environ if env is None else env
+    problems: list[str] = []
+    raw = _section(Settings, environ, PREFIX, problems)
+    if problems:
+        raise SettingsError(problems)
+    try:
+        return msgspec.convert(raw, Settings)
+    except msgspec.ValidationError as exc:  # pragma: no cover - every field was checked above
+        raise SettingsError([str(exc)]) from exc
+
+
+def settings_to_env(settings: msgspec.Struct, prefix: str = PREFIX) -> dict[str, str]:
+    """The inverse of :func:`load_settings`: what a child process needs to see the same settings."""
+    env: dict[str, str] = {}
+    for field in msgspec.structs.fields(type(settings)):
+        value = getattr(settings, field.name)
+        name = f"{prefix}{field.name.upper()}"
+        if isinstance(value, msgspec.Struct):
+            env.update(settings_to_env(value, f"{name}_"))
+        elif value is not None:
+            env[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
+
+
+async def resolve_ssm_references(settings: S, fetch: Callable[[str], Awaitable[str]]) -> S:
+    """Replace every ``ssm:/name`` value with the parameter's (decrypted) value."""
+    changes: dict[str, Any] = {}
+    for field in msgspec.structs.fields(type(settings)):
+        value = getattr(settings, field.name)
+        if isinstance(value, msgspec.Struct):
+            resolved = await resolve_ssm_references(value, fetch)
+            if resolved is not value:
+                changes[field.name] = resolved
+        elif isinstance(value, str) and value.startswith(SSM_PREFIX):
+            changes[field.name] = await fetch(value.removeprefix(SSM_PREFIX))
+    return msgspec.structs.replace(settings, **changes) if changes else settings

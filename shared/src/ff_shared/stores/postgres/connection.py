@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from ff_shared.settings import PostgresSettings
+
+
+async def create_pool(settings: PostgresSettings) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        settings.dsn,
+        min_size=settings.min_pool_size,
+        max_size=settings.max_pool_size,
+        command_timeout=60,
+    )
+    assert pool is not None
+    return pool
+
+
+@asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """One unit of work: commits when the block ends, rolls back if it raises."""
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn

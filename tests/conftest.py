@@ -1,0 +1,16 @@
+"""Test session harness: real servers on loopback, started once per session.
+
+- PostgreSQL and Redis: the machine's (``FF_TEST_POSTGRES_URL``/``FF_TEST_REDIS_URL`` override);
+  each session gets its own database and its own queue names, so sessions never collide.
+- MongoDB: ``FF_TEST_MONGO_URL`` if set; a testcontainers MongoDB where a Docker engine answers;
+  otherwise the nx-27017 wire-protocol stand-in.
+- AWS: moto server.
+Fixture modules for each area live in ``tests/fixtures`` and are loaded as plugins.
+"""
+
+from __future__ import annotations
+
+pytest_plugins = [
+    "tests.fixtures.servers",
+    "tests.fixtures.api",
+]

@@ -1,0 +1,303 @@
+"""``ff dev``: the whole platform on one machine, with embedded stand-ins where nothing real runs.
+
+Stores are used where they answer (``FF_MONGO_URL``, ``FF_REDIS_URL``, ``FF_POSTGRES_DSN``); a
+MongoDB wire-protocol server and moto server (AWS) are started otherwise. Demo users and data are
+seeded, then the API and the workers run until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+import aioboto3
+import asyncpg
+import msgspec
+
+from ff_shared.integrations.aws.cognito import PoolIds, ensure_pool, ensure_user
+from ff_shared.settings import SettingsError, load_settings, settings_to_env
+from ff_shared.standins import (
+    ServerProcess,
+    port_open,
+    start_mongo_standin,
+    start_moto,
+    wait_for_port,
+)
+from ff_shared.stores.mongo import close_mongo, connect_mongo
+from ff_shared.stores.mongo.customers import ensure_profile
+from ff_workers.cli.devstate import (
+    DEMO_PASSWORD,
+    DevState,
+    PoolState,
+    clear_state,
+    state_dir,
+    write_state,
+)
+from ff_workers.cli.errors import CommandError
+
+DEMO_CUSTOMERS = ["demo.customer@example.com", "demo.customer2@example.com"]
+DEMO_STAFF = {
+    "underwriter@example.com": ["underwriter"],
+    "senior.underwriter@example.com": ["senior_underwriter"],
+    "senior.underwriter2@example.com": ["senior_underwriter"],
+    "operations@example.com": ["operations"],
+    "analyst@example.com": ["analyst"],
+    "admin@example.com": ["admin"],
+}
+CUSTOMER_POOL = "ff-customers"
+STAFF_POOL = "ff-staff"
+
+DEFAULT_PORTS = {"api": 8000, "moto": 8100, "mongo": 27017}
+
+
+class Stack(msgspec.Struct, kw_only=True):
+    """What the seeders have learnt; each adds its FF_ variables to ``env``."""
+
+    env: dict[str, str]
+    pools: dict[str, PoolState]
+    aws_endpoint_url: str
+    aws_region: str
+
+
+Seeder = Callable[[Stack], Awaitable[None]]
+
+
+def _host_port(url: str, default_port: int) -> tuple[str, int]:
+    parsed = urlparse(url)
+    return parsed.hostname or "127.0.0.1", parsed.port or default_port
+
+
+async def seed_customer_pool(stack: Stack) -> None:
+    session = aioboto3.Session(region_name=stack.aws_region)
+    async with session.client("cognito-idp", endpoint_url=stack.aws_endpoint_url) as cognito:
+        ids: PoolIds = await ensure_pool(cognito, CUSTOMER_POOL)
+        subs = {
+            email: await ensure_user(cognito, ids.pool_id, email, DEMO_PASSWORD)
+            for email in DEMO_CUSTOMERS
+        }
+    stack.pools["customer"] = PoolState(
+        pool_id=ids.pool_id, client_id=ids.client_id, users=list(subs)
+    )
+    stack.env["FF_COGNITO_CUSTOMER_POOL_ID"] = ids.pool_id
+    stack.env["FF_COGNITO_CUSTOMER_CLIENT_ID"] = ids.client_id
+    stack.env["FF_COGNITO_JWKS_BASE_URL"] = stack.aws_endpoint_url
+    settings = load_settings(stack.env)
+    mongo = await connect_mongo(settings.mongo)
+    try:
+        now = datetime.now(UTC)
+        for email, sub in subs.items():
+            await ensure_profile(sub, email=email, now=now)
+    finally:
+        await close_mongo(mongo)
+
+
+async def seed_staff_pool(stack: Stack) -> None:
+    session = aioboto3.Session(region_name=stack.aws_region)
+    async with session.client("cognito-idp", endpoint_url=stack.aws_endpoint_url) as cognito:
+        ids: PoolIds = await ensure_pool(cognito, STAFF_POOL)
+        for email, groups in DEMO_STAFF.items():
+            await ensure_user(cognito, ids.pool_id, email, DEMO_PASSWORD, groups=groups)
+    stack.pools["staff"] = PoolState(
+        pool_id=ids.pool_id, client_id=ids.client_id, users=list(DEMO_STAFF)
+    )
+    stack.env["FF_COGNITO_STAFF_POOL_ID"] = ids.pool_id
+    stack.env["FF_COGNITO_STAFF_CLIENT_ID"] = ids.client_id
+
+
+async def ensure_postgres_database(stack: Stack) -> None:
+    dsn = stack.env["FF_POSTGRES_DSN"]
+    parsed = urlparse(dsn)
+    database = parsed.path.lstrip("/")
+    admin_dsn = parsed._replace(path="/postgres").geturl()
+    try:
+        conn = await asyncpg.connect(admin_dsn, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise CommandError(
+            f"PostgreSQL is not reachable at {parsed.hostname}:{parsed.port}: {exc}"
+        ) from exc
+    try:
+        exists = await conn.fetchval("select 1 from pg_database where datname = $1", database)
+        if not exists:
+            await conn.execute(f'create database "{database}"')
+    finally:
+        await conn.close()
+
+
+# Features add their seeders here, in order.
+SEEDERS: list[Seeder] = [ensure_postgres_database, seed_staff_pool, seed_customer_pool]
+
+
+def api_argv(port: int) -> list[str]:
+    return [
+        str(Path(sys.executable).parent / "granian"),
+        "--interface",
+        "asgi",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "ff_api.app:app_from_env",
+    ]
+
+
+# Long-running processes of the stack besides the API: (name, argv). Features add workers here.
+WORKERS: list[tuple[str, list[str]]] = [
+    ("worker-core", [str(Path(sys.executable).parent / "ff"), "worker", "core"]),
+]
+
+
+def _start_process(
+    name: str, argv: list[str], env: dict[str, str], logdir: Path
+) -> subprocess.Popen[bytes]:
+    log_file = (logdir / f"{name}.log").open("ab")
+    return subprocess.Popen(
+        argv,
+        env={**os.environ, **env},
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _stop(processes: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+    for _name, proc in processes:
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + 5
+    for _name, proc in processes:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            # granian can ignore SIGTERM early in its start-up.
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def _run(args: argparse.Namespace) -> int:
+    workdir = state_dir()
+    logdir = workdir / "logs"
+    logdir.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k.startswith("FF_")}
+    env.setdefault("FF_ENVIRONMENT", "local")
+    env.setdefault("FF_LOG_JSON", "true")
+    env.setdefault("AWS_ACCESS_KEY_ID", "local")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    env.setdefault("FF_API_PORT", str(args.port))
+    env.setdefault("FF_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/fairfinance")
+    standins: list[ServerProcess] = []
+    processes: list[tuple[str, subprocess.Popen[bytes]]] = []
+    try:
+        if "FF_MONGO_URL" in env:
+            host, port = _host_port(env["FF_MONGO_URL"], 27017)
+            if not port_open(host, port):
+                raise CommandError(f"FF_MONGO_URL points at {host}:{port}, which does not answer")
+            print(f"mongo      using {host}:{port}")
+        elif port_open("127.0.0.1", DEFAULT_PORTS["mongo"]):
+            env["FF_MONGO_URL"] = f"mongodb://127.0.0.1:{DEFAULT_PORTS['mongo']}"
+            print(f"mongo      using the server already on 127.0.0.1:{DEFAULT_PORTS['mongo']}")
+        else:
+            mongo = start_mongo_standin(logdir, DEFAULT_PORTS["mongo"])
+            standins.append(mongo)
+            env["FF_MONGO_URL"] = f"mongodb://127.0.0.1:{mongo.port}"
+            print(f"mongo      started the embedded stand-in on 127.0.0.1:{mongo.port}")
+        if "FF_AWS_ENDPOINT_URL" not in env:
+            if port_open("127.0.0.1", DEFAULT_PORTS["moto"]):
+                raise CommandError(
+                    f"port {DEFAULT_PORTS['moto']} is taken: is another `ff dev` running?"
+                )
+            moto = start_moto(logdir, DEFAULT_PORTS["moto"])
+            standins.append(moto)
+            env["FF_AWS_ENDPOINT_URL"] = moto.url
+            print(f"aws        started moto server on {moto.url}")
+        redis_host, redis_port = _host_port(
+            env.get("FF_REDIS_URL", "redis://127.0.0.1:6379/0"), 6379
+        )
+        if not port_open(redis_host, redis_port):
+            raise CommandError(f"Redis is not reachable at {redis_host}:{redis_port}")
+        stack = Stack(
+            env=env,
+            pools={},
+            aws_endpoint_url=env["FF_AWS_ENDPOINT_URL"],
+            aws_region=env.get("FF_AWS_REGION", "eu-west-2"),
+        )
+
+        async def seed() -> None:
+            for seeder in SEEDERS:
+                await seeder(stack)
+
+        asyncio.run(seed())
+        try:
+            settings = load_settings(stack.env)
+        except SettingsError as exc:
+            raise CommandError(str(exc)) from exc
+        child_env = {
+            **settings_to_env(settings),
+            **{k: v for k, v in env.items() if not k.startswith("FF_")},
+        }
+        api_port = settings.api.port
+        if port_open("127.0.0.1", api_port):
+            raise CommandError(f"port {api_port} is taken: is another `ff dev` running?")
+        processes.append(("api", _start_process("api", api_argv(api_port), child_env, logdir)))
+        if not args.no_workers:
+            for name, argv in WORKERS:
+                processes.append((name, _start_process(name, argv, child_env, logdir)))
+        wait_for_port("127.0.0.1", api_port, timeout=60, name="the API")
+        state = DevState(
+            api_url=f"http://127.0.0.1:{api_port}",
+            aws_endpoint_url=stack.aws_endpoint_url,
+            aws_region=stack.aws_region,
+            pools=stack.pools,
+            env=child_env,
+            pids=[p.pid for _, p in processes],
+        )
+        write_state(state)
+        print(f"api        {state.api_url}  (OpenAPI: {state.api_url}/schema/openapi.json)")
+        for name, _ in processes[1:]:
+            print(f"worker     {name}")
+        print(f"logs       {logdir}")
+        users = ", ".join(u for p in stack.pools.values() for u in p.users)
+        print(f"demo users {users}\n           `ff token EMAIL` prints a bearer token")
+        print("ready; Ctrl-C stops the stack", flush=True)
+        stop = {"now": False}
+
+        def _signal(_signum: int, _frame: object) -> None:
+            stop["now"] = True
+
+        signal.signal(signal.SIGTERM, _signal)
+        signal.signal(signal.SIGINT, _signal)
+        while not stop["now"]:
+            for name, proc in processes:
+                if proc.poll() is not None:
+                    log_file = logdir / f"{name}.log"
+                    raise CommandError(f"{name} exited ({proc.returncode}); see {log_file}")
+            time.sleep(0.5)
+        return 0
+    finally:
+        _stop(processes)
+        for standin in reversed(standins):
+            standin.close()
+        clear_state()
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("dev", help="run the whole platform locally with demo data")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORTS["api"], help="API port (8000)")
+    parser.add_argument("--no-workers", action="store_true", help="run the API without workers")
+    parser.set_defaults(handler=_run)

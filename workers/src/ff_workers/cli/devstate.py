@@ -1,0 +1,61 @@
+"""The running local stack's facts (ports, pool ids, demo password), shared between ff commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+from ff_workers.cli.errors import CommandError
+
+DEMO_PASSWORD = "Demo-Passw0rd!"
+
+
+class PoolState(msgspec.Struct, kw_only=True):
+    pool_id: str
+    client_id: str
+    users: list[str]
+
+
+class DevState(msgspec.Struct, kw_only=True):
+    api_url: str
+    aws_endpoint_url: str
+    aws_region: str
+    pools: dict[str, PoolState]
+    env: dict[str, str]
+    """The FF_ variables the stack's processes run with."""
+    pids: list[int] = msgspec.field(default_factory=list)
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("FF_DEV_DIR", ".ff")).resolve()
+
+
+def state_path() -> Path:
+    return state_dir() / "dev.json"
+
+
+def write_state(state: DevState) -> None:
+    path = state_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(msgspec.json.format(msgspec.json.encode(state)))
+    tmp.replace(path)
+
+
+def read_state() -> DevState:
+    path = state_path()
+    if not path.exists():
+        raise CommandError(
+            f"no local stack is running ({path} not found): start it with `ff dev` "
+            "from the repository root"
+        )
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=DevState)
+    except msgspec.DecodeError as exc:
+        raise CommandError(f"{path} is unreadable ({exc}); restart `ff dev`") from exc
+
+
+def clear_state() -> None:
+    state_path().unlink(missing_ok=True)

@@ -1,0 +1,30 @@
+"""The ``core`` worker: jobs the API enqueues (CRM sync, LMS loan creation, emails).
+
+Run with ``ff worker core``; its Redis and queue come from the FF_ settings at start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from arq.cron import CronJob
+from arq.worker import Function
+
+from ff_workers.runtime import bind_job, unbind_job
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    return None
+
+
+async def shutdown(_ctx: dict[str, Any]) -> None:
+    return None
+
+
+class WorkerSettings:
+    functions: ClassVar[list[Function]] = []
+    cron_jobs: ClassVar[list[CronJob]] = []
+    on_startup = startup
+    on_shutdown = shutdown
+    on_job_start = bind_job
+    on_job_end = unbind_job

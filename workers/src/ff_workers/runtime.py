@@ -1,0 +1,45 @@
+"""What every worker process shares: settings, logging, the job log binding, and running one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from arq.connections import RedisSettings
+from arq.worker import Worker, create_worker
+
+from ff_shared.logging import configure_logging
+from ff_shared.settings import Settings
+
+log = structlog.get_logger()
+
+
+async def bind_job(ctx: dict[str, Any]) -> None:
+    """arq ``on_job_start``: every log line of a job carries its id and try."""
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(job_id=ctx.get("job_id"), job_try=ctx.get("job_try"))
+
+
+async def unbind_job(_ctx: dict[str, Any]) -> None:
+    structlog.contextvars.clear_contextvars()
+
+
+def build_worker(
+    settings_cls: type, settings: Settings, *, queue_name: str | None = None, **overrides: Any
+) -> Worker:
+    """An arq worker for ``settings_cls`` whose start-up sees the parsed settings in ``ctx``."""
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    user_startup = getattr(settings_cls, "on_startup", None)
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["settings"] = settings
+        if user_startup is not None:
+            await user_startup(ctx)
+
+    return create_worker(
+        settings_cls,
+        redis_settings=RedisSettings.from_dsn(settings.redis.url),
+        queue_name=queue_name or settings.redis.queue_name,
+        on_startup=on_startup,
+        **overrides,
+    )
