@@ -9,11 +9,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from tests.fixtures.api import TokenFactory, bearer
 
 from ff_shared.domain.application import STEPS, example_for
 from ff_shared.settings import Settings, settings_to_env
 from ff_shared.standins import ServerProcess, free_port
-from tests.fixtures.api import TokenFactory, bearer
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import structlog
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger()
@@ -17,7 +18,7 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
@@ -41,7 +42,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         finally:
             log.info(
                 "request_completed",
-                method=scope["method"],
+                method=scope.get("method"),
                 path=scope["path"],
                 status=status["code"],
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),

@@ -15,6 +15,7 @@ import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 from ff_shared.errors import DomainError, FieldProblem
 from ff_shared.logging import scrub_text
@@ -128,6 +129,14 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> R
             detail="; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in errors),
             errors=errors,
         )
+    if status == 400 and "malformed" in str(exc.detail).lower():
+        return problem_response(
+            request,
+            status=400,
+            code="malformed_body",
+            title="The request body is not valid JSON",
+            detail=scrub_text(str(exc.detail)),
+        )
     if status >= 500:
         log.error("request_failed", status=status, error=type(exc).__name__)
         return problem_response(
@@ -154,7 +163,7 @@ def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
     )
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: domain_error_handler,
     HTTPException: http_exception_handler,
     Exception: unexpected_error_handler,

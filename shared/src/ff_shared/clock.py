@@ -9,7 +9,9 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def now_utc() -> datetime:
-    return datetime.now(UTC)
+    """Now, to the millisecond: the precision MongoDB keeps, so a stored time reads back equal."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def london_date(moment: datetime) -> date:

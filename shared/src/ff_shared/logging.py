@@ -87,6 +87,23 @@ def _redact_processor(
     return event_dict
 
 
+class _StdoutLoggerFactory:
+    """Print to whatever ``sys.stdout`` is at the time of the call, not at configuration."""
+
+    def __call__(self, *_args: Any) -> structlog.PrintLogger:
+        return structlog.PrintLogger(sys.stdout)
+
+
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(*, level: str = "info", json: bool = True) -> None:
     """Configure structlog and route the standard library's logging through it."""
     numeric = logging.getLevelNamesMapping()[level.upper()]
@@ -103,10 +120,10 @@ def configure_logging(*, level: str = "info", json: bool = True) -> None:
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=_StdoutLoggerFactory(),
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-
 from tests.fixtures.api import TokenFactory, bearer
 
 Client = AsyncTestClient[Litestar]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from arq.connections import RedisSettings
+from arq.cron import CronJob, cron
 from arq.worker import Worker, create_worker
 
 from ff_shared.logging import configure_logging
@@ -22,6 +24,26 @@ async def bind_job(ctx: dict[str, Any]) -> None:
 
 async def unbind_job(_ctx: dict[str, Any]) -> None:
     structlog.contextvars.clear_contextvars()
+
+
+HEARTBEAT_TTL_SECONDS = 180
+
+
+def heartbeat_key(worker_name: str) -> str:
+    return f"ff:worker:{worker_name}:heartbeat"
+
+
+def heartbeat_job(worker_name: str) -> CronJob:
+    """A cron job that proves the worker is alive and draining: operators and readiness checks
+    read the key; it expires when the worker stops running jobs."""
+
+    async def heartbeat(ctx: dict[str, Any]) -> str:
+        now = datetime.now(UTC).isoformat()
+        await ctx["redis"].set(heartbeat_key(worker_name), now, ex=HEARTBEAT_TTL_SECONDS)
+        return now
+
+    heartbeat.__qualname__ = f"heartbeat_{worker_name.replace('-', '_')}"
+    return cron(heartbeat, name=f"{worker_name}:heartbeat", second=0, run_at_startup=True, unique=True)
 
 
 def build_worker(

@@ -6,7 +6,6 @@ import re
 from typing import Annotated, Any
 
 import msgspec
-from ff_shared.domain.application import STEPS
 from litestar import Controller, Request, Response, Router, get, patch, post, put
 from litestar.di import Provide
 from litestar.params import Parameter
@@ -24,6 +23,7 @@ from ff_api.customer.schemas import (
 from ff_api.security import CustomerPrincipal, customer_guard, provide_customer
 from ff_api.services import Services
 from ff_shared.clock import now_utc
+from ff_shared.domain.application import STEPS
 from ff_shared.errors import FieldProblem, InvalidInput, MalformedBody
 from ff_shared.stores.mongo import applications, customers
 
@@ -101,7 +101,7 @@ class ApplicationController(Controller):
     ) -> ApplicationPage:
         before = service.decode_cursor(cursor) if cursor else None
         records = await applications.list_customer_applications(
-            customer.customer_id, limit=limit + 1, before=before
+            customer.customer_id, limit=limit + 1, before_id=before
         )
         page = records[:limit]
         return ApplicationPage(

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+import uuid
 from typing import Any
 
 import msgspec
 import structlog
+
+from ff_api.security import CustomerPrincipal
+from ff_api.services import Services
+from ff_shared.clock import london_date, now_utc
 from ff_shared.domain.application import (
     STEPS,
     ApplicationData,
@@ -17,10 +21,6 @@ from ff_shared.domain.application import (
     validate_step,
 )
 from ff_shared.domain.decision import Decision, decide
-
-from ff_api.security import CustomerPrincipal
-from ff_api.services import Services
-from ff_shared.clock import london_date, now_utc
 from ff_shared.domain.records import ApplicationRecord, ApplicationStatus, CustomerProfile
 from ff_shared.errors import (
     ApplicationLocked,
@@ -39,20 +39,19 @@ def _problems(exc: StepValidationError) -> list[FieldProblem]:
 
 
 def encode_cursor(record: ApplicationRecord) -> str:
-    raw = msgspec.json.encode([record.created_at.isoformat(), record.id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return base64.urlsafe_b64encode(record.id.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str) -> str:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, last_id = msgspec.json.decode(raw, type=tuple[datetime, str])
-    except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
+        last_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        uuid.UUID(last_id)
+    except (binascii.Error, ValueError) as exc:
         raise InvalidInput(
             "the cursor is not one this API issued",
             errors=[FieldProblem(path="cursor", message="is not a valid cursor")],
         ) from exc
-    return created_at, last_id
+    return last_id
 
 
 async def me(principal: CustomerPrincipal) -> CustomerProfile:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from ff_shared.domain.application import STEPS, example_for, step_json_schema
 from litestar import Controller, get, post
 from litestar.status_codes import HTTP_200_OK
 
 from ff_api.services import Services
 from ff_shared.clock import london_today
+from ff_shared.domain.application import STEPS, example_for, step_json_schema
 from ff_shared.domain.pricing import OutsideProductError, Quote, quote
 from ff_shared.errors import FieldProblem, InvalidInput
 
@@ -73,7 +73,7 @@ class PublicController(Controller):
                 FormStep(
                     name=step,
                     position=i,
-                    json_schema=step_json_schema(step),
+                    json_schema=step_json_schema(step, product=p),
                     example=example_for(step),
                 )
                 for i, step in enumerate(STEPS, start=1)

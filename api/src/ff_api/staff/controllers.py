@@ -1,4 +1,4 @@
-"""The staff portal's router. Every handler declares its permission in ``opt``; the guard checks it."""
+"""The staff portal's router: each handler declares its permission in ``opt``; the guard checks."""
 
 from __future__ import annotations
 

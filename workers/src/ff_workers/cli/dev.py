@@ -23,8 +23,9 @@ import aioboto3
 import asyncpg
 import msgspec
 
+from ff_shared.errors import SettingsError
 from ff_shared.integrations.aws.cognito import PoolIds, ensure_pool, ensure_user
-from ff_shared.settings import SettingsError, load_settings, settings_to_env
+from ff_shared.settings import load_settings, settings_to_env
 from ff_shared.standins import (
     ServerProcess,
     port_open,

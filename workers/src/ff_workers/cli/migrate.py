@@ -34,7 +34,9 @@ def _run(args: argparse.Namespace) -> int:
     applied = asyncio.run(_migrate(settings.postgres.dsn, schemas))
     for name in applied:
         print(f"applied {name}")
-    print(f"{len(applied)} migration(s) applied; schemas up to date: {', '.join(schemas) or 'none'}")
+    print(
+        f"{len(applied)} migration(s) applied; schemas up to date: {', '.join(schemas) or 'none'}"
+    )
     return 0
 
 

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from arq.cron import CronJob
 from arq.worker import Function
 
-from ff_workers.runtime import bind_job, unbind_job
+from ff_workers.runtime import bind_job, heartbeat_job, unbind_job
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -23,7 +23,7 @@ async def shutdown(_ctx: dict[str, Any]) -> None:
 
 class WorkerSettings:
     functions: ClassVar[list[Function]] = []
-    cron_jobs: ClassVar[list[CronJob]] = []
+    cron_jobs: ClassVar[list[CronJob]] = [heartbeat_job("core")]
     on_startup = startup
     on_shutdown = shutdown
     on_job_start = bind_job

@@ -38,7 +38,9 @@ async def send_email(
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         log.warning("email_failed", purpose=purpose, code=code)
-        raise EmailNotSent(f"SES refused the message: {code}", retryable=code not in _PERMANENT) from exc
+        raise EmailNotSent(
+            f"SES refused the message: {code}", retryable=code not in _PERMANENT
+        ) from exc
     message_id = str(result["MessageId"])
     log.info("email_sent", purpose=purpose, message_id=message_id, recipients=len(to))
     return message_id

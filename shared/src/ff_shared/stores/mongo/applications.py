@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from datetime import datetime
 from typing import Any
 
 import msgspec
-from pymongo import ReturnDocument
 
 from ff_shared.domain.records import ApplicationRecord, ApplicationStatus
-from ff_shared.errors import ApplicationLocked, NotFound, StaleVersion
+from ff_shared.errors import ApplicationLocked, NotFound
 from ff_shared.stores.mongo.documents import ApplicationDocument
+from ff_shared.stores.mongo.versioned import replace_if_version, update_versioned
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_id() -> str:
+    """A UUIDv7: ids sort in creation order, so pages can be cut on the id alone."""
+    millis = time.time_ns() // 1_000_000
+    value = (millis & ((1 << 48) - 1)) << 80 | secrets.randbits(80)
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return str(uuid.UUID(int=value))
 
 
 def new_reference() -> str:
@@ -35,7 +45,7 @@ def _collection() -> Any:
 
 async def create_application(customer_id: str, now: datetime) -> ApplicationRecord:
     document = ApplicationDocument(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         reference=new_reference(),
         customer_id=customer_id,
         status=ApplicationStatus.DRAFT.value,
@@ -68,34 +78,21 @@ async def get_application(
 
 
 async def list_customer_applications(
-    customer_id: str, *, limit: int, before: tuple[datetime, str] | None = None
+    customer_id: str, *, limit: int, before_id: str | None = None
 ) -> list[ApplicationRecord]:
-    """Newest first; ``before`` is the (created_at, id) of the last item already seen."""
+    """Newest first; ``before_id`` is the id of the last item already seen (ids sort by time)."""
     query: dict[str, Any] = {"customer_id": customer_id}
-    if before is not None:
-        created_at, last_id = before
-        query["$or"] = [
-            {"created_at": {"$lt": created_at}},
-            {"created_at": created_at, "_id": {"$lt": last_id}},
-        ]
-    cursor = _collection().find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit)
+    if before_id is not None:
+        query["_id"] = {"$lt": before_id}
+    cursor = _collection().find(query).sort([("_id", -1)]).limit(limit)
     return [_record(raw) async for raw in cursor]
 
 
-async def _explain_failed_write(
-    application_id: str, customer_id: str | None, expected_version: int | None
-) -> None:
-    """A conditional update matched nothing: say precisely why."""
-    current = await get_application(application_id, customer_id=customer_id)
-    if current.status != ApplicationStatus.DRAFT:
+def _ensure_draft(document: dict[str, Any]) -> None:
+    if document["status"] != ApplicationStatus.DRAFT.value:
         raise ApplicationLocked(
-            f"the application is {current.status.value} and can no longer be edited"
+            f"the application is {document['status']} and can no longer be edited"
         )
-    if expected_version is not None and current.version != expected_version:
-        raise StaleVersion(
-            f"the application is at version {current.version}, not {expected_version}"
-        )
-    raise StaleVersion("the application changed while it was being saved")
 
 
 async def save_step(
@@ -107,21 +104,19 @@ async def save_step(
     expected_version: int | None,
     now: datetime,
 ) -> ApplicationRecord:
-    query: dict[str, Any] = {
-        "_id": application_id,
-        "customer_id": customer_id,
-        "status": ApplicationStatus.DRAFT.value,
-    }
-    if expected_version is not None:
-        query["version"] = expected_version
-    raw = await _collection().find_one_and_update(
-        query,
-        {"$set": {f"steps.{step}": data, "updated_at": now}, "$inc": {"version": 1}},
-        return_document=ReturnDocument.AFTER,
+    def change(document: dict[str, Any]) -> None:
+        _ensure_draft(document)
+        document.setdefault("steps", {})[step] = data
+        document["updated_at"] = now
+
+    document = await update_versioned(
+        _collection(),
+        {"_id": application_id, "customer_id": customer_id},
+        change,
+        expected_version=expected_version,
+        what="application",
     )
-    if raw is None:
-        await _explain_failed_write(application_id, customer_id, expected_version)
-    return _record(raw)
+    return _record(document)
 
 
 async def record_submission(
@@ -134,24 +129,17 @@ async def record_submission(
     idempotency_key: str | None,
     now: datetime,
 ) -> ApplicationRecord | None:
-    """Move a draft to its decided state; ``None`` when someone else got there first."""
-    raw = await _collection().find_one_and_update(
-        {
-            "_id": application_id,
-            "customer_id": customer_id,
-            "status": ApplicationStatus.DRAFT.value,
-            "version": expected_version,
-        },
-        {
-            "$set": {
-                "status": status.value,
-                "decision": decision,
-                "submitted_at": now,
-                "updated_at": now,
-                "submit_idempotency_key": idempotency_key,
-            },
-            "$inc": {"version": 1},
-        },
-        return_document=ReturnDocument.AFTER,
+    """Move a draft to its decided state; ``None`` when someone else wrote first."""
+    document = await _collection().find_one({"_id": application_id, "customer_id": customer_id})
+    if document is None or document["status"] != ApplicationStatus.DRAFT.value:
+        return None
+    document.update(
+        status=status.value,
+        decision=decision,
+        submitted_at=now,
+        updated_at=now,
+        submit_idempotency_key=idempotency_key,
     )
-    return None if raw is None else _record(raw)
+    if not await replace_if_version(_collection(), document, expected_version):
+        return None
+    return _record(document)

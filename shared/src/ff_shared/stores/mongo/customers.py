@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from ff_shared.domain.records import CustomerProfile
-from ff_shared.errors import NotFound, StaleVersion
+from ff_shared.errors import NotFound
 from ff_shared.stores.mongo.documents import CustomerDocument
+from ff_shared.stores.mongo.versioned import update_versioned
 
 
 def _profile(raw: dict[str, Any]) -> CustomerProfile:
@@ -50,12 +50,21 @@ async def update_profile(
     customer_id: str, *, expected_version: int, changes: dict[str, Any], now: datetime
 ) -> CustomerProfile:
     """Apply ``changes`` (dotted paths allowed) only if nobody wrote since ``expected_version``."""
-    raw = await _collection().find_one_and_update(
-        {"_id": customer_id, "version": expected_version},
-        {"$set": {**changes, "updated_at": now}, "$inc": {"version": 1}},
-        return_document=ReturnDocument.AFTER,
+
+    def change(document: dict[str, Any]) -> None:
+        for path, value in changes.items():
+            target = document
+            *parents, leaf = path.split(".")
+            for part in parents:
+                target = target.setdefault(part, {})
+            target[leaf] = value
+        document["updated_at"] = now
+
+    document = await update_versioned(
+        _collection(),
+        {"_id": customer_id},
+        change,
+        expected_version=expected_version,
+        what="profile",
     )
-    if raw is None:
-        current = await get_profile(customer_id)
-        raise StaleVersion(f"the profile is at version {current.version}, not {expected_version}")
-    return _profile(raw)
+    return _profile(document)

@@ -67,7 +67,9 @@ def known_schemas(root: Path = MIGRATIONS_DIR) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_"))
 
 
-async def apply_migrations(conn: asyncpg.Connection, schema: str, root: Path = MIGRATIONS_DIR) -> list[str]:
+async def apply_migrations(
+    conn: asyncpg.Connection, schema: str, root: Path = MIGRATIONS_DIR
+) -> list[str]:
     """Apply ``schema``'s pending migrations; return the names applied now."""
     migrations = discover(schema, root)
     applied_now: list[str] = []
@@ -109,7 +111,9 @@ async def apply_migrations(conn: asyncpg.Connection, schema: str, root: Path = M
                     migration.checksum,
                 )
             applied_now.append(f"{schema}/{migration.version:03d}_{migration.name}")
-            log.info("migration_applied", schema=schema, version=migration.version, name=migration.name)
+            log.info(
+                "migration_applied", schema=schema, version=migration.version, name=migration.name
+            )
     finally:
         await conn.execute("select pg_advisory_unlock($1)", _LOCK_KEY)
     return applied_now
