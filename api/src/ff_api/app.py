@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -52,44 +52,46 @@ def product_from(settings: Settings) -> LoanProduct:
 def _lifespan(settings: Settings) -> Any:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        mongo = await connect_mongo(settings.mongo)
-        redis = await create_pool(
-            RedisSettings.from_dsn(settings.redis.url),
-            default_queue_name=settings.redis.queue_name,
-        )
-        cognito = settings.cognito
-
-        def verifier(pool_id: str, client_id: str) -> PoolVerifier:
-            return PoolVerifier(
-                http,
-                region=settings.aws.region,
-                pool_id=pool_id,
-                client_id=client_id,
-                jwks_base_url=cognito.jwks_base_url,
-                cache_seconds=cognito.jwks_cache_seconds,
-                leeway_seconds=cognito.leeway_seconds,
+        async with AsyncExitStack() as stack:
+            http = await stack.enter_async_context(
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
             )
+            mongo = await connect_mongo(settings.mongo)
+            stack.push_async_callback(close_mongo, mongo)
+            redis = await create_pool(
+                RedisSettings.from_dsn(settings.redis.url),
+                default_queue_name=settings.redis.queue_name,
+            )
+            stack.push_async_callback(redis.aclose)
+            aws = make_session(settings.aws)
+            cognito = settings.cognito
 
-        services = Services(
-            settings=settings,
-            product=product_from(settings),
-            http=http,
-            mongo=mongo,
-            redis=redis,
-            aws=make_session(settings.aws),
-            customer_tokens=verifier(cognito.customer_pool_id, cognito.customer_client_id),
-            staff_tokens=verifier(cognito.staff_pool_id, cognito.staff_client_id),
-        )
-        app.state.services = services
-        log.info("api_started", environment=settings.environment)
-        try:
+            def verifier(pool_id: str, client_id: str) -> PoolVerifier:
+                return PoolVerifier(
+                    http,
+                    region=settings.aws.region,
+                    pool_id=pool_id,
+                    client_id=client_id,
+                    jwks_base_url=cognito.jwks_base_url,
+                    cache_seconds=cognito.jwks_cache_seconds,
+                    leeway_seconds=cognito.leeway_seconds,
+                )
+
+            # Long-lived AWS clients are entered on the stack, e.g.
+            # s3 = await stack.enter_async_context(aws.client("s3", **client_options(settings.aws)))
+            app.state.services = Services(
+                settings=settings,
+                product=product_from(settings),
+                http=http,
+                mongo=mongo,
+                redis=redis,
+                aws=aws,
+                customer_tokens=verifier(cognito.customer_pool_id, cognito.customer_client_id),
+                staff_tokens=verifier(cognito.staff_pool_id, cognito.staff_client_id),
+            )
+            log.info("api_started", environment=settings.environment)
             yield
-        finally:
-            await redis.aclose()
-            await close_mongo(mongo)
-            await http.close()
-            log.info("api_stopped")
+            log.info("api_stopping")
 
     return lifespan
 

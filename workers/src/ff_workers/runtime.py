@@ -43,7 +43,9 @@ def heartbeat_job(worker_name: str) -> CronJob:
         return now
 
     heartbeat.__qualname__ = f"heartbeat_{worker_name.replace('-', '_')}"
-    return cron(heartbeat, name=f"{worker_name}:heartbeat", second=0, run_at_startup=True, unique=True)
+    return cron(
+        heartbeat, name=f"{worker_name}:heartbeat", second=0, run_at_startup=True, unique=True
+    )
 
 
 def build_worker(
