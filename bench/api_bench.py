@@ -1,0 +1,221 @@
+"""Decisions per second and quotes per second, each beside a floor measured in the same run.
+
+    uv run python bench/api_bench.py [--seconds 5] [--connections 32]
+
+1. The decision engine (pure function) against the floor of merely round-tripping the same
+   application through msgspec (the least work any engine must do to look at its input).
+2. ``POST /v1/quotes`` through the real app under granian, against a bare ASGI endpoint returning
+   the same bytes on the same server, and nginx returning the same bytes (the machine's limit).
+   Load comes from ``wrk`` on loopback. Needs ``apt-get install -y nginx wrk``, Redis on
+   127.0.0.1:6379; MongoDB comes from the embedded stand-in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import msgspec
+
+from ff_shared.domain.application import STEPS, ApplicationData, example_for, validate_step
+from ff_shared.domain.decision import decide
+from ff_shared.domain.product import LoanProduct
+from ff_shared.standins import ServerProcess, free_port, start_mongo_standin, wait_for_port
+
+QUOTE_BODY = json.dumps({"amount_pence": 100_000, "term_months": 12})
+
+
+def _rate(fn: object, seconds: float) -> float:
+    call = fn  # type: ignore[assignment]
+    count = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    while time.perf_counter() < deadline:
+        for _ in range(100):
+            call()  # type: ignore[operator]
+        count += 100
+    return count / (time.perf_counter() - started)
+
+
+def bench_decisions(seconds: float) -> tuple[float, float]:
+    product = LoanProduct()
+    today = date(2026, 11, 28)
+    steps = {s: validate_step(s, example_for(s), today=today, product=product) for s in STEPS}
+    data = ApplicationData(**steps)
+    encoded = msgspec.json.encode(data)
+    engine = _rate(lambda: decide(data, product=product, today=today), seconds)
+    floor = _rate(lambda: msgspec.json.decode(msgspec.json.encode(data), type=ApplicationData), seconds)
+    assert msgspec.json.decode(encoded, type=ApplicationData) == data
+    return engine, floor
+
+
+def _wrk(url: str, seconds: float, connections: int, post: bool) -> float:
+    script = None
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency"]
+    if post:
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        script.write(
+            'wrk.method = "POST"\n'
+            f"wrk.body = '{QUOTE_BODY}'\n"
+            'wrk.headers["Content-Type"] = "application/json"\n'
+        )
+        script.close()
+        args += ["-s", script.name]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    if script is not None:
+        os.unlink(script.name)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise RuntimeError(f"{url} answered {non2xx.group(1)} errors under load:\n{out}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert match, out
+    return float(match.group(1))
+
+
+def _granian(target: str, port: int, env: dict[str, str], workdir: Path, factory: bool) -> ServerProcess:
+    argv = [
+        str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "--host", "127.0.0.1",
+        "--port", str(port), "--workers", "1", "--log-level", "warning",
+    ]
+    argv += ["--factory", target] if factory else [target]
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        return ServerProcess(f"granian-{port}", argv, port=port, workdir=workdir)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _kill(server: ServerProcess) -> None:
+    server.process.kill()
+    server.process.wait(timeout=10)
+    server.close()
+
+
+def bench_http(seconds: float, connections: int, workdir: Path) -> dict[str, float]:
+    results: dict[str, float] = {}
+    mongo = start_mongo_standin(workdir)
+    env = {
+        "FF_ENVIRONMENT": "local", "FF_LOG_LEVEL": "error",
+        "FF_MONGO_URL": f"mongodb://127.0.0.1:{mongo.port}", "FF_MONGO_DATABASE": "bench",
+        "FF_COGNITO_CUSTOMER_POOL_ID": "bench", "FF_COGNITO_CUSTOMER_CLIENT_ID": "bench",
+        "FF_COGNITO_STAFF_POOL_ID": "bench", "FF_COGNITO_STAFF_CLIENT_ID": "bench",
+    }
+    try:
+        port = free_port()
+        api = _granian("ff_api.app:app_from_env", port, env, workdir, factory=True)
+        try:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/v1/quotes", data=QUOTE_BODY.encode(),
+                headers={"Content-Type": "application/json"}, method="POST",
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                body = response.read()
+            _wrk(f"http://127.0.0.1:{port}/v1/quotes", 1, connections, post=True)  # warm-up
+            results["api"] = _wrk(f"http://127.0.0.1:{port}/v1/quotes", seconds, connections, post=True)
+        finally:
+            _kill(api)
+        bare = workdir / "bare_asgi.py"
+        bare.write_text(textwrap.dedent(f"""
+            BODY = {body!r}
+            HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
+            async def app(scope, receive, send):
+                if scope["type"] != "http":
+                    return
+                more = True
+                while more:
+                    more = (await receive()).get("more_body", False)
+                await send({{"type": "http.response.start", "status": 200, "headers": HEADERS}})
+                await send({{"type": "http.response.body", "body": BODY}})
+        """))
+        port = free_port()
+        bare_server = _granian("bare_asgi:app", port, {**env, "PYTHONPATH": str(workdir)}, workdir, factory=False)
+        try:
+            _wrk(f"http://127.0.0.1:{port}/", 1, connections, post=True)
+            results["bare_asgi"] = _wrk(f"http://127.0.0.1:{port}/", seconds, connections, post=True)
+        finally:
+            _kill(bare_server)
+        results["nginx"] = _nginx(body, seconds, connections, workdir)
+    finally:
+        mongo.close()
+    return results
+
+
+def _nginx(body: bytes, seconds: float, connections: int, workdir: Path) -> float:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    prefix = workdir / "nginx"
+    (prefix / "logs").mkdir(parents=True, exist_ok=True)
+    (prefix / "html").mkdir(exist_ok=True)
+    (prefix / "html" / "quote.json").write_bytes(body)
+    os.chmod(prefix, 0o755)
+    port = free_port()
+    conf = prefix / "nginx.conf"
+    conf.write_text(textwrap.dedent(f"""
+        worker_processes 1;
+        pid {prefix}/nginx.pid;
+        error_log {prefix}/logs/error.log warn;
+        events {{ worker_connections 1024; }}
+        http {{
+            access_log off;
+            client_body_temp_path /tmp/ff-bench-nginx-body;
+            proxy_temp_path /tmp/ff-bench-nginx-proxy;
+            fastcgi_temp_path /tmp/ff-bench-nginx-fastcgi;
+            uwsgi_temp_path /tmp/ff-bench-nginx-uwsgi;
+            scgi_temp_path /tmp/ff-bench-nginx-scgi;
+            server {{
+                listen 127.0.0.1:{port};
+                location / {{
+                    default_type application/json;
+                    error_page 405 =200 $uri;
+                    root {prefix}/html;
+                    try_files /quote.json =404;
+                }}
+            }}
+        }}
+    """))
+    proc = subprocess.Popen([nginx, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"])
+    try:
+        wait_for_port("127.0.0.1", port, name="nginx")
+        _wrk(f"http://127.0.0.1:{port}/", 1, connections, post=False)
+        return _wrk(f"http://127.0.0.1:{port}/", seconds, connections, post=False)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    engine, floor = bench_decisions(args.seconds)
+    print(f"decision engine      {engine:>12,.0f} decisions/s")
+    print(f"  floor: msgspec round trip of the same application {floor:>12,.0f} /s "
+          f"(engine = {engine / floor:.1%} of floor)")
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y nginx wrk")
+    with tempfile.TemporaryDirectory(prefix="ff-bench-") as tmp:
+        os.chmod(tmp, 0o755)  # nginx's workers run as nobody
+        http = bench_http(args.seconds, args.connections, Path(tmp))
+    print(f"POST /v1/quotes (granian, 1 worker, {args.connections} connections)"
+          f"  {http['api']:>10,.0f} req/s")
+    print(f"  floor: bare ASGI endpoint, same bytes, same server  {http['bare_asgi']:>10,.0f} req/s "
+          f"(api = {http['api'] / http['bare_asgi']:.1%})")
+    print(f"  limit: nginx serving the same bytes                 {http['nginx']:>10,.0f} req/s "
+          f"(api = {http['api'] / http['nginx']:.1%})")
+
+
+if __name__ == "__main__":
+    main()
