@@ -129,3 +129,7 @@ async def test_openapi_document_describes_every_route_with_an_operation_id(clien
         "get_me",
     } <= ids
     assert "customer_token" in document["components"]["securitySchemes"]
+    submit = document["paths"]["/v1/applications/{application_id}/submit"]["post"]
+    assert {"200", "401", "404", "409", "422"} <= submit["responses"].keys()
+    problem = submit["responses"]["409"]["content"]["application/problem+json"]["schema"]
+    assert problem

@@ -22,7 +22,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from ff_api.customer.controllers import customer_router
 from ff_api.health import HealthController
 from ff_api.middleware import request_id_middleware
-from ff_api.problems import EXCEPTION_HANDLERS
+from ff_api.problems import EXCEPTION_HANDLERS, document_problem_responses
 from ff_api.public.controllers import PublicController
 from ff_api.services import Services
 from ff_api.staff.controllers import staff_router
@@ -128,7 +128,7 @@ def create_app(settings: Settings) -> Litestar:
         ),
     )
     v1 = Router(path="/v1", route_handlers=[PublicController, customer_router(), staff_router()])
-    return Litestar(
+    app = Litestar(
         route_handlers=[HealthController, v1],
         lifespan=[_lifespan(settings)],
         dependencies={"services": Provide(_provide_services, sync_to_thread=False)},
@@ -151,6 +151,8 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=settings.api.max_body_bytes,
         debug=False,
     )
+    document_problem_responses(app)
+    return app
 
 
 def app_from_env() -> Litestar:

@@ -13,8 +13,9 @@ from typing import Any
 
 import msgspec
 import structlog
-from litestar import Request, Response
+from litestar import Litestar, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
 from ff_shared.errors import DomainError, FieldProblem
@@ -168,3 +169,38 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: http_exception_handler,
     Exception: unexpected_error_handler,
 }
+
+
+_DESCRIPTIONS = {
+    400: "The body is not valid JSON (`malformed_body`)",
+    401: "Missing, expired, forged or other-pool bearer token (`not_authenticated`)",
+    403: "The caller's roles lack the route's permission (`forbidden`)",
+    404: "No such resource, or not the caller's (`not_found`)",
+    409: "Conflicts with the current state or a newer version (`stale_version`, ...)",
+    413: "The body is larger than the API accepts (`body_too_large`)",
+    422: "Validation failed; `errors` lists each field path and message (`validation_failed`)",
+}
+
+
+def document_problem_responses(app: Litestar) -> None:
+    """Describe the problem documents each route can answer with, for generated portal clients."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            path = route.path
+            statuses = [400, 413, 422]
+            if path.startswith("/v1/") and not path.startswith(
+                ("/v1/quotes", "/v1/application-form")
+            ):
+                statuses += [401, 404, 409]
+            if path.startswith("/v1/staff"):
+                statuses.append(403)
+            documented = {
+                status: ResponseSpec(
+                    data_container=Problem,
+                    description=_DESCRIPTIONS[status],
+                    media_type=PROBLEM_JSON,
+                    generate_examples=False,
+                )
+                for status in sorted(statuses)
+            }
+            handler.responses = {**documented, **(handler.responses or {})}
