@@ -106,6 +106,37 @@ class ProductSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Fixed nominal annual interest rate in basis points (3600 = 36%)."""
 
 
+class LoanBookSettings(msgspec.Struct, frozen=True, kw_only=True):
+    connection_string: str = (
+        "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=5432;"
+        "Database=fairfinance_loanbook;Uid=postgres;"
+    )
+    """ODBC connection string of the loan book (SQL Server: ODBC Driver 18 for SQL Server)."""
+    min_pool_size: int = 1
+    """Smallest aioodbc pool of loan-book connections."""
+    max_pool_size: int = 5
+    """Largest aioodbc pool of loan-book connections."""
+    connect_timeout_seconds: int = 5
+    """Login timeout of a new loan-book connection."""
+    query_timeout_seconds: int = 15
+    """Longest a loan-book query may run before it is cancelled."""
+
+
+class AnchorLmsSettings(msgspec.Struct, frozen=True, kw_only=True):
+    base_url: str = "http://127.0.0.1:8102/AnchorCollections.svc"
+    """Anchor LMS SOAP endpoint (the local simulator by default)."""
+    username: str = "fairfinance"
+    """UserName in every request's Credentials."""
+    user_id: str = "1001"
+    """UserID in every request's Credentials."""
+    password: str = "local-simulator-password"
+    """Password in every request's Credentials (a secret: use ssm:/... outside local)."""
+    timeout_seconds: float = 20.0
+    """Read timeout of each SOAP call."""
+    connect_timeout_seconds: float = 5.0
+    """Connect timeout of each SOAP call."""
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     environment: Environment = "local"
     """`production` refuses test-only stand-ins."""
@@ -120,6 +151,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     aws: AwsSettings = AwsSettings()
     cognito: CognitoSettings
     product: ProductSettings = ProductSettings()
+    loanbook: LoanBookSettings = LoanBookSettings()
+    anchor_lms: AnchorLmsSettings = AnchorLmsSettings()
 
 
 class Variable(msgspec.Struct, frozen=True, kw_only=True):
