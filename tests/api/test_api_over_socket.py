@@ -14,24 +14,13 @@ from tests.fixtures.api import TokenFactory, bearer
 from ff_shared.domain.application import STEPS, example_for
 from ff_shared.settings import Settings, settings_to_env
 from ff_shared.standins import ServerProcess, free_port
+from ff_workers.cli.dev import api_argv
 
 
 @pytest.fixture(scope="module")
 def served_api(settings: Settings, workdir: Path) -> Iterator[str]:
     port = free_port()
-    argv = [
-        str(Path(sys.executable).parent / "granian"),
-        "--interface",
-        "asgi",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "ff_api.app:app_from_env",
-    ]
+    argv = api_argv(port)
     saved = dict(os.environ)
     os.environ.update(settings_to_env(settings))
     try:

@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import aiohttp
+import msgspec
 import structlog
 from arq import create_pool
 from arq.connections import RedisSettings
@@ -38,18 +39,13 @@ log = structlog.get_logger()
 
 
 def product_from(settings: Settings) -> LoanProduct:
-    p = settings.product
-    return LoanProduct(
-        min_amount_pence=p.min_amount_pence,
-        max_amount_pence=p.max_amount_pence,
-        amount_step_pence=p.amount_step_pence,
-        min_term_months=p.min_term_months,
-        max_term_months=p.max_term_months,
-        annual_rate_bps=p.annual_rate_bps,
-    )
+    try:
+        return msgspec.convert(msgspec.to_builtins(settings.product), LoanProduct)
+    except msgspec.ValidationError as exc:
+        raise SettingsError([f"FF_PRODUCT_* do not describe a loan product: {exc}"]) from exc
 
 
-def _lifespan(settings: Settings) -> Any:
+def _lifespan(settings: Settings, product: LoanProduct) -> Any:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -81,7 +77,7 @@ def _lifespan(settings: Settings) -> Any:
             # s3 = await stack.enter_async_context(aws.client("s3", **client_options(settings.aws)))
             app.state.services = Services(
                 settings=settings,
-                product=product_from(settings),
+                product=product,
                 http=http,
                 mongo=mongo,
                 redis=redis,
@@ -103,6 +99,7 @@ def _provide_services(state: State) -> Services:
 
 def create_app(settings: Settings) -> Litestar:
     configure_logging(level=settings.log_level, json=settings.log_json)
+    product = product_from(settings)
     origins = [o.strip() for o in settings.api.cors_origins.split(",") if o.strip()]
     openapi = OpenAPIConfig(
         title="Fair Finance API",
@@ -130,7 +127,7 @@ def create_app(settings: Settings) -> Litestar:
     v1 = Router(path="/v1", route_handlers=[PublicController, customer_router(), staff_router()])
     app = Litestar(
         route_handlers=[HealthController, v1],
-        lifespan=[_lifespan(settings)],
+        lifespan=[_lifespan(settings, product)],
         dependencies={"services": Provide(_provide_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_id_middleware],

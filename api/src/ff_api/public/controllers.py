@@ -12,6 +12,7 @@ from ff_api.services import Services
 from ff_shared.clock import london_today
 from ff_shared.domain.application import STEPS, example_for, step_json_schema
 from ff_shared.domain.pricing import OutsideProductError, Quote, quote
+from ff_shared.domain.product import LoanProduct
 from ff_shared.errors import FieldProblem, InvalidInput
 
 
@@ -29,18 +30,9 @@ class FormStep(msgspec.Struct, kw_only=True):
     example: dict[str, Any]
 
 
-class ProductDescription(msgspec.Struct, kw_only=True):
-    min_amount_pence: int
-    max_amount_pence: int
-    amount_step_pence: int
-    min_term_months: int
-    max_term_months: int
-    annual_rate_bps: int
-
-
 class ApplicationForm(msgspec.Struct, kw_only=True):
     steps: list[FormStep]
-    product: ProductDescription
+    product: LoanProduct
 
 
 class PublicController(Controller):
@@ -78,12 +70,5 @@ class PublicController(Controller):
                 )
                 for i, step in enumerate(STEPS, start=1)
             ],
-            product=ProductDescription(
-                min_amount_pence=p.min_amount_pence,
-                max_amount_pence=p.max_amount_pence,
-                amount_step_pence=p.amount_step_pence,
-                min_term_months=p.min_term_months,
-                max_term_months=p.max_term_months,
-                annual_rate_bps=p.annual_rate_bps,
-            ),
+            product=p,
         )
