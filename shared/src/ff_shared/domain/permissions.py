@@ -21,8 +21,24 @@ class Role(StrEnum):
 ALL_ROLES = frozenset(Role)
 UNDERWRITING = frozenset({Role.UNDERWRITER, Role.SENIOR_UNDERWRITER, Role.ADMIN})
 
+CASEWORK = frozenset({Role.UNDERWRITER, Role.SENIOR_UNDERWRITER, Role.OPERATIONS, Role.ADMIN})
+"""Everyone who works customers' cases; analysts see aggregates only, never a person's file."""
+
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "staff.self": ALL_ROLES,
+    "applications.read": CASEWORK,
+    "applications.assign": UNDERWRITING,
+    "applications.decide": UNDERWRITING,
+    "applications.confirm": frozenset({Role.SENIOR_UNDERWRITER}),
+    "applications.note": CASEWORK,
+    "customers.read": CASEWORK,
+    "customers.note": CASEWORK,
+    "customers.edit": frozenset({Role.OPERATIONS, Role.ADMIN}),
+    "customers.export": frozenset({Role.OPERATIONS, Role.ADMIN}),
+    "customers.erase": frozenset({Role.ADMIN}),
+    "documents.read": CASEWORK,
+    "documents.upload": CASEWORK,
+    "audit.read": frozenset({Role.ADMIN}),
 }
 
 

@@ -8,6 +8,14 @@ from typing import Any, Literal
 
 import msgspec
 
+from ff_shared.domain.review import (
+    Assignment,
+    DeclineRecord,
+    InformationRequest,
+    OfferMade,
+    Proposal,
+)
+
 
 class ApplicationStatus(StrEnum):
     DRAFT = "draft"
@@ -18,6 +26,7 @@ class ApplicationStatus(StrEnum):
     ACCEPTED = "accepted"
     OFFER_DECLINED = "offer_declined"
     DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
 
 
 StepStatus = Literal["not_started", "complete"]
@@ -37,6 +46,15 @@ class ApplicationRecord(msgspec.Struct, frozen=True, kw_only=True):
     decision: dict[str, Any] | None = None
     """The decision engine's output as stored (builtins), with its trace."""
     submit_idempotency_key: str | None = None
+    assigned_to: Assignment | None = None
+    proposal: Proposal | None = None
+    """An approval waiting for a second senior underwriter."""
+    offer: OfferMade | None = None
+    decline: DeclineRecord | None = None
+    """A staff decline (an engine decline is in ``decision``)."""
+    information_request: InformationRequest | None = None
+    erased_at: datetime | None = None
+    """When the customer's personal data was erased from this application."""
 
 
 ContactChannel = Literal["email", "sms", "post"]
@@ -58,3 +76,5 @@ class CustomerProfile(msgspec.Struct, frozen=True, kw_only=True):
     version: int = 1
     created_at: datetime
     updated_at: datetime
+    erased_at: datetime | None = None
+    """When the customer's personal data was erased (the record stays, anonymised)."""

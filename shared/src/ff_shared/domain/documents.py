@@ -1,0 +1,96 @@
+"""Documents customers and staff upload: payslips, bank statements, proof of identity.
+
+A document is ``pending`` from the moment an upload URL is issued until the API has checked that
+the stored object exists with the declared size and type; then it is ``available``. An object that
+does not match is ``rejected`` (and deleted). The object key carries no personal data.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+
+class DocumentKind(enum.StrEnum):
+    PAYSLIP = "payslip"
+    BANK_STATEMENT = "bank_statement"
+    PROOF_OF_IDENTITY = "proof_of_identity"
+    PROOF_OF_ADDRESS = "proof_of_address"
+    BENEFITS_LETTER = "benefits_letter"
+    OTHER = "other"
+
+
+class DocumentStatus(enum.StrEnum):
+    PENDING = "pending"
+    AVAILABLE = "available"
+    REJECTED = "rejected"
+    ERASED = "erased"
+
+
+ALLOWED_CONTENT_TYPES: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png")
+
+UploaderType = Literal["customer", "staff"]
+
+
+class Uploader(msgspec.Struct, frozen=True, kw_only=True):
+    type: UploaderType
+    id: str
+    username: str | None = None
+    """Staff logins only; a customer is named by id alone."""
+
+
+class DocumentRecord(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    customer_id: str
+    application_id: str | None
+    kind: DocumentKind
+    content_type: str
+    size_bytes: int
+    status: DocumentStatus
+    object_key: str
+    uploaded_by: Uploader
+    created_at: datetime
+    updated_at: datetime
+    confirmed_at: datetime | None = None
+    rejected_reason: str | None = None
+    version: int = 1
+
+
+class UploadProblem(msgspec.Struct, frozen=True, kw_only=True):
+    path: str
+    message: str
+
+
+def check_upload(content_type: str, size_bytes: int, *, max_bytes: int) -> list[UploadProblem]:
+    """Why an upload of this type and size may not be offered (empty when it may)."""
+    problems: list[UploadProblem] = []
+    if content_type not in ALLOWED_CONTENT_TYPES:
+        problems.append(
+            UploadProblem(
+                path="content_type", message="must be one of " + ", ".join(ALLOWED_CONTENT_TYPES)
+            )
+        )
+    if size_bytes < 1:
+        problems.append(UploadProblem(path="size_bytes", message="must be at least 1"))
+    elif size_bytes > max_bytes:
+        problems.append(
+            UploadProblem(path="size_bytes", message=f"must be at most {max_bytes} bytes")
+        )
+    return problems
+
+
+def object_key(customer_id: str, document_id: str) -> str:
+    return f"documents/{customer_id}/{document_id}"
+
+
+def mismatch(record: DocumentRecord, *, size_bytes: int, content_type: str | None) -> str | None:
+    """Why the stored object is not the document that was declared, or None when it is."""
+    stored_type = (content_type or "").split(";")[0].strip().lower()
+    if size_bytes != record.size_bytes:
+        return f"the upload is {size_bytes} bytes, not the {record.size_bytes} declared"
+    if stored_type != record.content_type:
+        return f"the upload is {stored_type or 'untyped'}, not the {record.content_type} declared"
+    return None
