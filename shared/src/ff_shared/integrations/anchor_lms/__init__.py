@@ -1,0 +1,1 @@
+"""Anchor LMS, the loan-management system: its SOAP client, WSDL and simulator."""
