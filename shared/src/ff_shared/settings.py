@@ -135,6 +135,10 @@ class AnchorLmsSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Read timeout of each SOAP call."""
     connect_timeout_seconds: float = 5.0
     """Connect timeout of each SOAP call."""
+    max_attempts: int = 3
+    """Tries of a call that failed in a retryable way before the error is raised."""
+    backoff_seconds: float = 0.25
+    """First pause between tries (doubled each time, with jitter)."""
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
