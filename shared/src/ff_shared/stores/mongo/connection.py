@@ -6,9 +6,25 @@ from beanie import Document, init_beanie
 from pymongo import AsyncMongoClient
 
 from ff_shared.settings import MongoSettings
-from ff_shared.stores.mongo.documents import ApplicationDocument, CustomerDocument
+from ff_shared.stores.mongo.documents import (
+    ApplicationDocument,
+    AuditEventDocument,
+    CustomerDocument,
+    DataKeyDocument,
+    EmailLogDocument,
+    NoteDocument,
+    UploadedDocument,
+)
 
-DOCUMENT_MODELS: list[type[Document]] = [ApplicationDocument, CustomerDocument]
+DOCUMENT_MODELS: list[type[Document]] = [
+    ApplicationDocument,
+    CustomerDocument,
+    AuditEventDocument,
+    DataKeyDocument,
+    UploadedDocument,
+    NoteDocument,
+    EmailLogDocument,
+]
 
 
 async def connect_mongo(

@@ -48,3 +48,94 @@ class CustomerDocument(Document):
 
     class Settings:
         name = "customers"
+
+
+class AuditEventDocument(Document):
+    """An audit entry. Written once by ``stores.mongo.audit.append``; nothing updates it."""
+
+    id: str  # type: ignore[assignment]
+    at: datetime
+    actor: dict[str, Any]
+    action: str
+    target: dict[str, str]
+    customer_id: str | None = None
+    request_id: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    sealed: bytes | None = None
+
+    class Settings:
+        name = "audit_events"
+        indexes = [
+            pymongo.IndexModel([("target.id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
+            pymongo.IndexModel([("actor.id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
+            pymongo.IndexModel([("action", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
+            pymongo.IndexModel([("customer_id", pymongo.ASCENDING)]),
+            pymongo.IndexModel([("at", pymongo.DESCENDING)]),
+        ]
+
+
+class DataKeyDocument(Document):
+    """A customer's own data key, sealing audit values about them; erasure deletes it."""
+
+    id: str  # type: ignore[assignment]
+    key: bytes
+    created_at: datetime
+
+    class Settings:
+        name = "data_keys"
+
+
+class UploadedDocument(Document):
+    id: str  # type: ignore[assignment]
+    customer_id: str
+    application_id: str | None = None
+    kind: str
+    content_type: str
+    size_bytes: int
+    status: str
+    object_key: str
+    uploaded_by: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    confirmed_at: datetime | None = None
+    rejected_reason: str | None = None
+    version: int = 1
+
+    class Settings:
+        name = "documents"
+        indexes = [
+            pymongo.IndexModel([("customer_id", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
+            pymongo.IndexModel([("application_id", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
+        ]
+
+
+class NoteDocument(Document):
+    id: str  # type: ignore[assignment]
+    customer_id: str
+    application_id: str | None = None
+    author: dict[str, str]
+    text: str
+    created_at: datetime
+    erased_at: datetime | None = None
+
+    class Settings:
+        name = "notes"
+        indexes = [
+            pymongo.IndexModel([("customer_id", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
+            pymongo.IndexModel([("application_id", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
+        ]
+
+
+class EmailLogDocument(Document):
+    """One customer e-mail sent: which event it was about, never its text or address."""
+
+    id: str  # type: ignore[assignment]
+    application_id: str
+    kind: str
+    message_id: str | None = None
+    sent_at: datetime | None = None
+
+    class Settings:
+        name = "email_log"
+        indexes = [pymongo.IndexModel([("application_id", pymongo.ASCENDING)])]

@@ -1,0 +1,77 @@
+"""Finding customers for staff: by name, e-mail, phone, postcode or application reference.
+
+Phone numbers and postcodes are matched ignoring spaces (and a +44 or 0 trunk prefix), the way
+people type them; names word by word. Pages are cut on the customer id.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ff_shared.stores.mongo import review
+from ff_shared.stores.mongo.documents import CustomerDocument
+
+_PHONE = re.compile(r"^\+?[\d\s()-]{6,}$")
+
+
+def _contains(word: str) -> dict[str, str]:
+    return {"$regex": re.escape(word), "$options": "i"}
+
+
+def _loose(text: str) -> dict[str, str]:
+    """Match ``text`` with any spacing between its characters."""
+    chars = [re.escape(c) for c in text if not c.isspace()]
+    return {"$regex": r"\s*".join(chars), "$options": "i"}
+
+
+def phone_pattern(text: str) -> dict[str, str] | None:
+    """A UK number however written: 07700 900123, 07700900123, +44 7700 900123."""
+    if not _PHONE.match(text.strip()):
+        return None
+    digits = re.sub(r"\D", "", text)
+    if digits.startswith("44"):
+        digits = digits[2:]
+    digits = digits.removeprefix("0")
+    if len(digits) < 5:
+        return None
+    body = r"[\s()-]*".join(digits)
+    return {"$regex": rf"(?:(?:\+|00)44[\s()-]*|0)?[\s()-]*{body}"}
+
+
+def _application_clause(q: str) -> dict[str, Any]:
+    alternatives: list[dict[str, Any]] = [
+        {"reference": _contains(q.strip())},
+        {"steps.personal.email": _contains(q.strip())},
+        {"steps.address.postcode": _loose(q)},
+        {"steps.address.previous_addresses.postcode": _loose(q)},
+    ]
+    if (names := review.text_clause(q)) is not None:
+        alternatives.append(names)
+    if (phone := phone_pattern(q)) is not None:
+        alternatives.append({"steps.personal.mobile": phone})
+    return {"$or": alternatives}
+
+
+def _profile_clause(q: str) -> dict[str, Any]:
+    alternatives: list[dict[str, Any]] = [
+        {"email": _contains(q.strip())},
+        {"preferred_name": _contains(q.strip())},
+    ]
+    if (phone := phone_pattern(q)) is not None:
+        alternatives.append({"mobile": phone})
+    return {"$or": alternatives}
+
+
+async def search(q: str | None, *, after_id: str | None, limit: int) -> list[str]:
+    """Ids of the customers matching ``q`` (every customer without one), in id order."""
+    profiles = CustomerDocument.get_pymongo_collection()
+    clauses: list[dict[str, Any]] = []
+    if q and q.strip():
+        from_applications = await review.customer_ids_matching(_application_clause(q))
+        clauses.append({"$or": [_profile_clause(q), {"_id": {"$in": from_applications}}]})
+    if after_id is not None:
+        clauses.append({"_id": {"$gt": after_id}})
+    query: dict[str, Any] = {"$and": clauses} if clauses else {}
+    cursor = profiles.find(query, {"_id": 1}).sort([("_id", 1)]).limit(limit)
+    return [str(raw["_id"]) async for raw in cursor]
