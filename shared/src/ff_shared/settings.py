@@ -141,6 +141,27 @@ class AnchorLmsSettings(msgspec.Struct, frozen=True, kw_only=True):
     """First pause between tries (doubled each time, with jitter)."""
 
 
+class ReviewSettings(msgspec.Struct, frozen=True, kw_only=True):
+    four_eyes_threshold_pence: int = 150_000
+    """Approvals of more than this need a second, different senior underwriter."""
+
+
+class DocumentSettings(msgspec.Struct, frozen=True, kw_only=True):
+    bucket: str = "ff-documents"
+    """S3 bucket holding customers' uploaded documents."""
+    max_bytes: int = 10 * 1024 * 1024
+    """Largest document accepted; the presigned upload policy enforces it."""
+    upload_expires_seconds: int = 900
+    """How long a presigned upload URL stays valid."""
+    download_expires_seconds: int = 300
+    """How long a presigned download URL stays valid."""
+
+
+class EmailSettings(msgspec.Struct, frozen=True, kw_only=True):
+    sender: str = "no-reply@fairfinance.example"
+    """SES sender of customer e-mails (a verified identity)."""
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     environment: Environment = "local"
     """`production` refuses test-only stand-ins."""
@@ -157,6 +178,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     product: ProductSettings = ProductSettings()
     loanbook: LoanBookSettings = LoanBookSettings()
     anchor_lms: AnchorLmsSettings = AnchorLmsSettings()
+    review: ReviewSettings = ReviewSettings()
+    documents: DocumentSettings = DocumentSettings()
+    email: EmailSettings = EmailSettings()
 
 
 class Variable(msgspec.Struct, frozen=True, kw_only=True):
