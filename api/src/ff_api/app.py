@@ -30,7 +30,7 @@ from ff_api.staff.controllers import staff_router
 from ff_shared.domain.product import LoanProduct
 from ff_shared.errors import SettingsError
 from ff_shared.integrations.aws.cognito import PoolVerifier
-from ff_shared.integrations.aws.session import make_session
+from ff_shared.integrations.aws.session import client_options, make_session
 from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings, load_settings
 from ff_shared.stores.mongo import close_mongo, connect_mongo
@@ -73,8 +73,8 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                     leeway_seconds=cognito.leeway_seconds,
                 )
 
-            # Long-lived AWS clients are entered on the stack, e.g.
-            # s3 = await stack.enter_async_context(aws.client("s3", **client_options(settings.aws)))
+            # Long-lived AWS clients are entered on the stack.
+            s3 = await stack.enter_async_context(aws.client("s3", **client_options(settings.aws)))
             app.state.services = Services(
                 settings=settings,
                 product=product,
@@ -84,6 +84,7 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                 aws=aws,
                 customer_tokens=verifier(cognito.customer_pool_id, cognito.customer_client_id),
                 staff_tokens=verifier(cognito.staff_pool_id, cognito.staff_client_id),
+                s3=s3,
             )
             log.info("api_started", environment=settings.environment)
             yield

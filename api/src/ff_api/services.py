@@ -25,3 +25,5 @@ class Services:
     aws: aioboto3.Session
     customer_tokens: PoolVerifier
     staff_tokens: PoolVerifier
+    s3: Any
+    """Documents bucket client (aioboto3 S3)."""
