@@ -85,6 +85,30 @@ class IdempotencyConflict(Conflict):
     title = "The idempotency key was used for a different request"
 
 
+class FourEyesRequired(NotPermitted):
+    code = "four_eyes_required"
+    title = "A second, different senior underwriter must confirm this approval"
+
+
+class SeniorOverrideRequired(NotPermitted):
+    code = "senior_override_required"
+    title = "Only a senior underwriter may override a decline"
+
+
+class CustomerErased(Conflict):
+    code = "customer_erased"
+    title = "The customer's personal data has been erased"
+
+
+class UploadNotFound(Conflict):
+    code = "upload_not_found"
+    title = "Nothing has been uploaded for this document yet"
+
+
+class UploadRejected(Conflict):
+    code = "upload_rejected"
+    title = "The upload is not the document that was declared"
+
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"
