@@ -373,3 +373,26 @@ def pay(
             created_at=now,
         ),
     )
+
+
+class LmsSyncState(enum.StrEnum):
+    CREATING = "creating"
+    """The job is asking the LMS to book the loan (or was stopped while asking)."""
+    RETRYING = "retrying"
+    """The last try failed in a way that may pass; the job will try again."""
+    CREATED = "created"
+    FAILED = "failed"
+    """The LMS refused the loan, or every try failed: staff must look."""
+
+
+class LmsSync(msgspec.Struct, frozen=True, kw_only=True):
+    """An accepted application's loan in Anchor LMS, as the ``create_lms_loan`` job left it."""
+
+    state: LmsSyncState
+    agreement_number: str | None = None
+    last_error: str | None = None
+    """What the last failed try reported (no bodies, no personal data)."""
+    attempts: int = 0
+    synced_at: datetime | None = None
+    """When the LMS confirmed the agreement."""
+    updated_at: datetime

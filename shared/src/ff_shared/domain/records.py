@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from ff_shared.domain.loans import LmsSync
 from ff_shared.domain.review import (
     Assignment,
     DeclineRecord,
@@ -55,6 +56,8 @@ class ApplicationRecord(msgspec.Struct, frozen=True, kw_only=True):
     information_request: InformationRequest | None = None
     erased_at: datetime | None = None
     """When the customer's personal data was erased from this application."""
+    lms: LmsSync | None = None
+    """The accepted loan in Anchor LMS: agreement number and the booking job's state."""
 
 
 ContactChannel = Literal["email", "sms", "post"]
