@@ -10,19 +10,20 @@ from typing import Any, ClassVar
 from arq.cron import CronJob
 from arq.worker import Function
 
+from ff_workers.core import lms
 from ff_workers.runtime import bind_job, heartbeat_job, unbind_job
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    return None
+    await lms.startup(ctx)
 
 
-async def shutdown(_ctx: dict[str, Any]) -> None:
-    return None
+async def shutdown(ctx: dict[str, Any]) -> None:
+    await lms.shutdown(ctx)
 
 
 class WorkerSettings:
-    functions: ClassVar[list[Function]] = []
+    functions: ClassVar[list[Function]] = [lms.create_lms_loan_function]
     cron_jobs: ClassVar[list[CronJob]] = [heartbeat_job("core")]
     on_startup = startup
     on_shutdown = shutdown
