@@ -113,7 +113,7 @@ class LoanBookSettings(msgspec.Struct, frozen=True, kw_only=True):
     )
     """ODBC connection string of the loan book (SQL Server: ODBC Driver 18 for SQL Server)."""
     min_pool_size: int = 0
-    """Connections opened at start-up (0: on first use, so a loan book down never stops start-up)."""
+    """Connections opened at start-up (0: on first use; a loan book down never stops start-up)."""
     max_pool_size: int = 5
     """Largest aioodbc pool of loan-book connections."""
     connect_timeout_seconds: int = 5
