@@ -29,10 +29,13 @@ from ff_api.services import Services
 from ff_api.staff.controllers import staff_router
 from ff_shared.domain.product import LoanProduct
 from ff_shared.errors import SettingsError
+from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
 from ff_shared.integrations.aws.cognito import PoolVerifier
 from ff_shared.integrations.aws.session import client_options, make_session
 from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings, load_settings
+from ff_shared.stores.loanbook.connection import close_pool as close_loanbook_pool
+from ff_shared.stores.loanbook.connection import create_pool as create_loanbook_pool
 from ff_shared.stores.mongo import close_mongo, connect_mongo
 
 log = structlog.get_logger()
@@ -75,6 +78,9 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
 
             # Long-lived AWS clients are entered on the stack.
             s3 = await stack.enter_async_context(aws.client("s3", **client_options(settings.aws)))
+            loanbook = await create_loanbook_pool(settings.loanbook)
+            stack.push_async_callback(close_loanbook_pool, loanbook)
+            anchor_lms = await stack.enter_async_context(AnchorLmsClient(settings.anchor_lms))
             app.state.services = Services(
                 settings=settings,
                 product=product,
@@ -85,6 +91,8 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                 customer_tokens=verifier(cognito.customer_pool_id, cognito.customer_client_id),
                 staff_tokens=verifier(cognito.staff_pool_id, cognito.staff_client_id),
                 s3=s3,
+                loanbook=loanbook,
+                anchor_lms=anchor_lms,
             )
             log.info("api_started", environment=settings.environment)
             yield

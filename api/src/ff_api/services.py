@@ -7,10 +7,12 @@ from typing import Any
 
 import aioboto3
 import aiohttp
+import aioodbc
 from arq.connections import ArqRedis
 from pymongo import AsyncMongoClient
 
 from ff_shared.domain.product import LoanProduct
+from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
 from ff_shared.integrations.aws.cognito import PoolVerifier
 from ff_shared.settings import Settings
 
@@ -27,3 +29,6 @@ class Services:
     staff_tokens: PoolVerifier
     s3: Any
     """Documents bucket client (aioboto3 S3)."""
+    loanbook: aioodbc.Pool
+    """The loan book (aioodbc pool; connects on first use)."""
+    anchor_lms: AnchorLmsClient

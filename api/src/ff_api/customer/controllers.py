@@ -20,6 +20,7 @@ from ff_api.customer.schemas import (
     application_view,
     me_view,
 )
+from ff_api.loans.customer import CustomerLoansController
 from ff_api.security import CustomerPrincipal, customer_guard, provide_customer
 from ff_api.services import Services
 from ff_shared.clock import now_utc
@@ -172,7 +173,7 @@ class ApplicationController(Controller):
 def customer_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[ProfileController, ApplicationController],
+        route_handlers=[ProfileController, ApplicationController, CustomerLoansController],
         guards=[customer_guard],
         dependencies={"customer": Provide(provide_customer)},
         security=[{"customer_token": []}],

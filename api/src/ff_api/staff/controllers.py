@@ -7,6 +7,7 @@ from litestar import Controller, Router, get
 from litestar.di import Provide
 from litestar.types import ControllerRouterHandler
 
+from ff_api.loans.staff import StaffCustomerLoansController
 from ff_api.security import StaffPrincipal, provide_staff, staff_guard
 from ff_shared.domain.permissions import permissions_of
 
@@ -37,7 +38,10 @@ class StaffSelfController(Controller):
 
 
 # Features add their staff controllers here.
-STAFF_HANDLERS: list[ControllerRouterHandler] = [StaffSelfController]
+STAFF_HANDLERS: list[ControllerRouterHandler] = [
+    StaffSelfController,
+    StaffCustomerLoansController,
+]
 
 
 def staff_router() -> Router:

@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "documents.read": CASEWORK,
     "documents.upload": CASEWORK,
     "audit.read": frozenset({Role.ADMIN}),
+    "loans.read": CASEWORK,
 }
 
 

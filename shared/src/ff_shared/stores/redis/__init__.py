@@ -1,0 +1,1 @@
+"""Redis-held state: short-lived records such as idempotency keys."""
