@@ -5,12 +5,16 @@ produced, so a job started by that write can check the write really happened."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
-from typing import Literal
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, Literal
 
 import msgspec
 
+from ff_shared.domain.affordability import DEFAULT_POLICY, DecisionPolicy, assess, means_of
 from ff_shared.domain.decision import Offer
+from ff_shared.domain.pricing import build_schedule
+from ff_shared.domain.steps import ApplicationData
 
 
 class StaffRef(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,3 +91,23 @@ class Assignment(msgspec.Struct, frozen=True, kw_only=True):
     staff: StaffRef
     assigned_by: StaffRef
     assigned_at: datetime
+
+
+def offer_affordable(
+    steps: Mapping[str, Any], offer: Offer, today: date, policy: DecisionPolicy = DEFAULT_POLICY
+) -> bool | None:
+    """Whether the offered loan passes affordability on the customer's declared figures, as the
+    engine would check it; None when the answers are no longer complete (erased)."""
+    try:
+        data = msgspec.convert(dict(steps), ApplicationData)
+    except msgspec.ValidationError:
+        return None
+    schedule = build_schedule(offer.amount_pence, offer.term_months, offer.annual_rate_bps, today)
+    checked = assess(
+        means_of(data, policy),
+        policy,
+        amount_pence=offer.amount_pence,
+        term_months=offer.term_months,
+        instalment=max(row.amount_pence for row in schedule),
+    )
+    return checked.affordable

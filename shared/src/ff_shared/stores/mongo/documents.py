@@ -67,9 +67,10 @@ class AuditEventDocument(Document):
     class Settings:
         name = "audit_events"
         indexes = [
-            pymongo.IndexModel([("target.id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
-            pymongo.IndexModel([("actor.id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
-            pymongo.IndexModel([("action", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
+            # Single-field: the embedded MongoDB stand-in cannot have `_id` in a compound index.
+            pymongo.IndexModel([("target.id", pymongo.ASCENDING)]),
+            pymongo.IndexModel([("actor.id", pymongo.ASCENDING)]),
+            pymongo.IndexModel([("action", pymongo.ASCENDING)]),
             pymongo.IndexModel([("customer_id", pymongo.ASCENDING)]),
             pymongo.IndexModel([("at", pymongo.DESCENDING)]),
         ]
@@ -105,8 +106,8 @@ class UploadedDocument(Document):
     class Settings:
         name = "documents"
         indexes = [
-            pymongo.IndexModel([("customer_id", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
-            pymongo.IndexModel([("application_id", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
+            pymongo.IndexModel([("customer_id", pymongo.ASCENDING)]),
+            pymongo.IndexModel([("application_id", pymongo.ASCENDING)]),
         ]
 
 
@@ -122,8 +123,8 @@ class NoteDocument(Document):
     class Settings:
         name = "notes"
         indexes = [
-            pymongo.IndexModel([("customer_id", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
-            pymongo.IndexModel([("application_id", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
+            pymongo.IndexModel([("customer_id", pymongo.ASCENDING)]),
+            pymongo.IndexModel([("application_id", pymongo.ASCENDING)]),
         ]
 
 

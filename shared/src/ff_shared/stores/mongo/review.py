@@ -7,14 +7,26 @@ someone pages through the queue never shift, repeat or hide items on later pages
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
-from ff_shared.domain.lifecycle import SUBMITTED
+from ff_shared.domain.lifecycle import (
+    SUBMITTED,
+    FourEyesError,
+    IllegalTransitionError,
+    SeniorOverrideRequiredError,
+)
 from ff_shared.domain.records import ApplicationRecord, ApplicationStatus
-from ff_shared.errors import NotFound
+from ff_shared.errors import (
+    FourEyesRequired,
+    IllegalTransition,
+    NotFound,
+    SeniorOverrideRequired,
+    StaleVersion,
+)
 from ff_shared.stores.mongo.documents import ApplicationDocument
 from ff_shared.stores.mongo.versioned import replace_if_version
 
@@ -22,6 +34,7 @@ SortKey = Literal["submitted_at", "amount"]
 SORT_PATHS: dict[str, str] = {"submitted_at": "submitted_at", "amount": "steps.loan.amount_pence"}
 
 SortValue = int | datetime
+T = TypeVar("T")
 
 
 class QueueFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -159,9 +172,53 @@ async def load(application_id: str) -> dict[str, Any]:
     return dict(raw)
 
 
-async def save(raw: dict[str, Any], expected_version: int) -> bool:
-    """Write the changed application if nobody wrote since ``expected_version``."""
-    return await replace_if_version(_collection(), raw, expected_version)
+class Change(msgspec.Struct, frozen=True, kw_only=True):
+    before: ApplicationRecord
+    after: ApplicationRecord
+
+
+async def change_application(
+    application_id: str,
+    change: Callable[[dict[str, Any], ApplicationRecord], T],
+    *,
+    expected_version: int | None,
+    customer_id: str | None = None,
+    before_write: Callable[[T, int], Awaitable[None]] | None = None,
+) -> tuple[Change, T]:
+    """Read the application, let ``change`` edit the stored document in memory (it may refuse
+    with a domain error), then write it only if nobody wrote since the version read.
+
+    ``expected_version`` is the version the caller saw: any other is a stale write. For a
+    customer (``customer_id``) someone else's application does not exist. ``before_write``
+    runs between the change and the write with ``change``'s result and the version the write
+    will produce (the caller enqueues follow-up jobs there, which check that the write landed).
+    """
+    query: dict[str, Any] = {"_id": application_id}
+    if customer_id is not None:
+        query["customer_id"] = customer_id
+    raw = await _collection().find_one(query)
+    if raw is None:
+        raise NotFound("no such application")
+    current = record_of(raw)
+    if expected_version is not None and current.version != expected_version:
+        raise StaleVersion(
+            f"the application is at version {current.version}, not {expected_version}"
+        )
+    try:
+        result = change(raw, current)
+    except IllegalTransitionError as exc:
+        raise IllegalTransition(str(exc)) from exc
+    except SeniorOverrideRequiredError as exc:
+        raise SeniorOverrideRequired(str(exc)) from exc
+    except FourEyesError as exc:
+        raise FourEyesRequired(str(exc)) from exc
+    if before_write is not None:
+        await before_write(result, current.version + 1)
+    if not await replace_if_version(_collection(), raw, current.version):
+        latest = await _collection().find_one(query)
+        version = None if latest is None else latest.get("version")
+        raise StaleVersion(f"the application changed (now version {version}) while saving")
+    return Change(before=current, after=record_of(raw)), result
 
 
 async def for_customer(customer_id: str) -> list[ApplicationRecord]:
