@@ -139,6 +139,8 @@ class AnchorLmsSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Tries of a call that failed in a retryable way before the error is raised."""
     backoff_seconds: float = 0.25
     """First pause between tries (doubled each time, with jitter)."""
+    job_retry_seconds: float = 15.0
+    """First delay before the loan-booking job tries again (doubled each try, up to 15 min)."""
 
 
 class ReviewSettings(msgspec.Struct, frozen=True, kw_only=True):
