@@ -13,4 +13,6 @@ from __future__ import annotations
 pytest_plugins = [
     "tests.fixtures.servers",
     "tests.fixtures.api",
+    "tests.fixtures.loanbook",
+    "tests.fixtures.anchor_lms",
 ]

@@ -103,10 +103,15 @@ def redacted(connection_string: str) -> str:
     )
 
 
-def _query_timeout(seconds: int) -> Any:
-    async def after_created(conn: aioodbc.Connection) -> None:
-        # pyodbc applies Connection.timeout (SQL_ATTR_QUERY_TIMEOUT) to every statement.
-        conn._conn.timeout = seconds
+def _query_timeout(seconds: int, dialect: Dialect) -> Any:
+    async def after_created(conn: pyodbc.Connection) -> None:
+        # aioodbc hands over the driver connection. SQL Server's driver applies pyodbc's
+        # timeout (SQL_ATTR_QUERY_TIMEOUT) to every statement; psqlODBC refuses that attribute,
+        # so the server's own statement_timeout does the same there.
+        if dialect == "postgresql":
+            conn.execute(f"SET statement_timeout = {int(seconds) * 1000}")
+        else:
+            conn.timeout = seconds
 
     return after_created
 
@@ -121,7 +126,9 @@ async def create_pool(settings: LoanBookSettings) -> aioodbc.Pool:
             maxsize=settings.max_pool_size,
             autocommit=True,
             timeout=settings.connect_timeout_seconds,
-            after_created=_query_timeout(settings.query_timeout_seconds),
+            after_created=_query_timeout(
+                settings.query_timeout_seconds, dialect_of(settings.connection_string)
+            ),
         )
     except pyodbc.Error as exc:
         log.warning(
