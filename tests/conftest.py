@@ -15,4 +15,5 @@ pytest_plugins = [
     "tests.fixtures.api",
     "tests.fixtures.loanbook",
     "tests.fixtures.anchor_lms",
+    "tests.fixtures.staff",
 ]

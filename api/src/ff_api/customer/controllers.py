@@ -12,6 +12,8 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ff_api.customer import service
+from ff_api.customer.documents import DocumentController
+from ff_api.customer.offers import OfferController
 from ff_api.customer.schemas import (
     ApplicationPage,
     ApplicationView,
@@ -173,7 +175,13 @@ class ApplicationController(Controller):
 def customer_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[ProfileController, ApplicationController, CustomerLoansController],
+        route_handlers=[
+            ProfileController,
+            ApplicationController,
+            CustomerLoansController,
+            OfferController,
+            DocumentController,
+        ],
         guards=[customer_guard],
         dependencies={"customer": Provide(provide_customer)},
         security=[{"customer_token": []}],

@@ -7,7 +7,12 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from ff_shared.domain.records import ApplicationRecord, ContactChannel, CustomerProfile
+from ff_shared.domain.records import (
+    ApplicationRecord,
+    ApplicationStatus,
+    ContactChannel,
+    CustomerProfile,
+)
 
 UNSET = msgspec.UNSET
 
@@ -33,6 +38,25 @@ class DecisionView(msgspec.Struct, kw_only=True):
     offer: OfferView | None = None
 
 
+class MadeOfferView(msgspec.Struct, kw_only=True):
+    """The offer a person at the lender made: accept or decline it."""
+
+    amount_pence: int
+    term_months: int
+    monthly_instalment_pence: int
+    apr_percent: float
+    total_repayable_pence: int
+    made_at: datetime
+    response: Literal["accepted", "declined"] | None
+    responded_at: datetime | None
+
+
+class InformationRequestView(msgspec.Struct, kw_only=True):
+    needed: str
+    requested_at: datetime
+    responded_at: datetime | None
+
+
 class ApplicationView(msgspec.Struct, kw_only=True):
     id: str
     reference: str
@@ -45,6 +69,10 @@ class ApplicationView(msgspec.Struct, kw_only=True):
     next_step: str | None
     """The first step not yet saved; null once every step is saved."""
     decision: DecisionView | None
+    offer: MadeOfferView | None = None
+    """Present once the lender has made an offer (status offered, then accepted or declined)."""
+    information_request: InformationRequestView | None = None
+    """What the lender asked for, while the status is information_requested."""
 
 
 class ApplicationPage(msgspec.Struct, kw_only=True):
@@ -126,6 +154,35 @@ def application_view(record: ApplicationRecord, steps: tuple[str, ...]) -> Appli
         steps=views,
         next_step=next((s for s in steps if s not in record.steps), None),
         decision=decision_view(record.decision),
+        offer=_offer_view(record),
+        information_request=_information_request_view(record),
+    )
+
+
+def _offer_view(record: ApplicationRecord) -> MadeOfferView | None:
+    made = record.offer
+    if made is None:
+        return None
+    return MadeOfferView(
+        amount_pence=made.offer.amount_pence,
+        term_months=made.offer.term_months,
+        monthly_instalment_pence=made.offer.monthly_instalment_pence,
+        apr_percent=made.offer.apr_percent,
+        total_repayable_pence=made.offer.total_repayable_pence,
+        made_at=made.made_at,
+        response=made.response,
+        responded_at=made.responded_at,
+    )
+
+
+def _information_request_view(record: ApplicationRecord) -> InformationRequestView | None:
+    request = record.information_request
+    if request is None or record.status is not ApplicationStatus.INFORMATION_REQUESTED:
+        return None
+    return InformationRequestView(
+        needed=request.needed,
+        requested_at=request.requested_at,
+        responded_at=request.responded_at,
     )
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import msgspec
 import structlog
 
+from ff_api.customer import auditing
+from ff_api.jobs import enqueue
 from ff_api.security import CustomerPrincipal
 from ff_api.services import Services
 from ff_shared.clock import london_date, now_utc
+from ff_shared.domain import lifecycle
 from ff_shared.domain.application import (
     STEPS,
     ApplicationData,
@@ -20,7 +24,10 @@ from ff_shared.domain.application import (
     validate_complete,
     validate_step,
 )
-from ff_shared.domain.decision import Decision, decide
+from ff_shared.domain.audit import Target
+from ff_shared.domain.decision import Decision, Outcome, decide
+from ff_shared.domain.emails import EmailKind
+from ff_shared.domain.lifecycle import Action
 from ff_shared.domain.records import ApplicationRecord, ApplicationStatus, CustomerProfile
 from ff_shared.errors import (
     ApplicationLocked,
@@ -29,9 +36,13 @@ from ff_shared.errors import (
     NotFound,
     StaleVersion,
 )
+from ff_shared.jobs import JOB_SEND_APPLICATION_EMAIL, application_email_job_id
 from ff_shared.stores.mongo import applications, customers
 
 log = structlog.get_logger()
+
+EMAIL_DEFER = timedelta(seconds=1)
+"""Lets the submission land before the decision e-mail's job looks for it."""
 
 
 def _problems(exc: StepValidationError) -> list[FieldProblem]:
@@ -108,9 +119,7 @@ async def save_step(
 
 def _status_for(decision: Decision) -> ApplicationStatus:
     # Every approve or refer is looked at by a person before an offer stands (UK GDPR Art 22).
-    return (
-        ApplicationStatus.DECLINED if decision.outcome == "decline" else ApplicationStatus.IN_REVIEW
-    )
+    return lifecycle.next_status(ApplicationStatus.DRAFT, Action.SUBMIT, outcome=decision.outcome)
 
 
 async def submit(
@@ -142,6 +151,19 @@ async def submit(
         raise InvalidInput("the application is not complete", errors=problems)
     data = ApplicationData(**steps)
     decision = decide(data, product=services.product, today=today)
+    if decision.outcome is Outcome.DECLINE:
+        # Enqueued before the write and keyed by the version it produces: the job sends only
+        # if this submission is the write that landed.
+        version = current.version + 1
+        await enqueue(
+            services,
+            JOB_SEND_APPLICATION_EMAIL,
+            job_id=application_email_job_id(application_id, EmailKind.DECLINED.value, version),
+            application_id=application_id,
+            kind=EmailKind.DECLINED.value,
+            version=version,
+            _defer_by=EMAIL_DEFER,
+        )
     record = await applications.record_submission(
         application_id,
         customer_id=principal.customer_id,
@@ -163,6 +185,13 @@ async def submit(
                 f"the application was already submitted ({latest.status.value})"
             )
         raise StaleVersion("the application changed while it was being submitted; try again")
+    await auditing.record(
+        principal,
+        "application.submitted",
+        Target(type="application", id=application_id),
+        now=now,
+        after={"status": record.status.value, "outcome": decision.outcome.value},
+    )
     log.info(
         "application_submitted",
         application_id=application_id,

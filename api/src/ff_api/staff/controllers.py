@@ -9,6 +9,10 @@ from litestar.types import ControllerRouterHandler
 
 from ff_api.loans.staff import StaffCustomerLoansController
 from ff_api.security import StaffPrincipal, provide_staff, staff_guard
+from ff_api.staff.applications import StaffApplicationController
+from ff_api.staff.audit import StaffAuditController
+from ff_api.staff.customers import StaffCustomerController
+from ff_api.staff.documents import StaffDocumentController
 from ff_shared.domain.permissions import permissions_of
 
 
@@ -40,6 +44,10 @@ class StaffSelfController(Controller):
 # Features add their staff controllers here.
 STAFF_HANDLERS: list[ControllerRouterHandler] = [
     StaffSelfController,
+    StaffApplicationController,
+    StaffCustomerController,
+    StaffDocumentController,
+    StaffAuditController,
     StaffCustomerLoansController,
 ]
 

@@ -127,14 +127,9 @@ def erase_application(
     return erased, retained
 
 
-def erase_profile(document: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
-    erased = dict(document)
-    for field in PROFILE_FIELDS:
-        erased[field] = None
-    erased["settings"] = {}
-    erased["erased_at"] = now
-    erased["updated_at"] = now
-    return erased
+def profile_erasure(*, now: datetime) -> dict[str, Any]:
+    """The changes that anonymise a customer profile (the record stays, marked erased)."""
+    return {**dict.fromkeys(PROFILE_FIELDS), "settings": {}, "erased_at": now}
 
 
 def erase_note(document: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:

@@ -10,20 +10,25 @@ from typing import Any, ClassVar
 from arq.cron import CronJob
 from arq.worker import Function
 
-from ff_workers.core import lms
+from ff_workers.core import emails, lms
 from ff_workers.runtime import bind_job, heartbeat_job, unbind_job
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     await lms.startup(ctx)
+    await emails.startup(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await emails.shutdown(ctx)
     await lms.shutdown(ctx)
 
 
 class WorkerSettings:
-    functions: ClassVar[list[Function]] = [lms.create_lms_loan_function]
+    functions: ClassVar[list[Function]] = [
+        lms.create_lms_loan_function,
+        emails.send_application_email_function,
+    ]
     cron_jobs: ClassVar[list[CronJob]] = [heartbeat_job("core")]
     on_startup = startup
     on_shutdown = shutdown

@@ -1,0 +1,348 @@
+"""Staff-portal bodies for applications, documents, notes and the audit trail.
+
+Staff see what customers never do: the decision trace, affordability, risk flags, notes and the
+audit trail. ``StaffApplicationDetail`` is the one application detail Struct; integrations add
+their own optional fields to it here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from ff_shared.domain.audit import AuditEvent
+from ff_shared.domain.documents import DocumentRecord
+from ff_shared.domain.records import ApplicationRecord
+from ff_shared.domain.review import DeclineReason
+from ff_shared.stores.mongo.notes import Note
+
+Version = Annotated[int, msgspec.Meta(ge=1, description="The version of the record you saw")]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000, pattern=r"\S")]
+
+
+class VersionBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    version: Version
+
+
+class AssignBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    version: Version
+    staff_id: str | None = None
+    """Whom to assign (a staff member's id); yourself when omitted. Assigning someone else
+    needs the senior_underwriter or admin role."""
+
+
+class ApproveBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    version: Version
+    amount_pence: Annotated[int, msgspec.Meta(ge=1, description="Loan amount offered")]
+    term_months: Annotated[int, msgspec.Meta(ge=1, description="Term offered")]
+
+
+class DeclineBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    version: Version
+    reason_code: DeclineReason
+    note: Text
+
+
+class RequestInformationBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    version: Version
+    needed: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=r"\S")]
+    """What the customer must provide, in words they will read (it is e-mailed to them)."""
+
+
+class NoteBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    version: Version
+    text: Text
+
+
+class StaffRefView(msgspec.Struct, kw_only=True):
+    id: str
+    username: str
+
+
+class AssignmentView(msgspec.Struct, kw_only=True):
+    staff: StaffRefView
+    assigned_by: StaffRefView
+    assigned_at: datetime
+
+
+class OfferTermsView(msgspec.Struct, kw_only=True):
+    amount_pence: int
+    term_months: int
+    monthly_instalment_pence: int
+    apr_percent: float
+    total_repayable_pence: int
+    annual_rate_bps: int
+
+
+class ProposalView(msgspec.Struct, kw_only=True):
+    offer: OfferTermsView
+    proposed_by: StaffRefView
+    proposed_at: datetime
+    affordable: bool | None
+    overrides_decline: bool
+
+
+class OfferMadeView(msgspec.Struct, kw_only=True):
+    offer: OfferTermsView
+    proposed_by: StaffRefView
+    confirmed_by: StaffRefView | None
+    made_at: datetime
+    affordable: bool | None
+    overrides_decline: bool
+    response: Literal["accepted", "declined"] | None
+    responded_at: datetime | None
+
+
+class DeclineView(msgspec.Struct, kw_only=True):
+    reason_code: DeclineReason
+    note: str
+    declined_by: StaffRefView
+    declined_at: datetime
+
+
+class InformationRequestView(msgspec.Struct, kw_only=True):
+    needed: str
+    requested_by: StaffRefView
+    requested_at: datetime
+    response: str | None
+    responded_at: datetime | None
+
+
+class RuleResultView(msgspec.Struct, kw_only=True):
+    rule: str
+    passed: bool
+    inputs: dict[str, Any]
+    detail: str
+
+
+class StaffDecisionView(msgspec.Struct, kw_only=True):
+    """The engine's decision in full: every rule with its inputs and result."""
+
+    outcome: Literal["approve", "refer", "decline"]
+    reasons: list[str]
+    rule_set_version: str
+    offer: OfferTermsView | None
+    affordability: dict[str, Any] | None
+    risk_flags: list[str]
+    trace: list[RuleResultView]
+
+
+class DocumentView(msgspec.Struct, kw_only=True):
+    id: str
+    customer_id: str
+    application_id: str | None
+    kind: str
+    content_type: str
+    size_bytes: int
+    status: str
+    uploaded_by: dict[str, Any]
+    created_at: datetime
+    confirmed_at: datetime | None
+    rejected_reason: str | None
+    version: int
+
+
+class NoteView(msgspec.Struct, kw_only=True):
+    id: str
+    application_id: str | None
+    author: StaffRefView
+    text: str
+    created_at: datetime
+
+
+class AuditEntryView(msgspec.Struct, kw_only=True):
+    id: str
+    at: datetime
+    actor: dict[str, Any]
+    action: str
+    target: dict[str, str]
+    customer_id: str | None
+    request_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    sealed: bool
+    erased: bool
+    """The customer was erased: the values this entry held about them are gone for good."""
+
+
+class AuditPage(msgspec.Struct, kw_only=True):
+    items: list[AuditEntryView]
+    next_cursor: str | None
+
+
+class QueueItem(msgspec.Struct, kw_only=True):
+    id: str
+    reference: str
+    status: str
+    version: int
+    customer_id: str
+    applicant_name: str | None
+    email: str | None
+    amount_pence: int | None
+    term_months: int | None
+    outcome: str | None
+    risk_flags: list[str]
+    assigned_to: StaffRefView | None
+    submitted_at: datetime | None
+    updated_at: datetime
+
+
+class QueuePage(msgspec.Struct, kw_only=True):
+    items: list[QueueItem]
+    next_cursor: str | None
+
+
+class QueueCounts(msgspec.Struct, kw_only=True):
+    counts: dict[str, int]
+    """Applications per status, under every filter given except status."""
+    total: int
+
+
+class StaffApplicationDetail(msgspec.Struct, kw_only=True):
+    id: str
+    reference: str
+    status: str
+    version: int
+    """Send it back with every action: a stale one is refused with 409."""
+    allowed_actions: list[str]
+    customer_id: str
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    steps: dict[str, dict[str, Any]]
+    decision: StaffDecisionView | None
+    assigned_to: AssignmentView | None
+    proposal: ProposalView | None
+    offer: OfferMadeView | None
+    decline: DeclineView | None
+    information_request: InformationRequestView | None
+    four_eyes_threshold_pence: int
+    erased_at: datetime | None
+    notes: list[NoteView]
+    documents: list[DocumentView]
+    audit: list[AuditEntryView]
+
+
+def _convert(value: Any, tp: Any) -> Any:
+    return None if value is None else msgspec.convert(msgspec.to_builtins(value), tp)
+
+
+def decision_view(decision: dict[str, Any] | None) -> StaffDecisionView | None:
+    if decision is None:
+        return None
+    return StaffDecisionView(
+        outcome=decision["outcome"],
+        reasons=list(decision.get("reasons") or []),
+        rule_set_version=decision.get("rule_set_version", ""),
+        offer=_convert(decision.get("offer"), OfferTermsView),
+        affordability=decision.get("affordability"),
+        risk_flags=list(decision.get("risk_flags") or []),
+        trace=[msgspec.convert(r, RuleResultView) for r in decision.get("trace") or []],
+    )
+
+
+def document_view(record: DocumentRecord) -> DocumentView:
+    return DocumentView(
+        id=record.id,
+        customer_id=record.customer_id,
+        application_id=record.application_id,
+        kind=record.kind.value,
+        content_type=record.content_type,
+        size_bytes=record.size_bytes,
+        status=record.status.value,
+        uploaded_by=msgspec.to_builtins(record.uploaded_by),
+        created_at=record.created_at,
+        confirmed_at=record.confirmed_at,
+        rejected_reason=record.rejected_reason,
+        version=record.version,
+    )
+
+
+def note_view(note: Note) -> NoteView:
+    return NoteView(
+        id=note.id,
+        application_id=note.application_id,
+        author=StaffRefView(id=note.author.id, username=note.author.username),
+        text=note.text,
+        created_at=note.created_at,
+    )
+
+
+def audit_view(event: AuditEvent) -> AuditEntryView:
+    return AuditEntryView(
+        id=event.id,
+        at=event.at,
+        actor=msgspec.to_builtins(event.actor),
+        action=event.action,
+        target=msgspec.to_builtins(event.target),
+        customer_id=event.customer_id,
+        request_id=event.request_id,
+        before=event.before,
+        after=event.after,
+        sealed=event.sealed,
+        erased=event.erased,
+    )
+
+
+def queue_item(record: ApplicationRecord) -> QueueItem:
+    personal = record.steps.get("personal", {})
+    loan = record.steps.get("loan", {})
+    names = [personal.get("first_name"), personal.get("last_name")]
+    decision = record.decision or {}
+    assigned = record.assigned_to
+    return QueueItem(
+        id=record.id,
+        reference=record.reference,
+        status=record.status.value,
+        version=record.version,
+        customer_id=record.customer_id,
+        applicant_name=" ".join(n for n in names if n) or None,
+        email=personal.get("email"),
+        amount_pence=loan.get("amount_pence"),
+        term_months=loan.get("term_months"),
+        outcome=decision.get("outcome"),
+        risk_flags=list(decision.get("risk_flags") or []),
+        assigned_to=(
+            StaffRefView(id=assigned.staff.id, username=assigned.staff.username)
+            if assigned
+            else None
+        ),
+        submitted_at=record.submitted_at,
+        updated_at=record.updated_at,
+    )
+
+
+def application_detail(
+    record: ApplicationRecord,
+    *,
+    allowed_actions: list[str],
+    four_eyes_threshold_pence: int,
+    notes: list[Note],
+    documents: list[DocumentRecord],
+    audit: list[AuditEvent],
+) -> StaffApplicationDetail:
+    return StaffApplicationDetail(
+        id=record.id,
+        reference=record.reference,
+        status=record.status.value,
+        version=record.version,
+        allowed_actions=allowed_actions,
+        customer_id=record.customer_id,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        submitted_at=record.submitted_at,
+        steps=record.steps,
+        decision=decision_view(record.decision),
+        assigned_to=_convert(record.assigned_to, AssignmentView),
+        proposal=_convert(record.proposal, ProposalView),
+        offer=_convert(record.offer, OfferMadeView),
+        decline=_convert(record.decline, DeclineView),
+        information_request=_convert(record.information_request, InformationRequestView),
+        four_eyes_threshold_pence=four_eyes_threshold_pence,
+        erased_at=record.erased_at,
+        notes=[note_view(n) for n in notes],
+        documents=[document_view(d) for d in documents],
+        audit=[audit_view(e) for e in audit],
+    )
