@@ -48,6 +48,13 @@ def heartbeat_job(worker_name: str) -> CronJob:
     )
 
 
+def _queue_of(settings_cls: type, settings: Settings) -> str:
+    """A worker with a queue of its own names it with a ``queue_for(settings)`` static method;
+    the others drain the core queue."""
+    choose = getattr(settings_cls, "queue_for", None)
+    return str(choose(settings)) if choose is not None else settings.redis.queue_name
+
+
 def build_worker(
     settings_cls: type, settings: Settings, *, queue_name: str | None = None, **overrides: Any
 ) -> Worker:
@@ -63,7 +70,7 @@ def build_worker(
     return create_worker(
         settings_cls,
         redis_settings=RedisSettings.from_dsn(settings.redis.url),
-        queue_name=queue_name or settings.redis.queue_name,
+        queue_name=queue_name or _queue_of(settings_cls, settings),
         on_startup=on_startup,
         **overrides,
     )
