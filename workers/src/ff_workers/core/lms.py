@@ -29,13 +29,12 @@ log = structlog.get_logger()
 
 MAX_TRIES = 8
 JOB_TIMEOUT_SECONDS = 180
-RETRY_BASE_SECONDS = 15
 RETRY_CAP_SECONDS = 15 * 60
 
 
-def retry_delay(job_try: int) -> int:
-    """15 s, 30 s, 1 min, 2 min ... capped at 15 min."""
-    return int(min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, job_try - 1)))
+def retry_delay(first_seconds: float, job_try: int) -> float:
+    """``first_seconds``, then doubled each try (15 s, 30 s, 1 min ...), capped at 15 min."""
+    return float(min(RETRY_CAP_SECONDS, first_seconds * 2 ** max(0, job_try - 1)))
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -143,7 +142,8 @@ async def create_lms_loan(ctx: dict[str, Any], application_id: str) -> dict[str,
             will_retry=will_retry,
         )
         if will_retry:
-            raise Retry(defer=retry_delay(job_try)) from exc
+            first = ctx["settings"].anchor_lms.job_retry_seconds
+            raise Retry(defer=retry_delay(first, job_try)) from exc
         return {"status": "failed", "error": exc.kind}
 
     now = now_utc()
