@@ -16,4 +16,6 @@ pytest_plugins = [
     "tests.fixtures.loanbook",
     "tests.fixtures.anchor_lms",
     "tests.fixtures.staff",
+    "tests.fixtures.dynamics",
+    "tests.fixtures.obv",
 ]

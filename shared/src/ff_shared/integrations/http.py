@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import msgspec
 import structlog
+from yarl import URL
 
 from ff_shared.clock import now_utc
 from ff_shared.integrations.errors import (
@@ -105,6 +106,9 @@ async def send(
 ) -> HttpResponse:
     """Send one request, retrying retryable failures until ``policy.deadline_seconds``.
 
+    ``url`` is sent exactly as given (already percent-encoded): an OData ``@odata.nextLink``
+    must be followed verbatim.
+
     Returns any answer that is not a retryable failure (2xx, 3xx and 4xx other than 429: the
     caller interprets them). Raises ``UpstreamThrottled`` when the wait asked for would pass the
     deadline, ``RetryDeadlineExceeded`` when retries ran out of time, or the failure itself when
@@ -123,7 +127,7 @@ async def send(
         try:
             async with session.request(
                 method,
-                url,
+                URL(url, encoded=True),
                 headers=request_headers,
                 data=body,
                 timeout=aiohttp.ClientTimeout(
