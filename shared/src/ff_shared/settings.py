@@ -206,6 +206,80 @@ class EmailSettings(msgspec.Struct, frozen=True, kw_only=True):
     """SES sender of customer e-mails (a verified identity)."""
 
 
+class LmsSettings(msgspec.Struct, frozen=True, kw_only=True):
+    queue_name: str = "ff:queue:lms"
+    """The lms-restorer worker's arq queue."""
+    sftp_host: str = "127.0.0.1"
+    """SFTP server publishing Anchor LMS's nightly `.sqb` backups."""
+    sftp_port: int = 22
+    """Its port (the local stack's is 8122)."""
+    sftp_username: str = "lms"
+    """SFTP login."""
+    sftp_password: str | None = None
+    """SFTP password (a secret: use ssm:/...); unset when a private key is used."""
+    sftp_private_key_path: str | None = None
+    """OpenSSH private key file for SFTP key authentication."""
+    sftp_host_key: str | None = None
+    """The server's pinned public host key (`ssh-ed25519 AAAA...`); no connection without it."""
+    sftp_directory: str = "/backups"
+    """Remote directory listed for `*.sqb` backups."""
+    sftp_settle_seconds: float = 5.0
+    """Pause between the two listings that tell a finished file from one still being written."""
+    sftp_timeout_seconds: float = 30.0
+    """Connect timeout and longest silence of a transfer."""
+    work_dir: str = ".ff/lms"
+    """Local work directory for downloads and converted files."""
+    bucket: str = "ff-lms-backups"
+    """S3 bucket archiving original and converted backups."""
+    multipart_part_bytes: int = 16 * 1024 * 1024
+    """S3 multipart part size; files up to one part are uploaded in one request."""
+    converter_command: str | None = None
+    """Converter command template with {input} {output} and {password_file} (or {password});
+    unset: conversion is not configured on this host."""
+    converter_timeout_seconds: float = 3600.0
+    """Longest a conversion may run before it is killed."""
+    converter_password_parameter: str | None = None
+    """SSM parameter (SecureString) holding the backups' encryption password."""
+    target_server_version: int = 904
+    """Internal database version of the restore target (904 = SQL Server 2019, 957 = 2022)."""
+    restore_mode: Literal["none", "rds", "disk"] = "none"
+    """`rds`: RDS native restore; `disk`: RESTORE DATABASE FROM DISK; `none`: not configured."""
+    sqlserver_connection_string: str | None = None
+    """ODBC connection string to the restore target's `master` (a secret: use ssm:/...)."""
+    restore_database_prefix: str = "loanbook"
+    """Restored databases are named `<prefix>_<YYYYMMDD>_<HHMMSS>`."""
+    restore_disk_directory: str | None = None
+    """Directory of the converted files as SQL Server sees it (disk mode; default: work_dir)."""
+    restore_data_directory: str | None = None
+    """Where a disk restore puts data and log files (default: the instance's default paths)."""
+    restore_poll_seconds: float = 60.0
+    """How often the RDS task status is polled."""
+    restore_timeout_seconds: float = 4 * 3600.0
+    """Longest a restore may take before it is cancelled and reported failed."""
+    verify_required_tables: str = "Customers,Agreements,ScheduleInstalments,Transactions"
+    """Comma-separated tables the restored loan book must have."""
+    verify_row_count_tolerance_percent: float = 10.0
+    """Largest change in a table's row count from the previous restore that still verifies."""
+    verify_transactions_table: str = "Transactions"
+    """Table whose newest date shows how fresh the backup is."""
+    verify_transaction_date_column: str = "TransactionDate"
+    """Its date column."""
+    verify_max_transaction_age_days: int = 4
+    """The newest transaction may be at most this many days old."""
+    verify_checkdb: bool = True
+    """Run DBCC CHECKDB on the restored database where the server allows it."""
+    alert_sender: str = "lms-restorer@fairfinance.example"
+    """SES sender of failure alerts (a verified identity)."""
+    alert_recipients: str = "operations@fairfinance.example"
+    """Comma-separated recipients of failure alerts."""
+    retention_days: int = 35
+    """Archived backups older than this are deleted from S3..."""
+    retention_keep_newest: int = 7
+    """...except the newest this many, which are always kept."""
+    max_step_attempts: int = 3
+    """Automatic runs retry a failed step this many times; then an operator must re-run it."""
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     environment: Environment = "local"
     """`production` refuses test-only stand-ins."""
@@ -220,6 +294,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     aws: AwsSettings = AwsSettings()
     cognito: CognitoSettings
     product: ProductSettings = ProductSettings()
+    lms: LmsSettings = LmsSettings()
     loanbook: LoanBookSettings = LoanBookSettings()
     anchor_lms: AnchorLmsSettings = AnchorLmsSettings()
     dynamics: DynamicsSettings = DynamicsSettings()

@@ -415,6 +415,19 @@ async def finish_step(
         )
 
 
+async def set_step_detail(
+    conn: asyncpg.Connection, backup_id: str, step: Step, detail: dict[str, Any]
+) -> None:
+    """Note progress of a running step (an RDS task id) so a run that dies can be followed up."""
+    await conn.execute(
+        "update lms.backup_steps set detail = $3::jsonb"
+        " where backup_id = $1 and step = $2 and status = 'running'",
+        backup_id,
+        step.value,
+        _json(detail),
+    )
+
+
 async def skip_steps(
     conn: asyncpg.Connection, backup_id: str, steps: Sequence[Step], *, reason: str
 ) -> None:
