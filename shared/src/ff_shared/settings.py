@@ -143,69 +143,6 @@ class AnchorLmsSettings(msgspec.Struct, frozen=True, kw_only=True):
     """First delay before the loan-booking job tries again (doubled each try, up to 15 min)."""
 
 
-class DynamicsSettings(msgspec.Struct, frozen=True, kw_only=True):
-    base_url: str = "http://127.0.0.1:8101/api/data/v9.2"
-    """Dataverse Web API root (the secure gateway's URL in production; the local simulator here)."""
-    token_url: str = "http://127.0.0.1:8101/ff-local-tenant/oauth2/v2.0/token"
-    """OAuth2 token endpoint for the client-credentials grant (Entra ID in production)."""
-    client_id: str = "ff-local-client"
-    """OAuth2 client id of the platform's app registration."""
-    client_secret: str = "ff-local-secret"
-    """OAuth2 client secret (a secret: use ssm:/... outside local)."""
-    scope: str = "http://127.0.0.1:8101/.default"
-    """OAuth2 scope: the Dataverse environment's URL followed by /.default."""
-    timeout_seconds: float = 10.0
-    """Longest wait for one request's complete answer."""
-    retry_deadline_seconds: float = 30.0
-    """Longest one call may take, retries and Retry-After waits included."""
-    page_size: int = 500
-    """Rows per page asked for with Prefer: odata.maxpagesize (Dataverse allows up to 5000)."""
-    token_refresh_margin_seconds: float = 300.0
-    """A cached token is replaced this long before it expires."""
-    upsert_by: Literal["alternate_key", "query"] = "alternate_key"
-    """How records are matched on ff_platformid: an alternate-key PATCH, or a query then a write."""
-    retry_defer_seconds: float = 15.0
-    """First wait before a failed CRM sync job runs again; doubled each try, at most 10 minutes."""
-
-
-class ObvSettings(msgspec.Struct, frozen=True, kw_only=True):
-    base_url: str = "http://127.0.0.1:8103"
-    """Open Banking Vision API root (the secure gateway's URL in production; the simulator here)."""
-    api_key: str = "ff-local-obv-key"
-    """OBV API key sent as x-api-key (a secret: use ssm:/... outside local)."""
-    timeout_seconds: float = 15.0
-    """Longest wait for one request's complete answer."""
-    retry_deadline_seconds: float = 30.0
-    """Longest one call may take, retries and Retry-After waits included."""
-    callback_url: str = "http://127.0.0.1:8000/v1/open-banking/callback"
-    """Where OBV sends the customer back after the bank journey."""
-    poll_interval_seconds: float = 10.0
-    """How often an unfinished consent is checked again."""
-    retry_defer_seconds: float = 15.0
-    """First wait before a failed open-banking job runs again; doubled each try, at most 10 min."""
-
-
-class ReviewSettings(msgspec.Struct, frozen=True, kw_only=True):
-    four_eyes_threshold_pence: int = 150_000
-    """Approvals of more than this need a second, different senior underwriter."""
-
-
-class DocumentSettings(msgspec.Struct, frozen=True, kw_only=True):
-    bucket: str = "ff-documents"
-    """S3 bucket holding customers' uploaded documents."""
-    max_bytes: int = 10 * 1024 * 1024
-    """Largest document accepted; the presigned upload policy enforces it."""
-    upload_expires_seconds: int = 900
-    """How long a presigned upload URL stays valid."""
-    download_expires_seconds: int = 300
-    """How long a presigned download URL stays valid."""
-
-
-class EmailSettings(msgspec.Struct, frozen=True, kw_only=True):
-    sender: str = "no-reply@fairfinance.example"
-    """SES sender of customer e-mails (a verified identity)."""
-
-
 class LmsSettings(msgspec.Struct, frozen=True, kw_only=True):
     queue_name: str = "ff:queue:lms"
     """The lms-restorer worker's arq queue."""
@@ -280,6 +217,82 @@ class LmsSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Automatic runs retry a failed step this many times; then an operator must re-run it."""
 
 
+class DynamicsSettings(msgspec.Struct, frozen=True, kw_only=True):
+    base_url: str = "http://127.0.0.1:8101/api/data/v9.2"
+    """Dataverse Web API root (the secure gateway's URL in production; the local simulator here)."""
+    token_url: str = "http://127.0.0.1:8101/ff-local-tenant/oauth2/v2.0/token"
+    """OAuth2 token endpoint for the client-credentials grant (Entra ID in production)."""
+    client_id: str = "ff-local-client"
+    """OAuth2 client id of the platform's app registration."""
+    client_secret: str = "ff-local-secret"
+    """OAuth2 client secret (a secret: use ssm:/... outside local)."""
+    scope: str = "http://127.0.0.1:8101/.default"
+    """OAuth2 scope: the Dataverse environment's URL followed by /.default."""
+    timeout_seconds: float = 10.0
+    """Longest wait for one request's complete answer."""
+    retry_deadline_seconds: float = 30.0
+    """Longest one call may take, retries and Retry-After waits included."""
+    page_size: int = 500
+    """Rows per page asked for with Prefer: odata.maxpagesize (Dataverse allows up to 5000)."""
+    token_refresh_margin_seconds: float = 300.0
+    """A cached token is replaced this long before it expires."""
+    upsert_by: Literal["alternate_key", "query"] = "alternate_key"
+    """How records are matched on ff_platformid: an alternate-key PATCH, or a query then a write."""
+    retry_defer_seconds: float = 15.0
+    """First wait before a failed CRM sync job runs again; doubled each try, at most 10 minutes."""
+
+
+class ObvSettings(msgspec.Struct, frozen=True, kw_only=True):
+    base_url: str = "http://127.0.0.1:8103"
+    """Open Banking Vision API root (the secure gateway's URL in production; the simulator here)."""
+    api_key: str = "ff-local-obv-key"
+    """OBV API key sent as x-api-key (a secret: use ssm:/... outside local)."""
+    timeout_seconds: float = 15.0
+    """Longest wait for one request's complete answer."""
+    retry_deadline_seconds: float = 30.0
+    """Longest one call may take, retries and Retry-After waits included."""
+    callback_url: str = "http://127.0.0.1:8000/v1/open-banking/callback"
+    """Where OBV sends the customer back after the bank journey."""
+    poll_interval_seconds: float = 10.0
+    """How often an unfinished consent is checked again."""
+    retry_defer_seconds: float = 15.0
+    """First wait before a failed open-banking job runs again; doubled each try, at most 10 min."""
+
+
+class ObvArchiverSettings(msgspec.Struct, frozen=True, kw_only=True):
+    queue_name: str = "ff:queue:obv-archiver"
+    """The obv-archiver worker's arq queue (its scheduled runs are enqueued there)."""
+    max_in_flight: int = 4
+    """Most OBV report fetches in flight at once; each also holds one PostgreSQL connection."""
+    overlap_seconds: float = 300.0
+    """Discovery re-reads this far behind the watermark, so late-committed CRM changes are seen."""
+    store_attempts: int = 3
+    """Tries to write one application when PostgreSQL drops the connection mid-transaction."""
+    progress_seconds: float = 5.0
+    """How often a long `ff obv-archive` run prints its progress."""
+
+
+class ReviewSettings(msgspec.Struct, frozen=True, kw_only=True):
+    four_eyes_threshold_pence: int = 150_000
+    """Approvals of more than this need a second, different senior underwriter."""
+
+
+class DocumentSettings(msgspec.Struct, frozen=True, kw_only=True):
+    bucket: str = "ff-documents"
+    """S3 bucket holding customers' uploaded documents."""
+    max_bytes: int = 10 * 1024 * 1024
+    """Largest document accepted; the presigned upload policy enforces it."""
+    upload_expires_seconds: int = 900
+    """How long a presigned upload URL stays valid."""
+    download_expires_seconds: int = 300
+    """How long a presigned download URL stays valid."""
+
+
+class EmailSettings(msgspec.Struct, frozen=True, kw_only=True):
+    sender: str = "no-reply@fairfinance.example"
+    """SES sender of customer e-mails (a verified identity)."""
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     environment: Environment = "local"
     """`production` refuses test-only stand-ins."""
@@ -299,6 +312,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     anchor_lms: AnchorLmsSettings = AnchorLmsSettings()
     dynamics: DynamicsSettings = DynamicsSettings()
     obv: ObvSettings = ObvSettings()
+    obv_archiver: ObvArchiverSettings = ObvArchiverSettings()
     review: ReviewSettings = ReviewSettings()
     documents: DocumentSettings = DocumentSettings()
     email: EmailSettings = EmailSettings()

@@ -11,6 +11,7 @@ from ff_workers.runtime import build_worker
 # Each worker container: name -> "module:WorkerSettings". A feature adds its worker here.
 WORKERS: dict[str, str] = {
     "core": "ff_workers.core.worker:WorkerSettings",
+    "obv-archiver": "ff_workers.obv_archiver.worker:WorkerSettings",
 }
 
 

@@ -1,0 +1,562 @@
+"""The open-banking archive as rules: canonical payloads and their hashes, the checks that send a
+report to quarantine, and the arithmetic ``ff obv-verify`` re-does years later. No I/O.
+
+A report is archived twice over: as the provider sent it (its canonical JSON and that JSON's
+SHA-256) and as rows (the platform's :class:`OpenBankingReport`: accounts, balances,
+transactions in signed pence). Before that, :func:`validate_report` judges a
+:class:`ProviderReport` — the provider's values with only their JSON types resolved (times
+parsed, amounts still the provider's decimal strings and credit/debit indicators) — and gives
+every reason it cannot be archived, each with a stable code and a path into the payload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import msgspec
+
+from ff_shared.domain.open_banking import OpenBankingReport
+
+CreditDebit = Literal["Credit", "Debit"]
+
+ReasonCode = Literal[
+    "malformed_json",
+    "schema",
+    "impossible_date",
+    "currency_mismatch",
+    "duplicate_transaction_id",
+    "duplicate_account_id",
+    "unknown_account",
+    "invalid_amount",
+    "reference_mismatch",
+    "invalid_content",
+]
+
+EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
+"""No bank account data an open-banking provider returns can be older than this."""
+
+CLOCK_TOLERANCE = timedelta(minutes=5)
+"""How far ahead of the report's own time a booking may be before it is impossible."""
+
+_CANONICAL = msgspec.json.Encoder(order="sorted")
+_AMOUNT = re.compile(r"^(?P<whole>\d{1,13})(?:\.(?P<fraction>\d{1,5}))?$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_AT_PATH = re.compile(r"^(?P<message>.*) - at `(?P<path>[^`]*)`$", re.DOTALL)
+
+
+class QuarantineReason(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a payload was not archived: a stable code, where in the payload, and a message."""
+
+    code: ReasonCode
+    path: str
+    message: str
+
+
+class ProviderAccount(msgspec.Struct, frozen=True, kw_only=True):
+    account_id: str
+    currency: str
+    account_type: str | None = None
+    account_subtype: str | None = None
+    nickname: str | None = None
+    scheme_name: str | None = None
+    identification: str | None = None
+    name: str | None = None
+
+
+class ProviderBalance(msgspec.Struct, frozen=True, kw_only=True):
+    account_id: str
+    type: str
+    credit_debit: CreditDebit
+    amount: str
+    """The provider's decimal string, unsigned; ``credit_debit`` gives the sign."""
+    currency: str
+    at: datetime
+
+
+class ProviderTransaction(msgspec.Struct, frozen=True, kw_only=True):
+    account_id: str
+    transaction_id: str
+    credit_debit: CreditDebit
+    status: str
+    booked_at: datetime
+    amount: str
+    """The provider's decimal string, unsigned; ``credit_debit`` gives the sign."""
+    currency: str
+    value_at: datetime | None = None
+    reference: str | None = None
+    information: str | None = None
+    bank_transaction_code: str | None = None
+    bank_transaction_subcode: str | None = None
+    proprietary_code: str | None = None
+    running_balance: str | None = None
+    running_balance_credit_debit: CreditDebit | None = None
+    running_balance_currency: str | None = None
+    merchant_name: str | None = None
+    merchant_category_code: str | None = None
+
+
+class ProviderReport(msgspec.Struct, frozen=True, kw_only=True):
+    """One OBV report as the rules read it. ``produced_at`` is the provider's time for it."""
+
+    reference: str
+    application_reference: str | None = None
+    produced_at: datetime | None = None
+    first_available_at: datetime | None = None
+    last_available_at: datetime | None = None
+    accounts: tuple[ProviderAccount, ...] = ()
+    balances: tuple[ProviderBalance, ...] = ()
+    transactions: tuple[ProviderTransaction, ...] = ()
+
+
+class AccountFigures(msgspec.Struct, frozen=True, kw_only=True):
+    """What a verification compares for one account: counts and sums in pence."""
+
+    transaction_count: int
+    credits_pence: int
+    debits_pence: int
+    """Total of the debits, as a positive number."""
+    balance_count: int
+    balances_pence: int
+    """Sum of the account's signed balances (a checksum over every balance row)."""
+
+    @property
+    def net_pence(self) -> int:
+        return self.credits_pence - self.debits_pence
+
+
+class Mismatch(msgspec.Struct, frozen=True, kw_only=True):
+    """One disagreement found by verification."""
+
+    check: str
+    subject: str
+    expected: str
+    found: str
+
+
+def canonical_json(raw: bytes) -> bytes:
+    """The payload's canonical form: keys sorted, no insignificant whitespace, UTF-8, numbers in
+    their shortest round-trip form. Two bodies that mean the same JSON give the same bytes, so a
+    re-sent report with its keys reordered is recognised as unchanged.
+
+    Raises ``msgspec.DecodeError`` when ``raw`` is not JSON.
+    """
+    return _CANONICAL.encode(msgspec.json.decode(raw))
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def payload_digest(raw: bytes) -> tuple[bytes, str]:
+    """``(canonical bytes, their SHA-256 in hex)``; raises ``msgspec.DecodeError`` on non-JSON."""
+    canonical = canonical_json(raw)
+    return canonical, sha256_hex(canonical)
+
+
+def check_payload(canonical: bytes, sha256: str) -> list[Mismatch]:
+    """Does a stored payload still hash to its stored digest, and is it still canonical?"""
+    found: list[Mismatch] = []
+    actual = sha256_hex(canonical)
+    if actual != sha256:
+        found.append(
+            Mismatch(check="payload_sha256", subject="payload", expected=sha256, found=actual)
+        )
+        return found
+    try:
+        again = canonical_json(canonical)
+    except msgspec.DecodeError as exc:
+        found.append(
+            Mismatch(check="payload_json", subject="payload", expected="JSON", found=str(exc))
+        )
+        return found
+    if again != canonical:
+        found.append(
+            Mismatch(
+                check="payload_canonical",
+                subject="payload",
+                expected=sha256_hex(again),
+                found=sha256,
+            )
+        )
+    return found
+
+
+def malformed_reason(exc: msgspec.DecodeError) -> QuarantineReason:
+    return QuarantineReason(code="malformed_json", path="$", message=str(exc))
+
+
+def schema_reason(exc: msgspec.ValidationError) -> QuarantineReason:
+    """msgspec says ``Expected `str`, got `int` - at `$.Data[0].Currency```: keep both parts."""
+    text = str(exc)
+    match = _AT_PATH.match(text)
+    if match is None:
+        return QuarantineReason(code="schema", path="$", message=text)
+    return QuarantineReason(code="schema", path=match["path"], message=match["message"])
+
+
+def problem_reason(path: str, message: str) -> QuarantineReason:
+    """A refusal by the platform's own reading of the report (its mapping to domain types)."""
+    return QuarantineReason(code="invalid_content", path=path, message=message)
+
+
+def pence_of(amount: str) -> int:
+    """An unsigned decimal string (``"12.50"``) as whole pence; ``ValueError`` when it is not a
+    UK Open Banking amount or is not a whole number of pence."""
+    match = _AMOUNT.match(amount)
+    if match is None:
+        raise ValueError(f"{amount!r} is not a decimal amount")
+    fraction = (match["fraction"] or "").ljust(2, "0")
+    if fraction[2:].strip("0"):
+        raise ValueError(f"{amount!r} is not a whole number of pence")
+    return int(match["whole"]) * 100 + int(fraction[:2])
+
+
+def signed_pence(amount: str, credit_debit: CreditDebit) -> int:
+    pence = pence_of(amount)
+    return pence if credit_debit == "Credit" else -pence
+
+
+def _date_problem(moment: datetime, ceiling: datetime | None, floor: datetime) -> str | None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return f"{moment.isoformat()} has no UTC offset"
+    if moment < floor:
+        return f"{moment.isoformat()} is before {floor.isoformat()}"
+    if ceiling is not None and moment > ceiling + CLOCK_TOLERANCE:
+        return f"{moment.isoformat()} is after the report was produced ({ceiling.isoformat()})"
+    return None
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is None or moment.utcoffset() is None:
+        return None
+    return moment
+
+
+def validate_report(
+    report: ProviderReport, *, received_at: datetime, expected_reference: str | None = None
+) -> list[QuarantineReason]:
+    """Every reason the report cannot be archived as it stands; empty when it can.
+
+    ``received_at`` bounds the report's own time: a report cannot describe the future of the
+    moment it was fetched. ``expected_reference`` is the OBV reference the report was asked
+    for: a report about another consent must never be filed under this application. Paths
+    follow the rows (``transactions[3].booked_at``); messages name the provider's ids.
+    """
+    reasons: list[QuarantineReason] = []
+    produced = _aware(report.produced_at)
+    ceiling = min(produced, received_at) if produced is not None else received_at
+    first_available = _aware(report.first_available_at)
+    floor = max(first_available, EARLIEST_PLAUSIBLE) if first_available else EARLIEST_PLAUSIBLE
+
+    def add(code: ReasonCode, path: str, message: str) -> None:
+        reasons.append(QuarantineReason(code=code, path=path, message=message))
+
+    if expected_reference is not None and report.reference != expected_reference:
+        add(
+            "reference_mismatch",
+            "reference",
+            f"the report is {report.reference!r}, not the {expected_reference!r} asked for",
+        )
+
+    for name, value in (
+        ("produced_at", report.produced_at),
+        ("first_available_at", report.first_available_at),
+        ("last_available_at", report.last_available_at),
+    ):
+        if value is not None and (problem := _date_problem(value, received_at, EARLIEST_PLAUSIBLE)):
+            add("impossible_date", name, problem)
+    if (
+        first_available is not None
+        and (last := _aware(report.last_available_at)) is not None
+        and first_available > last
+    ):
+        add(
+            "impossible_date",
+            "first_available_at",
+            "the first available date is after the last available date",
+        )
+
+    currencies: dict[str, str] = {}
+    for index, account in enumerate(report.accounts):
+        path = f"accounts[{index}]"
+        if account.account_id in currencies:
+            add("duplicate_account_id", f"{path}.account_id", f"account {account.account_id} twice")
+        if not _CURRENCY.match(account.currency):
+            add("currency_mismatch", f"{path}.currency", f"{account.currency!r} is not ISO 4217")
+        currencies.setdefault(account.account_id, account.currency)
+
+    for index, balance in enumerate(report.balances):
+        path = f"balances[{index}]"
+        _check_item(add, path, balance.account_id, balance.currency, balance.amount, currencies)
+        if problem := _date_problem(balance.at, ceiling, EARLIEST_PLAUSIBLE):
+            add("impossible_date", f"{path}.at", problem)
+
+    seen = Counter((t.account_id, t.transaction_id) for t in report.transactions)
+    reported: set[tuple[str, str]] = set()
+    for index, tx in enumerate(report.transactions):
+        path = f"transactions[{index}]"
+        key = (tx.account_id, tx.transaction_id)
+        if seen[key] > 1 and key not in reported:
+            reported.add(key)
+            add(
+                "duplicate_transaction_id",
+                f"{path}.transaction_id",
+                f"transaction {tx.transaction_id} appears {seen[key]} times in account "
+                f"{tx.account_id}",
+            )
+        _check_item(add, path, tx.account_id, tx.currency, tx.amount, currencies)
+        if problem := _date_problem(tx.booked_at, ceiling, floor):
+            add("impossible_date", f"{path}.booked_at", problem)
+        if tx.value_at is not None and (
+            problem := _date_problem(tx.value_at, None, EARLIEST_PLAUSIBLE)
+        ):
+            add("impossible_date", f"{path}.value_at", problem)
+        if tx.running_balance is not None:
+            try:
+                pence_of(tx.running_balance)
+            except ValueError as exc:
+                add("invalid_amount", f"{path}.running_balance", str(exc))
+            expected = currencies.get(tx.account_id)
+            if (
+                tx.running_balance_currency is not None
+                and expected is not None
+                and tx.running_balance_currency != expected
+            ):
+                add(
+                    "currency_mismatch",
+                    f"{path}.running_balance_currency",
+                    f"{tx.running_balance_currency} in an account held in {expected}",
+                )
+    return reasons
+
+
+def _check_item(
+    add: Callable[[ReasonCode, str, str], None],
+    path: str,
+    account_id: str,
+    currency: str,
+    amount: str,
+    currencies: Mapping[str, str],
+) -> None:
+    expected = currencies.get(account_id)
+    if expected is None:
+        add("unknown_account", f"{path}.account_id", f"account {account_id} is not in the report")
+    elif currency != expected:
+        add("currency_mismatch", f"{path}.currency", f"{currency} in an account held in {expected}")
+    try:
+        pence_of(amount)
+    except ValueError as exc:
+        add("invalid_amount", f"{path}.amount", str(exc))
+
+
+def account_figures(report: OpenBankingReport) -> dict[str, AccountFigures]:
+    """Counts and sums per account, from a report as the platform reads it."""
+    counts: Counter[str] = Counter()
+    credits: Counter[str] = Counter()
+    debits: Counter[str] = Counter()
+    balance_counts: Counter[str] = Counter()
+    balance_sums: Counter[str] = Counter()
+    for tx in report.transactions:
+        counts[tx.account_id] += 1
+        if tx.amount_pence > 0:
+            credits[tx.account_id] += tx.amount_pence
+        else:
+            debits[tx.account_id] -= tx.amount_pence
+    for balance in report.balances:
+        balance_counts[balance.account_id] += 1
+        balance_sums[balance.account_id] += balance.amount_pence
+    return {
+        account.account_id: AccountFigures(
+            transaction_count=counts[account.account_id],
+            credits_pence=credits[account.account_id],
+            debits_pence=debits[account.account_id],
+            balance_count=balance_counts[account.account_id],
+            balances_pence=balance_sums[account.account_id],
+        )
+        for account in report.accounts
+    }
+
+
+def compare_figures(
+    expected: Mapping[str, AccountFigures],
+    found: Mapping[str, AccountFigures],
+    *,
+    subject: str,
+    check: str,
+) -> list[Mismatch]:
+    """Every account and every figure that differs between two views of the same version."""
+    mismatches: list[Mismatch] = []
+    for account_id in sorted(set(expected) | set(found)):
+        want, have = expected.get(account_id), found.get(account_id)
+        where = f"{subject} account {account_id}"
+        if want is None or have is None:
+            mismatches.append(
+                Mismatch(
+                    check=f"{check}.account",
+                    subject=where,
+                    expected="present" if want is not None else "absent",
+                    found="present" if have is not None else "absent",
+                )
+            )
+            continue
+        for field in msgspec.structs.fields(AccountFigures):
+            a, b = getattr(want, field.name), getattr(have, field.name)
+            if a != b:
+                mismatches.append(
+                    Mismatch(
+                        check=f"{check}.{field.name}", subject=where, expected=str(a), found=str(b)
+                    )
+                )
+    return mismatches
+
+
+class TransactionFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """What verification compares for one transaction, from the payload or from the rows."""
+
+    account_id: str
+    transaction_id: str
+    status: str
+    booked_at: datetime
+    amount_pence: int
+    running_balance_pence: int | None
+
+
+def transaction_facts(report: OpenBankingReport) -> list[TransactionFacts]:
+    return [
+        TransactionFacts(
+            account_id=t.account_id,
+            transaction_id=t.transaction_id,
+            status=t.status,
+            booked_at=t.booked_at,
+            amount_pence=t.amount_pence,
+            running_balance_pence=t.running_balance_pence,
+        )
+        for t in report.transactions
+    ]
+
+
+def compare_transactions(
+    expected: Iterable[TransactionFacts],
+    found: Iterable[TransactionFacts],
+    *,
+    subject: str,
+    limit: int = 20,
+) -> list[Mismatch]:
+    """Transactions missing from the rows, extra in them, or stored with other values; at most
+    ``limit`` are listed, then one line counts the rest."""
+    want = {(t.account_id, t.transaction_id): t for t in expected}
+    have = {(t.account_id, t.transaction_id): t for t in found}
+    mismatches: list[Mismatch] = []
+    for key in sorted(set(want) | set(have)):
+        a, b = want.get(key), have.get(key)
+        where = f"{subject} account {key[0]} transaction {key[1]}"
+        if a is None or b is None:
+            mismatches.append(
+                Mismatch(
+                    check="transaction.present",
+                    subject=where,
+                    expected="present" if a is not None else "absent",
+                    found="present" if b is not None else "absent",
+                )
+            )
+            continue
+        for field in ("status", "booked_at", "amount_pence", "running_balance_pence"):
+            x, y = getattr(a, field), getattr(b, field)
+            if x != y:
+                mismatches.append(
+                    Mismatch(
+                        check=f"transaction.{field}", subject=where, expected=str(x), found=str(y)
+                    )
+                )
+    if len(mismatches) > limit:
+        rest = len(mismatches) - limit
+        mismatches = mismatches[:limit]
+        mismatches.append(
+            Mismatch(check="transaction.more", subject=subject, expected="0", found=str(rest))
+        )
+    return mismatches
+
+
+BOOKED_BALANCE_TYPES = frozenset({"ClosingBooked", "InterimBooked"})
+"""Balance types that must equal the running balance after the last booked transaction."""
+
+
+class BalanceFacts(msgspec.Struct, frozen=True, kw_only=True):
+    account_id: str
+    type: str
+    amount_pence: int
+    at: datetime
+
+
+def _booked_in_order(
+    transactions: Iterable[TransactionFacts],
+) -> dict[str, list[TransactionFacts]]:
+    """Each account's booked transactions that carry a running balance, oldest first.
+
+    Providers list transactions newest or oldest first, so a listing is turned oldest-first
+    before the (stable) sort, and transactions booked at the same moment keep the order the
+    provider gave them.
+    """
+    by_account: dict[str, list[TransactionFacts]] = {}
+    for tx in transactions:
+        if tx.status.lower() == "booked" and tx.running_balance_pence is not None:
+            by_account.setdefault(tx.account_id, []).append(tx)
+    for listed in by_account.values():
+        if listed[0].booked_at > listed[-1].booked_at:
+            listed.reverse()
+        listed.sort(key=lambda tx: tx.booked_at)
+    return by_account
+
+
+def running_balance_breaks(
+    transactions: Iterable[TransactionFacts], *, subject: str
+) -> list[Mismatch]:
+    """Where an account's running balance does not follow from the one before and the amount:
+    each must equal the previous balance plus the transaction's own signed amount."""
+    breaks: list[Mismatch] = []
+    for account_id, listed in sorted(_booked_in_order(transactions).items()):
+        for before, tx in itertools.pairwise(listed):
+            assert before.running_balance_pence is not None
+            expected = before.running_balance_pence + tx.amount_pence
+            if tx.running_balance_pence != expected:
+                breaks.append(
+                    Mismatch(
+                        check="running_balance",
+                        subject=f"{subject} account {account_id} transaction {tx.transaction_id}",
+                        expected=str(expected),
+                        found=str(tx.running_balance_pence),
+                    )
+                )
+    return breaks
+
+
+def booked_balance_breaks(
+    balances: Iterable[BalanceFacts], transactions: Iterable[TransactionFacts], *, subject: str
+) -> list[Mismatch]:
+    """Booked balances (closing or interim) that differ from the running balance after the
+    account's last booked transaction."""
+    last = {
+        account_id: listed[-1].running_balance_pence
+        for account_id, listed in _booked_in_order(transactions).items()
+    }
+    breaks: list[Mismatch] = []
+    for balance in balances:
+        if balance.type not in BOOKED_BALANCE_TYPES or balance.account_id not in last:
+            continue
+        expected = last[balance.account_id]
+        if balance.amount_pence != expected:
+            breaks.append(
+                Mismatch(
+                    check="booked_balance",
+                    subject=f"{subject} account {balance.account_id} balance {balance.type}",
+                    expected=str(expected),
+                    found=str(balance.amount_pence),
+                )
+            )
+    return breaks

@@ -1,0 +1,288 @@
+"""One archive run: discover, then archive every pending application, then move the watermark.
+
+The run is recorded in ``obv.archive_runs`` when it starts; each application's outcome is counted
+there in that application's own transaction, so the record stays true however the run ends. The
+watermark moves only at the end, only when discovery read every page, and only forward: what was
+discovered is durable as pending rows before then, and whatever is not archived stays pending for
+the next run. A dry run reads Dynamics, OBV and the archive and writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+import asyncpg
+import msgspec
+import structlog
+
+from ff_shared.clock import now_utc
+from ff_shared.integrations.dynamics.client import DynamicsClient
+from ff_shared.settings import ObvArchiverSettings
+from ff_shared.stores.postgres import obv as archive
+from ff_workers.obv_archiver.discovery import Discovery, discover
+from ff_workers.obv_archiver.fetch import Fetched, FetchFailed
+from ff_workers.obv_archiver.store import Work, archive_application
+from ff_workers.obv_archiver.summary import ItemResult, Progress, RunSummary, Tally
+from ff_workers.obv_archiver.validate import Quarantinable, Verdict, judge
+
+log = structlog.get_logger()
+
+Fetch = Callable[[str], Awaitable[Fetched | FetchFailed]]
+OnProgress = Callable[[Progress], None]
+
+
+class ArchiveRequest(msgspec.Struct, frozen=True, kw_only=True):
+    trigger: archive.Trigger = "schedule"
+    since: datetime | None = None
+    """Discover from here instead of the watermark (less the overlap)."""
+    reference: str | None = None
+    """Archive only the application(s) with this OBV reference, changed or not."""
+    dry_run: bool = False
+
+
+async def obtain_report(fetch: Fetch, reference: str) -> Verdict | FetchFailed:
+    """Fetch and judge a report. A report that fails validation is fetched once more before it
+    is quarantined: a body cut short in transit comes back whole, bad data comes back the same."""
+    fetched = await fetch(reference)
+    if isinstance(fetched, FetchFailed):
+        return fetched
+    verdict = judge(fetched.raw, reference=reference, received_at=fetched.received_at)
+    if isinstance(verdict, Quarantinable):
+        again = await fetch(reference)
+        if isinstance(again, Fetched) and again.raw != fetched.raw:
+            log.info("obv_report_refetched", reasons=[r.code for r in verdict.reasons])
+            verdict = judge(again.raw, reference=reference, received_at=again.received_at)
+    return verdict
+
+
+async def _preview(pool: asyncpg.Pool, work: Work, fetch: Fetch) -> ItemResult:
+    """What archiving would do, with nothing written and nothing claimed."""
+    verdict = await obtain_report(fetch, work.obv_reference)
+    if isinstance(verdict, FetchFailed):
+        return ItemResult(
+            application_id=work.application_id, outcome="failed", detail=verdict.error
+        )
+    if isinstance(verdict, Quarantinable):
+        return ItemResult(
+            application_id=work.application_id,
+            outcome="quarantined",
+            detail=", ".join(sorted({r.code for r in verdict.reasons})),
+        )
+    async with pool.acquire() as conn:
+        current = await archive.current_version(conn, work.application_id)
+    if current is not None and current.payload_sha256 == verdict.sha256:
+        return ItemResult(
+            application_id=work.application_id, outcome="unchanged", version=current.version
+        )
+    return ItemResult(
+        application_id=work.application_id,
+        outcome="archived",
+        version=1 if current is None else current.version + 1,
+        transactions=len(verdict.version.report.transactions),
+    )
+
+
+def _work_list(
+    request: ArchiveRequest, found: Discovery, pending: list[archive.ArchivedApplication]
+) -> list[Work]:
+    if request.reference is not None:
+        return [
+            Work(
+                application_id=s.application_id,
+                obv_reference=s.obv_reference,
+                modified_on=s.modified_on,
+                forced=True,
+            )
+            for s in found.applications
+        ]
+    work: dict[str, Work] = {
+        p.application_id: Work(
+            application_id=p.application_id,
+            obv_reference=p.obv_reference,
+            modified_on=p.dynamics_modified_on,
+        )
+        for p in pending
+    }
+    if request.dry_run:
+        for s in found.applications:
+            work[s.application_id] = Work(
+                application_id=s.application_id,
+                obv_reference=s.obv_reference,
+                modified_on=s.modified_on,
+            )
+    return sorted(work.values(), key=lambda w: (w.modified_on, w.application_id))
+
+
+async def run_archive(
+    pool: asyncpg.Pool,
+    dynamics: DynamicsClient,
+    fetch: Fetch,
+    settings: ObvArchiverSettings,
+    request: ArchiveRequest,
+    *,
+    on_progress: OnProgress | None = None,
+    clock: Callable[[], datetime] = now_utc,
+) -> RunSummary:
+    run_id = uuid4()
+    started_at = clock()
+    started = time.monotonic()
+    tally = Tally()
+    results: list[ItemResult] = []
+    dry = request.dry_run
+    async with pool.acquire() as control:
+        watermark = await archive.read_watermark(control)
+        since = request.since
+        if since is None and watermark is not None:
+            since = watermark - timedelta(seconds=settings.overlap_seconds)
+        if not dry:
+            await archive.abandon_dead_runs(control, now=started_at)
+            await archive.start_run(
+                control,
+                run_id=run_id,
+                trigger=request.trigger,
+                started_at=started_at,
+                since=since,
+                reference=request.reference,
+                watermark_before=watermark,
+            )
+        log.info(
+            "obv_archive_started",
+            run_id=str(run_id),
+            since=since.isoformat() if since else None,
+            dry_run=dry,
+            forced_reference=request.reference is not None,
+        )
+        try:
+
+            async def record(batch: list[archive.SeenApplication]) -> None:
+                await archive.record_seen(control, batch, now=clock())
+
+            found = await discover(
+                dynamics,
+                since=since,
+                reference=request.reference,
+                record=None if dry else record,
+            )
+            pending = [] if request.reference else await archive.pending_applications(control)
+            work = _work_list(request, found, pending)
+            tally.found = len(work)
+
+            async def handle(item: Work) -> ItemResult:
+                if dry:
+                    return await _preview(pool, item, fetch)
+                return await archive_application(
+                    pool,
+                    item,
+                    run_id=run_id,
+                    obtain=lambda reference: obtain_report(fetch, reference),
+                    attempts=settings.store_attempts,
+                    clock=clock,
+                )
+
+            queue = iter(work)
+
+            async def worker() -> None:
+                for item in queue:
+                    result = await handle(item)
+                    results.append(result)
+                    tally.add(result)
+                    if on_progress is not None:
+                        on_progress(
+                            Progress(
+                                tally=msgspec.structs.replace(tally),
+                                elapsed_seconds=time.monotonic() - started,
+                            )
+                        )
+
+            async with asyncio.TaskGroup() as group:
+                for _ in range(max(1, min(settings.max_in_flight, len(work)))):
+                    group.create_task(worker())
+
+            watermark_after = watermark
+            moves = (
+                not dry
+                and request.reference is None
+                and found.complete
+                and found.newest_modified_on is not None
+                and (
+                    request.since is None or (watermark is not None and request.since <= watermark)
+                )
+            )
+            if moves:
+                assert found.newest_modified_on is not None
+                watermark_after = await archive.advance_watermark(
+                    control, found.newest_modified_on, run_id=run_id, now=clock()
+                )
+            status: archive.RunStatus = (
+                "failed"
+                if found.error
+                else "completed_with_failures"
+                if tally.failed
+                else "succeeded"
+            )
+            if not dry:
+                await archive.finish_run(
+                    control,
+                    run_id,
+                    status=status,
+                    finished_at=clock(),
+                    discovered=found.count,
+                    found=tally.found,
+                    watermark_after=watermark_after,
+                    error=found.error,
+                )
+        except BaseException as exc:
+            if not dry and not control.is_closed():
+                await _fail_run(control, run_id, exc, clock())
+            raise
+    summary = RunSummary(
+        run_id=run_id,
+        status=status,
+        trigger=request.trigger,
+        dry_run=dry,
+        started_at=started_at,
+        elapsed_seconds=time.monotonic() - started,
+        since=since,
+        reference=request.reference,
+        watermark_before=watermark,
+        watermark_after=watermark_after,
+        discovered=found.count,
+        found=tally.found,
+        archived=tally.archived,
+        unchanged=tally.unchanged,
+        quarantined=tally.quarantined,
+        failed=tally.failed,
+        skipped=tally.skipped,
+        transactions_archived=tally.transactions_archived,
+        error=found.error,
+        items=tuple(results),
+    )
+    log.info(
+        "obv_archive_finished",
+        run_id=str(run_id),
+        status=status,
+        discovered=summary.discovered,
+        found=summary.found,
+        archived=summary.archived,
+        unchanged=summary.unchanged,
+        quarantined=summary.quarantined,
+        failed=summary.failed,
+        skipped=summary.skipped,
+        transactions=summary.transactions_archived,
+        seconds=round(summary.elapsed_seconds, 3),
+    )
+    return summary
+
+
+async def _fail_run(
+    control: asyncpg.Connection, run_id: UUID, exc: BaseException, now: datetime
+) -> None:
+    """Best effort: the run's record says it failed and why (a kind, never a payload)."""
+    try:
+        await archive.fail_run(control, run_id, error=type(exc).__name__, now=now)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        log.warning("obv_archive_run_not_closed", run_id=str(run_id))
