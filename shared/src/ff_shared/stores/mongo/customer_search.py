@@ -44,7 +44,8 @@ def _application_clause(q: str) -> dict[str, Any]:
         {"reference": _contains(q.strip())},
         {"steps.personal.email": _contains(q.strip())},
         {"steps.address.postcode": _loose(q)},
-        {"steps.address.previous_addresses.postcode": _loose(q)},
+        # $elemMatch: the embedded MongoDB stand-in does not match a regex through an array path.
+        {"steps.address.previous_addresses": {"$elemMatch": {"postcode": _loose(q)}}},
     ]
     if (names := review.text_clause(q)) is not None:
         alternatives.append(names)

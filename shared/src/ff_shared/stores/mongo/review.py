@@ -232,4 +232,9 @@ async def raw_for_customer(customer_id: str) -> list[dict[str, Any]]:
 
 
 async def customer_ids_matching(clause: dict[str, Any]) -> list[str]:
-    return [str(c) for c in await _collection().distinct("customer_id", clause)]
+    """Customers with an application matching ``clause`` (``find``, not ``distinct``: the
+    embedded MongoDB stand-in's ``distinct`` ignores its filter)."""
+    found = {
+        str(raw["customer_id"]) async for raw in _collection().find(clause, {"customer_id": 1})
+    }
+    return sorted(found)
