@@ -109,6 +109,7 @@ class UploadRejected(Conflict):
     code = "upload_rejected"
     title = "The upload is not the document that was declared"
 
+
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"
