@@ -153,8 +153,6 @@ class DynamicsClient:
         self._token_lock = asyncio.Lock()
         self.tokens_fetched = 0
 
-    # -- tokens -----------------------------------------------------------------------------
-
     async def access_token(self) -> str:
         """A cached token, replaced before it comes within the refresh margin of expiry."""
         async with self._token_lock:
@@ -212,8 +210,6 @@ class DynamicsClient:
         if self._token == token:
             self._token = None
 
-    # -- requests ---------------------------------------------------------------------------
-
     def url(self, path: str, params: Mapping[str, str] | None = None) -> str:
         url = f"{self._base}/{path.lstrip('/')}"
         if params:
@@ -261,8 +257,6 @@ class DynamicsClient:
         # The token goes wherever the link points: only ever to the API it came from.
         if not link.startswith(self._origin + "/"):
             raise MalformedResponse(SERVICE, "@odata.nextLink points outside the Web API")
-
-    # -- reads ------------------------------------------------------------------------------
 
     async def pages(
         self,
@@ -331,8 +325,6 @@ class DynamicsClient:
         query = Query(filter=f"ff_platformid eq {literal(platform_id)}", top=2)
         return [row async for row in self.rows(entity_set, row_type, query)]
 
-    # -- writes -----------------------------------------------------------------------------
-
     async def create(self, entity_set: str, body: msgspec.Struct) -> str:
         """Create a row; its id comes from ``OData-EntityId``. Never retried once delivered:
         a retry could create a second row, so callers make creates safe (see ``upsert``)."""
@@ -394,8 +386,6 @@ class DynamicsClient:
             await self.update(entity_set, row_id, body, if_match="*")
             return UpsertResult(id=row_id, created=False)
         return UpsertResult(id=await self.create(entity_set, body), created=True)
-
-    # -- the platform's tables --------------------------------------------------------------
 
     async def upsert_contact(self, contact: ContactWrite) -> UpsertResult:
         return await self.upsert(CONTACTS, contact, platform_id=contact.ff_platformid)
