@@ -159,6 +159,7 @@ async def test_the_job_books_the_loan_once_however_often_it_runs(
     loanbook_conn: aioodbc.Connection,
     client: Client,
     customer_token: TokenFactory,
+    staff_token: TokenFactory,
 ) -> None:
     await anchor_sim.clear()
     token = await customer_token()
@@ -185,6 +186,14 @@ async def test_the_job_books_the_loan_once_however_often_it_runs(
     assert loans[0]["instalment_pence"] == OFFER["monthly_instalment_pence"]
     assert loans[0]["status"] == "live"
 
+    # Staff see the LMS loan id and the sync state on the application.
+    staff = bearer(await staff_token("underwriter"))
+    detail = (await client.get(f"/v1/staff/applications/{application_id}", headers=staff)).json()
+    assert detail["status"] == "accepted"
+    assert detail["lms"]["agreement_number"] == number
+    assert detail["lms"]["state"] == "created"
+    assert detail["lms"]["last_error"] is None
+
 
 async def test_a_passing_lms_failure_is_retried_by_the_job(
     mongo_db: Any,
@@ -207,7 +216,12 @@ async def test_a_passing_lms_failure_is_retried_by_the_job(
 
 
 async def test_a_refused_loan_leaves_the_application_accepted_with_the_error(
-    mongo_db: Any, queue: ArqRedis, run_worker: RunWorker, anchor_sim: AnchorSimulator
+    mongo_db: Any,
+    queue: ArqRedis,
+    run_worker: RunWorker,
+    anchor_sim: AnchorSimulator,
+    client: Client,
+    staff_token: TokenFactory,
 ) -> None:
     await anchor_sim.clear()
     application_id = await accepted_application(
@@ -220,6 +234,11 @@ async def test_a_refused_loan_leaves_the_application_accepted_with_the_error(
     assert lms["agreement_number"] is None
     assert "validation_failed" in lms["last_error"]
     assert await anchor_sim.agreements_for(application_id) == []
+    staff = bearer(await staff_token("operations"))
+    detail = (await client.get(f"/v1/staff/applications/{application_id}", headers=staff)).json()
+    assert detail["status"] == "accepted"
+    assert detail["lms"]["state"] == "failed"
+    assert "validation_failed" in detail["lms"]["last_error"]
 
 
 async def test_an_lms_down_for_every_try_ends_failed_with_its_last_error(
@@ -283,7 +302,7 @@ async def test_a_worker_killed_while_the_lms_books_leaves_exactly_one_loan_after
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while not await anchor_sim.agreements_for(application_id):
             assert worker.returncode is None, "the worker exited before the LMS booked"
             assert time.monotonic() < deadline, "the LMS never booked the loan"

@@ -195,3 +195,16 @@ def loan_customer_view(customer: LoanCustomer) -> LoanCustomerView:
         town=customer.town,
         postcode=customer.postcode,
     )
+
+
+class LmsSyncView(msgspec.Struct, kw_only=True):
+    """The accepted loan in Anchor LMS, as the booking job left it (staff only)."""
+
+    state: str
+    """creating, retrying, created or failed."""
+    agreement_number: str | None
+    """The LMS loan id; the customer's loan is ``/v1/loans/{agreement_number}``."""
+    last_error: str | None
+    attempts: int
+    synced_at: datetime | None
+    updated_at: datetime

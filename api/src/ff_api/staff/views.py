@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from ff_api.loans.schemas import LmsSyncView
 from ff_shared.domain.audit import AuditEvent
 from ff_shared.domain.documents import DocumentRecord
 from ff_shared.domain.records import ApplicationRecord
@@ -223,6 +224,8 @@ class StaffApplicationDetail(msgspec.Struct, kw_only=True):
     notes: list[NoteView]
     documents: list[DocumentView]
     audit: list[AuditEntryView]
+    lms: LmsSyncView | None = None
+    """The loan in Anchor LMS once the offer is accepted: agreement number, sync state, error."""
 
 
 def _convert(value: Any, tp: Any) -> Any:
@@ -345,4 +348,5 @@ def application_detail(
         notes=[note_view(n) for n in notes],
         documents=[document_view(d) for d in documents],
         audit=[audit_view(e) for e in audit],
+        lms=_convert(record.lms, LmsSyncView),
     )
