@@ -35,6 +35,7 @@ from ff_shared.standins import (
 )
 from ff_shared.stores.mongo import close_mongo, connect_mongo
 from ff_shared.stores.mongo.customers import ensure_profile
+from ff_workers.cli.dev_loans import ANCHOR_LMS_SIMULATOR, seed_loan_book
 from ff_workers.cli.devstate import (
     DEMO_PASSWORD,
     DevState,
@@ -134,7 +135,12 @@ async def ensure_postgres_database(stack: Stack) -> None:
 
 
 # Features add their seeders here, in order.
-SEEDERS: list[Seeder] = [ensure_postgres_database, seed_staff_pool, seed_customer_pool]
+SEEDERS: list[Seeder] = [
+    ensure_postgres_database,
+    seed_staff_pool,
+    seed_customer_pool,
+    seed_loan_book,
+]
 
 
 def api_argv(port: int) -> list[str]:
@@ -158,6 +164,7 @@ def api_argv(port: int) -> list[str]:
 # Long-running processes of the stack besides the API: (name, argv). Features add workers here.
 WORKERS: list[tuple[str, list[str]]] = [
     ("worker-core", [str(Path(sys.executable).parent / "ff"), "worker", "core"]),
+    ANCHOR_LMS_SIMULATOR,
 ]
 
 

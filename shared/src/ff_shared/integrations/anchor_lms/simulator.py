@@ -26,6 +26,7 @@ import os
 from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime
 from typing import Any, Protocol
+from urllib.parse import urlparse
 
 import aioodbc
 import msgspec
@@ -75,6 +76,7 @@ from ff_shared.stores.loanbook.schema import ensure_loanbook
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_PATH = "/AnchorCollections.svc"
+DEFAULT_PORT = 8102
 OPERATIONS = ("CreateAgreement", "GetAgreement", "GetSchedule", "GetTransactions", "RecordPayment")
 
 _PARSER = etree.XMLParser(
@@ -636,12 +638,23 @@ def create_app(
     return app
 
 
+def _default_port() -> int:
+    url = os.environ.get("FF_ANCHOR_LMS_BASE_URL")
+    port = urlparse(url).port if url else None
+    return port or DEFAULT_PORT
+
+
 def main(argv: list[str] | None = None) -> None:
     from ff_shared.logging import configure_logging
 
     parser = argparse.ArgumentParser(description="Anchor LMS simulator (SOAP 1.1)")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8102)
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=_default_port(),
+        help="default: the port of FF_ANCHOR_LMS_BASE_URL, else 8102",
+    )
     parser.add_argument(
         "--loanbook",
         default=os.environ.get("FF_LOANBOOK_CONNECTION_STRING"),
