@@ -18,4 +18,5 @@ pytest_plugins = [
     "tests.fixtures.staff",
     "tests.fixtures.dynamics",
     "tests.fixtures.obv",
+    "tests.fixtures.lms",
 ]

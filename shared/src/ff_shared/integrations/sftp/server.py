@@ -16,13 +16,13 @@ import msgspec
 
 
 class Faults:
-    """One-shot faults keyed by file name: the next read past ``n`` bytes of that file..."""
+    """Faults keyed by file name: a read past ``n`` bytes of that file..."""
 
     def __init__(self) -> None:
         self.truncate_after: dict[str, int] = {}
-        """...returns end-of-file (the download comes back short)."""
+        """...returns end-of-file (the file seems cut short) until the entry is removed."""
         self.disconnect_after: dict[str, int] = {}
-        """...drops the whole SSH connection (the network failed mid-transfer)."""
+        """...drops the whole SSH connection (the network failed mid-transfer), once."""
         self.reads: dict[str, int] = {}
         """Bytes served per file name (what a resumed download really fetched)."""
 
@@ -45,7 +45,6 @@ class _FaultySftpServer(asyncssh.SFTPServer):
         faults = self.faults
         limit = faults.truncate_after.get(name)
         if limit is not None and offset + size > limit:
-            del faults.truncate_after[name]
             size = max(0, limit - offset)
             if size == 0:
                 return b""
