@@ -293,6 +293,42 @@ class EmailSettings(msgspec.Struct, frozen=True, kw_only=True):
     """SES sender of customer e-mails (a verified identity)."""
 
 
+class TrackerSettings(msgspec.Struct, frozen=True, kw_only=True):
+    queues: str = ""
+    """Environment to SQS FIFO queue URL as ``name=url,name=url``; others are refused."""
+    default_environment: str = "production"
+    """Environment of events that name none."""
+    bucket: str = "ff-tracker"
+    """S3 bucket of the raw event lake (``raw/``) and the daily CSV extracts (``extracts/``)."""
+    max_batch_events: int = 100
+    """Most events one ``POST /v1/track`` batch may carry."""
+    max_event_bytes: int = 4096
+    """Largest single event, as JSON, accepted."""
+    max_future_skew_seconds: int = 300
+    """How far ahead of the server an event's ``client_time`` may be."""
+    max_past_age_seconds: int = 86400
+    """How old an event's ``client_time`` may be when it arrives."""
+    rate_limit_per_minute: int = 120
+    """Tracking requests one client (address) may make per minute."""
+    queue_name: str = "ff:queue:tracker-processor"
+    """The tracker-processor worker's arq queue (its cron jobs)."""
+    batch_messages: int = 100
+    """Messages the processor gathers (in receives of 10) before writing one batch."""
+    wait_seconds: int = 10
+    """SQS long-poll wait of each receive."""
+    visibility_timeout_seconds: int = 60
+    """How long a received batch stays hidden; a processor killed mid-batch is retried after it."""
+    poison_retry_seconds: int = 30
+    """Delay before an undecodable message is received again (it reaches the DLQ after
+    ``max_receives``)."""
+    max_receives: int = 5
+    """Receives before SQS moves a message to the DLQ (the redrive policy of queues we create)."""
+    duplicate_window_days: int = 30
+    """Applications sharing an identity hash within this many days are clustered."""
+    seen_retention_days: int = 15
+    """How long processed event ids are kept for de-duplication (SQS keeps at most 14 days)."""
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     environment: Environment = "local"
     """`production` refuses test-only stand-ins."""
@@ -316,6 +352,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     review: ReviewSettings = ReviewSettings()
     documents: DocumentSettings = DocumentSettings()
     email: EmailSettings = EmailSettings()
+    tracker: TrackerSettings = TrackerSettings()
 
 
 class Variable(msgspec.Struct, frozen=True, kw_only=True):
