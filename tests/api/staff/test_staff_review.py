@@ -38,7 +38,7 @@ async def test_the_detail_shows_the_decision_trace_and_affordability(
     assert all({"rule", "passed", "inputs", "detail"} <= r.keys() for r in decision["trace"])
     assert decision["affordability"]["surplus_pence"] > 0
     assert decision["risk_flags"] == []
-    assert detail["allowed_actions"] == ["approve", "decline", "request_information", "withdraw"]
+    assert detail["allowed_actions"] == ["approve", "decline", "request_information"]
     assert detail["four_eyes_threshold_pence"] == 150_000
     assert [e["action"] for e in detail["audit"]] == ["application.submitted"]
     assert detail["notes"] == []

@@ -18,6 +18,7 @@ from ff_shared.domain.lifecycle import (
     check_confirmer,
     needs_second_approval,
     next_status,
+    staff_actions,
 )
 from ff_shared.domain.permissions import Role
 from ff_shared.domain.records import ApplicationStatus as S
@@ -141,3 +142,14 @@ def test_staff_work_only_applications_under_review() -> None:
     assert S.OFFERED not in OPEN_FOR_REVIEW
     assert S.ACCEPTED not in OPEN_FOR_REVIEW
     assert S.DECLINED in OPEN_FOR_REVIEW
+
+
+def test_staff_see_only_their_own_decisions_as_next_actions() -> None:
+    assert staff_actions(S.IN_REVIEW) == [
+        Action.APPROVE,
+        Action.DECLINE,
+        Action.REQUEST_INFORMATION,
+    ]
+    assert staff_actions(S.AWAITING_SECOND_APPROVAL) == [Action.CONFIRM_APPROVAL, Action.DECLINE]
+    assert staff_actions(S.OFFERED) == []
+    assert staff_actions(S.DECLINED) == [Action.APPROVE]

@@ -208,6 +208,8 @@ class StaffApplicationDetail(msgspec.Struct, kw_only=True):
     version: int
     """Send it back with every action: a stale one is refused with 409."""
     allowed_actions: list[str]
+    """The review decisions the status allows now (approve, confirm_approval, decline,
+    request_information); the route's permission still decides who may take them."""
     customer_id: str
     created_at: datetime
     updated_at: datetime

@@ -101,8 +101,20 @@ class FourEyesError(LifecycleError):
     """A confirmation by someone who may not give it: not senior, or the proposer."""
 
 
+STAFF_ACTIONS = frozenset(
+    {Action.APPROVE, Action.CONFIRM_APPROVAL, Action.DECLINE, Action.REQUEST_INFORMATION}
+)
+"""The review decisions staff take; the others belong to the customer or to erasure."""
+
+
 def allowed_actions(current: ApplicationStatus) -> list[Action]:
     return sorted(TRANSITIONS[current])
+
+
+def staff_actions(current: ApplicationStatus) -> list[Action]:
+    """The review decisions open to staff now (whether a role may take them is the
+    permission table's business)."""
+    return sorted(a for a in TRANSITIONS[current] if a in STAFF_ACTIONS)
 
 
 def ensure_allowed(current: ApplicationStatus, action: Action) -> None:

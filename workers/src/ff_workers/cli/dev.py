@@ -45,6 +45,7 @@ from ff_workers.cli.devstate import (
     write_state,
 )
 from ff_workers.cli.errors import CommandError
+from ff_workers.cli.review_demo import seed_documents_and_email, seed_review_demo
 
 DEMO_CUSTOMERS = ["demo.customer@example.com", "demo.customer2@example.com"]
 DEMO_STAFF = {
@@ -140,6 +141,8 @@ SEEDERS: list[Seeder] = [
     seed_staff_pool,
     seed_customer_pool,
     seed_loan_book,
+    seed_documents_and_email,
+    seed_review_demo,
 ]
 
 
