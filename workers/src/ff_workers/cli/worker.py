@@ -11,7 +11,9 @@ from ff_workers.runtime import build_worker
 # Each worker container: name -> "module:WorkerSettings". A feature adds its worker here.
 WORKERS: dict[str, str] = {
     "core": "ff_workers.core.worker:WorkerSettings",
+    "tracker-processor": "ff_workers.tracker_processor.worker:WorkerSettings",
     "obv-archiver": "ff_workers.obv_archiver.worker:WorkerSettings",
+    "lms-restorer": "ff_workers.lms_restorer.worker:WorkerSettings",
 }
 
 
@@ -23,7 +25,11 @@ def settings_class(name: str) -> type:
 
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    worker = build_worker(settings_class(args.name), settings, burst=args.burst)
+    cls = settings_class(args.name)
+    # A worker with a queue of its own names it from the settings (``queue_for``).
+    queue_for = getattr(cls, "queue_for", None)
+    queue = queue_for(settings) if queue_for is not None else None
+    worker = build_worker(cls, settings, queue_name=queue, burst=args.burst)
     worker.run()
     return 0
 
