@@ -236,7 +236,7 @@ async def run_archive(
                     error=found.error,
                 )
         except BaseException as exc:
-            if not dry and not control.is_closed():
+            if not dry:
                 await _fail_run(control, run_id, exc, clock())
             raise
     summary = RunSummary(

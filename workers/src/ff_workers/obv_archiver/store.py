@@ -92,8 +92,9 @@ async def archive_application(
                     error=type(exc).__name__,
                 )
             finally:
-                if not conn.is_closed():
-                    with suppress(*CONNECTION_LOST):
+                # A dropped connection took its claim with it (and may already be detached).
+                with suppress(*CONNECTION_LOST):
+                    if not conn.is_closed():
                         await archive.release_claim(conn, work.application_id)
     async with pool.acquire() as conn:
         return await _failed(conn, work, run_id, last_error, clock())

@@ -178,7 +178,7 @@ async def read_watermark(conn: asyncpg.Connection) -> datetime | None:
 
 
 async def advance_watermark(
-    conn: asyncpg.Connection, modified_on: datetime, *, run_id: UUID, now: datetime
+    conn: asyncpg.Connection, modified_on: datetime, *, run_id: UUID | None, now: datetime
 ) -> datetime:
     """Move the watermark forward to ``modified_on`` (never backwards); returns where it is."""
     value: datetime = await conn.fetchval(
