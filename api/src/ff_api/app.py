@@ -37,6 +37,7 @@ from ff_shared.settings import Settings, load_settings
 from ff_shared.stores.loanbook.connection import close_pool as close_loanbook_pool
 from ff_shared.stores.loanbook.connection import create_pool as create_loanbook_pool
 from ff_shared.stores.mongo import close_mongo, connect_mongo
+from ff_shared.stores.postgres import create_pool as create_postgres_pool
 
 log = structlog.get_logger()
 

@@ -8,6 +8,7 @@ from typing import Any
 import aioboto3
 import aiohttp
 import aioodbc
+import asyncpg
 from arq.connections import ArqRedis
 from pymongo import AsyncMongoClient
 
@@ -32,3 +33,5 @@ class Services:
     loanbook: aioodbc.Pool
     """The loan book (aioodbc pool; connects on first use)."""
     anchor_lms: AnchorLmsClient
+    lms_pg: asyncpg.Pool
+    """PostgreSQL (the ``lms`` schema): the loan-book backup catalogue and loan-book pointer."""

@@ -13,6 +13,7 @@ from ff_api.staff.applications import StaffApplicationController
 from ff_api.staff.audit import StaffAuditController
 from ff_api.staff.customers import StaffCustomerController
 from ff_api.staff.documents import StaffDocumentController
+from ff_api.staff.ops_lms import LmsOpsController
 from ff_shared.domain.permissions import permissions_of
 
 
@@ -49,6 +50,7 @@ STAFF_HANDLERS: list[ControllerRouterHandler] = [
     StaffDocumentController,
     StaffAuditController,
     StaffCustomerLoansController,
+    LmsOpsController,
 ]
 
 

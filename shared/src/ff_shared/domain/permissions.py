@@ -36,6 +36,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "customers.edit": frozenset({Role.OPERATIONS, Role.ADMIN}),
     "customers.export": frozenset({Role.OPERATIONS, Role.ADMIN}),
     "customers.erase": frozenset({Role.ADMIN}),
+    # The nightly loan-book backup: runs, re-runs, restores and rollback.
+    "ops.lms": frozenset({Role.OPERATIONS, Role.ADMIN}),
     "documents.read": CASEWORK,
     "documents.upload": CASEWORK,
     "audit.read": frozenset({Role.ADMIN}),

@@ -10,12 +10,12 @@ import aioboto3
 import msgspec
 
 from ff_shared.clock import london_date, now_utc
-from ff_shared.domain.application import STEPS, validate_step
+from ff_shared.domain.application import STEPS, StepStruct, assemble, validate_step
 from ff_shared.domain.decision import decide
 from ff_shared.domain.lifecycle import Action, next_status
 from ff_shared.domain.product import LoanProduct
 from ff_shared.domain.records import ApplicationStatus
-from ff_shared.domain.steps import EXAMPLES, ApplicationData
+from ff_shared.domain.steps import EXAMPLES
 from ff_shared.integrations.aws.s3 import ensure_bucket
 from ff_shared.settings import load_settings
 from ff_shared.stores.mongo import applications, close_mongo, connect_mongo, review
@@ -37,7 +37,7 @@ async def seed_documents_and_email(stack: Stack) -> None:
 
 
 async def seed_review_demo(stack: Stack) -> None:
-    """A submitted application of the second demo customer, unless they already have one."""
+    """Two submitted applications of the second demo customer, unless they already have some."""
     settings = load_settings(stack.env)
     pool = stack.pools["customer"]
     session = aioboto3.Session(region_name=stack.aws_region)
@@ -52,34 +52,37 @@ async def seed_review_demo(stack: Stack) -> None:
         today = london_date(now)
         product = LoanProduct(**msgspec.structs.asdict(settings.product))
         await ensure_profile(customer_id, email=DEMO_APPLICANT, now=now)
-        record = await applications.create_application(customer_id, now)
-        answers = copy.deepcopy(EXAMPLES)
-        answers["personal"].update(first_name="Jordan", last_name="Demo", email=DEMO_APPLICANT)
-        answers["loan"].update(amount_pence=120_000, term_months=12)
-        steps = {}
-        for step in STEPS:
-            steps[step] = validate_step(step, answers[step], today=today, product=product)
-            record = await applications.save_step(
+        # One under the four-eyes threshold, one over it.
+        for amount, term in ((120_000, 12), (200_000, 24)):
+            answers = copy.deepcopy(EXAMPLES)
+            answers["personal"].update(first_name="Jordan", last_name="Demo", email=DEMO_APPLICANT)
+            answers["loan"].update(amount_pence=amount, term_months=term)
+            record = await applications.create_application(customer_id, now)
+            steps: dict[str, StepStruct] = {}
+            for step in STEPS:
+                steps[step] = validate_step(step, answers[step], today=today, product=product)
+                record = await applications.save_step(
+                    record.id,
+                    customer_id=customer_id,
+                    step=step,
+                    data=msgspec.to_builtins(steps[step]),
+                    expected_version=record.version,
+                    now=now,
+                )
+            decision = decide(assemble(steps), product=product, today=today)
+            status = next_status(ApplicationStatus.DRAFT, Action.SUBMIT, outcome=decision.outcome)
+            submitted = await applications.record_submission(
                 record.id,
                 customer_id=customer_id,
-                step=step,
-                data=msgspec.to_builtins(steps[step]),
                 expected_version=record.version,
+                status=status,
+                decision=msgspec.to_builtins(decision),
+                idempotency_key=None,
                 now=now,
             )
-        decision = decide(ApplicationData(**steps), product=product, today=today)
-        submitted = await applications.record_submission(
-            record.id,
-            customer_id=customer_id,
-            expected_version=record.version,
-            status=next_status(ApplicationStatus.DRAFT, Action.SUBMIT, outcome=decision.outcome),
-            decision=msgspec.to_builtins(decision),
-            idempotency_key=None,
-            now=now,
-        )
-        if submitted is not None:
-            print(
-                f"review     {submitted.reference} ({submitted.status.value}) from {DEMO_APPLICANT}"
-            )
+            if submitted is not None:
+                print(
+                    f"review     {submitted.reference} ({submitted.status.value}) from Jordan Demo"
+                )
     finally:
         await close_mongo(mongo)
