@@ -82,6 +82,10 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
             loanbook = await create_loanbook_pool(settings.loanbook)
             stack.push_async_callback(close_loanbook_pool, loanbook)
             anchor_lms = await stack.enter_async_context(AnchorLmsClient(settings.anchor_lms))
+            lms_pg = await create_postgres_pool(
+                msgspec.structs.replace(settings.postgres, min_pool_size=0, max_pool_size=4)
+            )
+            stack.push_async_callback(lms_pg.close)
             app.state.services = Services(
                 settings=settings,
                 product=product,
@@ -94,6 +98,7 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                 s3=s3,
                 loanbook=loanbook,
                 anchor_lms=anchor_lms,
+                lms_pg=lms_pg,
             )
             log.info("api_started", environment=settings.environment)
             yield
