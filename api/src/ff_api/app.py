@@ -25,6 +25,7 @@ from ff_api.health import HealthController
 from ff_api.middleware import request_id_middleware
 from ff_api.problems import EXCEPTION_HANDLERS, document_problem_responses
 from ff_api.public.controllers import PublicController
+from ff_api.public.open_banking import OpenBankingCallbackController
 from ff_api.services import Services
 from ff_api.staff.controllers import staff_router
 from ff_shared.domain.product import LoanProduct
@@ -32,6 +33,7 @@ from ff_shared.errors import SettingsError
 from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
 from ff_shared.integrations.aws.cognito import PoolVerifier
 from ff_shared.integrations.aws.session import client_options, make_session
+from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings, load_settings
 from ff_shared.stores.loanbook.connection import close_pool as close_loanbook_pool
@@ -98,6 +100,7 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                 s3=s3,
                 loanbook=loanbook,
                 anchor_lms=anchor_lms,
+                obv=ObvClient(http, settings.obv),
                 lms_pg=lms_pg,
             )
             log.info("api_started", environment=settings.environment)
@@ -139,7 +142,15 @@ def create_app(settings: Settings) -> Litestar:
             }
         ),
     )
-    v1 = Router(path="/v1", route_handlers=[PublicController, customer_router(), staff_router()])
+    v1 = Router(
+        path="/v1",
+        route_handlers=[
+            PublicController,
+            OpenBankingCallbackController,
+            customer_router(),
+            staff_router(),
+        ],
+    )
     app = Litestar(
         route_handlers=[HealthController, v1],
         lifespan=[_lifespan(settings, product)],

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import msgspec
 import structlog
 
 from ff_api.services import Services
 from ff_shared.errors import DependencyUnavailable
-from ff_shared.jobs import JobRef
+from ff_shared.jobs import (
+    JOB_SYNC_APPLICATION_TO_CRM,
+    CrmSyncJob,
+    JobRef,
+    crm_sync_job_id,
+)
 
 log = structlog.get_logger()
 
@@ -27,3 +34,22 @@ async def enqueue(
         return None
     log.info("job_enqueued", job=name, job_id=job.job_id)
     return JobRef(job_id=job.job_id, name=name)
+
+
+CRM_SYNC_DEFER = timedelta(seconds=1)
+"""Lets the write that asked for the sync land before the job reads the application."""
+
+
+async def enqueue_crm_sync(services: Services, application_id: str, version: int) -> None:
+    """Sync the application to Dynamics once the write producing ``version`` has landed.
+
+    Call it just before that write (keyed by the version it produces): a refused write leaves a
+    job that finds the version never reached and does nothing."""
+    job = CrmSyncJob(application_id=application_id, version=version)
+    await enqueue(
+        services,
+        JOB_SYNC_APPLICATION_TO_CRM,
+        job_id=crm_sync_job_id(application_id, version),
+        _defer_by=CRM_SYNC_DEFER,
+        **msgspec.structs.asdict(job),
+    )

@@ -15,6 +15,7 @@ from pymongo import AsyncMongoClient
 from ff_shared.domain.product import LoanProduct
 from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
 from ff_shared.integrations.aws.cognito import PoolVerifier
+from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.settings import Settings
 
 
@@ -33,5 +34,7 @@ class Services:
     loanbook: aioodbc.Pool
     """The loan book (aioodbc pool; connects on first use)."""
     anchor_lms: AnchorLmsClient
+    obv: ObvClient
+    """Open Banking Vision: consents for the customer's bank data."""
     lms_pg: asyncpg.Pool
     """PostgreSQL (the ``lms`` schema): the loan-book backup catalogue and loan-book pointer."""

@@ -43,3 +43,39 @@ recorded the event; the job sends only if that write happened, and only once."""
 
 def application_email_job_id(application_id: str, kind: str, version: int) -> str:
     return f"{JOB_SEND_APPLICATION_EMAIL}:{application_id}:{kind}:{version}"
+
+
+JOB_SYNC_APPLICATION_TO_CRM = "sync_application_to_crm"
+"""Upsert the customer as a Dynamics contact and the application as an ``ff_loanapplications``
+row, and record the CRM ids on the application. Enqueued (before the write it is about, keyed by
+the version that write produces) on submission, on every staff review action and when open
+banking changes the application; the job syncs the latest state, so any run is enough."""
+
+
+class CrmSyncJob(msgspec.Struct, frozen=True, kw_only=True):
+    application_id: str
+    version: int
+    """The application version whose write asked for the sync; the job waits briefly for it to
+    land and skips the sync if it never does (the write was refused)."""
+
+
+def crm_sync_job_id(application_id: str, version: int) -> str:
+    return f"{JOB_SYNC_APPLICATION_TO_CRM}:{application_id}:{version}"
+
+
+JOB_CHECK_OPEN_BANKING = "check_open_banking"
+"""Check an application's OBV consent; once the report is ready, fetch it, keep its summary and
+re-run the decision on the verified income and essential spending as a new decision version.
+Enqueued when the consent starts (then it polls itself) and when the customer comes back from
+the bank journey (the callback)."""
+
+
+class OpenBankingCheckJob(msgspec.Struct, frozen=True, kw_only=True):
+    application_id: str
+    reference: str
+    """The OBV reference the job is about; a newer consent on the application supersedes it."""
+
+
+def open_banking_job_id(application_id: str, reference: str, source: str) -> str:
+    """``source`` is ``poll`` or ``callback``: a callback runs at once even while a poll waits."""
+    return f"{JOB_CHECK_OPEN_BANKING}:{application_id}:{reference}:{source}"

@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from ff_api.customer import service
 from ff_api.customer.documents import DocumentController
 from ff_api.customer.offers import OfferController
+from ff_api.customer.open_banking import OpenBankingController
 from ff_api.customer.schemas import (
     ApplicationPage,
     ApplicationView,
@@ -181,6 +182,7 @@ def customer_router() -> Router:
             CustomerLoansController,
             OfferController,
             DocumentController,
+            OpenBankingController,
         ],
         guards=[customer_guard],
         dependencies={"customer": Provide(provide_customer)},

@@ -20,7 +20,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from ff_api.customer import auditing
 from ff_api.customer.schemas import ApplicationView, application_view
-from ff_api.jobs import enqueue
+from ff_api.jobs import enqueue, enqueue_crm_sync
 from ff_api.security import CustomerPrincipal
 from ff_api.services import Services
 from ff_shared.clock import now_utc
@@ -139,6 +139,7 @@ async def accept_offer(
         job_id=lms_loan_job_id(application_id),
         application_id=application_id,
     )
+    await enqueue_crm_sync(services, application_id, record.version)
     return record
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from ff_shared.domain.open_banking import OpenBankingConsent
 from ff_shared.domain.records import (
     ApplicationRecord,
     ApplicationStatus,
@@ -57,6 +58,31 @@ class InformationRequestView(msgspec.Struct, kw_only=True):
     responded_at: datetime | None
 
 
+class OpenBankingView(msgspec.Struct, kw_only=True):
+    state: str
+    """awaiting_authorisation, authorised, completed, rejected, expired or failed."""
+    reference: str
+    authorisation_url: str
+    """Send the customer here to choose their bank and authorise access."""
+    started_at: datetime
+    completed_at: datetime | None
+    decision_version: int | None
+    """The decision version the verified figures produced, once they have."""
+
+
+def open_banking_view(consent: OpenBankingConsent | None) -> OpenBankingView | None:
+    if consent is None:
+        return None
+    return OpenBankingView(
+        state=consent.state.value,
+        reference=consent.reference,
+        authorisation_url=consent.authorisation_url,
+        started_at=consent.started_at,
+        completed_at=consent.completed_at,
+        decision_version=consent.decision_version,
+    )
+
+
 class ApplicationView(msgspec.Struct, kw_only=True):
     id: str
     reference: str
@@ -73,6 +99,8 @@ class ApplicationView(msgspec.Struct, kw_only=True):
     """Present once the lender has made an offer (status offered, then accepted or declined)."""
     information_request: InformationRequestView | None = None
     """What the lender asked for, while the status is information_requested."""
+    open_banking: OpenBankingView | None = None
+    """The bank-account connection, once started (POST .../open-banking)."""
 
 
 class ApplicationPage(msgspec.Struct, kw_only=True):
@@ -156,6 +184,7 @@ def application_view(record: ApplicationRecord, steps: tuple[str, ...]) -> Appli
         decision=decision_view(record.decision),
         offer=_offer_view(record),
         information_request=_information_request_view(record),
+        open_banking=open_banking_view(record.open_banking),
     )
 
 

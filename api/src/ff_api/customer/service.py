@@ -12,7 +12,7 @@ import msgspec
 import structlog
 
 from ff_api.customer import auditing
-from ff_api.jobs import enqueue
+from ff_api.jobs import enqueue, enqueue_crm_sync
 from ff_api.security import CustomerPrincipal
 from ff_api.services import Services
 from ff_shared.clock import london_date, now_utc
@@ -164,6 +164,8 @@ async def submit(
             version=version,
             _defer_by=EMAIL_DEFER,
         )
+    # The CRM learns of the application once this write lands (the job checks it did).
+    await enqueue_crm_sync(services, application_id, current.version + 1)
     record = await applications.record_submission(
         application_id,
         customer_id=principal.customer_id,

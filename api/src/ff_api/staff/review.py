@@ -17,7 +17,7 @@ from typing import Any, Literal
 import msgspec
 import structlog
 
-from ff_api.jobs import enqueue
+from ff_api.jobs import enqueue, enqueue_crm_sync
 from ff_api.security import StaffPrincipal
 from ff_api.services import Services
 from ff_api.staff import auditing
@@ -175,8 +175,12 @@ async def _act(
             _defer_by=EMAIL_DEFER,
         )
 
+    async def before_write(email: EmailKind | None, new_version: int) -> None:
+        await notify(email, new_version)
+        await enqueue_crm_sync(services, application_id, new_version)
+
     changed, _ = await review.change_application(
-        application_id, apply, expected_version=version, before_write=notify
+        application_id, apply, expected_version=version, before_write=before_write
     )
     before, after = changes(_audit_view(changed.before), _audit_view(changed.after), REVIEW_FIELDS)
     await auditing.record(

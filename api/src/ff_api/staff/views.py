@@ -13,6 +13,14 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from ff_api.loans.schemas import LmsSyncView
+from ff_api.staff.sync_views import (
+    CrmSyncView,
+    EarlierDecisionView,
+    StaffOpenBankingView,
+    crm_view,
+    earlier_decisions_view,
+    open_banking_view,
+)
 from ff_shared.domain.audit import AuditEvent
 from ff_shared.domain.documents import DocumentRecord
 from ff_shared.domain.records import ApplicationRecord
@@ -228,6 +236,14 @@ class StaffApplicationDetail(msgspec.Struct, kw_only=True):
     audit: list[AuditEntryView]
     lms: LmsSyncView | None = None
     """The loan in Anchor LMS once the offer is accepted: agreement number, sync state, error."""
+    crm: CrmSyncView | None = None
+    """The customer and application in Dynamics 365: CRM ids, sync state and last error."""
+    open_banking: StaffOpenBankingView | None = None
+    """The open-banking consent and, once the report is in, the provider's summary."""
+    decision_version: int = 1
+    """The version of ``decision``; verified open-banking figures re-run it as a new one."""
+    earlier_decisions: list[EarlierDecisionView] = msgspec.field(default_factory=list)
+    """Superseded decisions, oldest first, each with its trace."""
 
 
 def _convert(value: Any, tp: Any) -> Any:
@@ -351,4 +367,8 @@ def application_detail(
         documents=[document_view(d) for d in documents],
         audit=[audit_view(e) for e in audit],
         lms=_convert(record.lms, LmsSyncView),
+        crm=crm_view(record.crm),
+        open_banking=open_banking_view(record.open_banking),
+        decision_version=record.decision_version,
+        earlier_decisions=earlier_decisions_view(record.earlier_decisions),
     )

@@ -5,7 +5,9 @@ the provider never leave :mod:`ff_shared.integrations.obv`. A credit is a positi
 debit a negative one; monthly figures are averages over the months the provider analysed.
 """
 
+import enum
 from datetime import datetime
+from typing import Any, Literal
 
 import msgspec
 
@@ -100,3 +102,51 @@ class OpenBankingReport(msgspec.Struct, frozen=True, kw_only=True):
     balances: tuple[AccountBalance, ...]
     transactions: tuple[BankTransaction, ...]
     summary: OpenBankingSummary
+
+
+class ConsentState(enum.StrEnum):
+    AWAITING_AUTHORISATION = "awaiting_authorisation"
+    """The customer has the link but has not finished the bank journey."""
+    AUTHORISED = "authorised"
+    """The bank shared the data; the provider is preparing the report."""
+    COMPLETED = "completed"
+    """The report is in and its summary has joined the decision inputs."""
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    FAILED = "failed"
+    """The report could not be used; ``last_error`` says why."""
+
+
+FINISHED = frozenset(
+    {ConsentState.COMPLETED, ConsentState.REJECTED, ConsentState.EXPIRED, ConsentState.FAILED}
+)
+
+
+class OpenBankingConsent(msgspec.Struct, frozen=True, kw_only=True):
+    """An application's open-banking consent and, once its report is in, the summary."""
+
+    state: ConsentState
+    reference: str
+    """OBV's reference: the consent's and its report's (``ff_obvreference`` in the CRM)."""
+    authorisation_url: str
+    attempt: int = 1
+    """Which consent this is for the application (a refused or expired one can be restarted)."""
+    started_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None = None
+    last_error: str | None = None
+    summary: OpenBankingSummary | None = None
+    decision_version: int | None = None
+    """The decision version the verified figures produced (None: the decision was not re-run,
+    because the application had moved on)."""
+
+
+class DecisionVersion(msgspec.Struct, frozen=True, kw_only=True):
+    """A superseded decision, kept whole (trace included) when new evidence re-ran it."""
+
+    version: int
+    decided_at: datetime | None
+    basis: Literal["declared", "verified"]
+    """Whether income and essential spending were as declared or verified by open banking."""
+    obv_reference: str | None = None
+    decision: dict[str, Any]

@@ -8,7 +8,9 @@ from typing import Any, Literal
 
 import msgspec
 
+from ff_shared.domain.crm import CrmSync
 from ff_shared.domain.loans import LmsSync
+from ff_shared.domain.open_banking import DecisionVersion, OpenBankingConsent
 from ff_shared.domain.review import (
     Assignment,
     DeclineRecord,
@@ -58,6 +60,16 @@ class ApplicationRecord(msgspec.Struct, frozen=True, kw_only=True):
     """When the customer's personal data was erased from this application."""
     lms: LmsSync | None = None
     """The accepted loan in Anchor LMS: agreement number and the booking job's state."""
+    crm: CrmSync | None = None
+    """The customer and the application in Dynamics 365: CRM ids and the sync job's state."""
+    open_banking: OpenBankingConsent | None = None
+    """The open-banking consent and, once its report is in, the provider's summary."""
+    decision_version: int = 1
+    """The version of ``decision``: each re-run on new evidence adds one."""
+    decided_at: datetime | None = None
+    """When ``decision`` was made (None: at submission)."""
+    earlier_decisions: tuple[DecisionVersion, ...] = ()
+    """Superseded decisions, oldest first, each with its trace."""
 
 
 ContactChannel = Literal["email", "sms", "post"]

@@ -10,16 +10,20 @@ from typing import Any, ClassVar
 from arq.cron import CronJob
 from arq.worker import Function
 
-from ff_workers.core import emails, lms
+from ff_workers.core import crm, emails, lms, open_banking
 from ff_workers.runtime import bind_job, heartbeat_job, unbind_job
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     await lms.startup(ctx)
     await emails.startup(ctx)
+    await crm.startup(ctx)
+    await open_banking.startup(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await open_banking.shutdown(ctx)
+    await crm.shutdown(ctx)
     await emails.shutdown(ctx)
     await lms.shutdown(ctx)
 
@@ -28,6 +32,8 @@ class WorkerSettings:
     functions: ClassVar[list[Function]] = [
         lms.create_lms_loan_function,
         emails.send_application_email_function,
+        crm.sync_application_to_crm_function,
+        open_banking.check_open_banking_function,
     ]
     cron_jobs: ClassVar[list[CronJob]] = [heartbeat_job("core")]
     on_startup = startup

@@ -61,6 +61,7 @@ class ApplicationStatusChoice(enum.IntEnum):
     ACCEPTED = 100_000_005
     OFFER_DECLINED = 100_000_006
     DECLINED = 100_000_007
+    WITHDRAWN = 100_000_008
 
     @classmethod
     def of(cls, status: ApplicationStatus) -> ApplicationStatusChoice:

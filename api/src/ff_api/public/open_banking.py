@@ -1,0 +1,45 @@
+"""Where OBV sends the customer back after the bank journey (no token: the browser arrives)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get
+from litestar.params import Parameter
+
+from ff_api.customer import open_banking
+from ff_api.services import Services
+
+
+class CallbackReceived(msgspec.Struct, kw_only=True):
+    reference: str
+    message: str
+
+
+class OpenBankingCallbackController(Controller):
+    path = "/open-banking"
+    tags = ["public"]
+    security = []
+
+    @get(
+        "/callback",
+        operation_id="open_banking_callback",
+        summary="The bank journey's return address: the consent is checked at once",
+    )
+    async def callback(
+        self,
+        services: Services,
+        reference: Annotated[
+            str, Parameter(min_length=1, max_length=64, description="OBV's consent reference")
+        ],
+        status: Annotated[
+            str | None, Parameter(max_length=40, description="The journey's outcome, as OBV saw it")
+        ] = None,
+    ) -> CallbackReceived:
+        await open_banking.callback(services, reference)
+        return CallbackReceived(
+            reference=reference,
+            message="Thank you. We are checking your bank data; you can return to your "
+            "application.",
+        )
