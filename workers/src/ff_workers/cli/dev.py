@@ -168,6 +168,10 @@ def api_argv(port: int) -> list[str]:
 WORKERS: list[tuple[str, list[str]]] = [
     ("worker-core", [str(Path(sys.executable).parent / "ff"), "worker", "core"]),
     ANCHOR_LMS_SIMULATOR,
+    # Dynamics 365 and Open Banking Vision simulators, on the ports of FF_DYNAMICS_BASE_URL (8101)
+    # and FF_OBV_BASE_URL (8103).
+    ("dynamics-sim", [sys.executable, "-m", "ff_shared.integrations.dynamics.simulator"]),
+    ("obv-sim", [sys.executable, "-m", "ff_shared.integrations.obv.simulator"]),
 ]
 
 
