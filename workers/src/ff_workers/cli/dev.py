@@ -35,6 +35,7 @@ from ff_shared.standins import (
 )
 from ff_shared.stores.mongo import close_mongo, connect_mongo
 from ff_shared.stores.mongo.customers import ensure_profile
+from ff_workers.cli.dev_lms import LMS_PROCESSES, seed_lms
 from ff_workers.cli.dev_loans import ANCHOR_LMS_SIMULATOR, seed_loan_book
 from ff_workers.cli.devstate import (
     DEMO_PASSWORD,
@@ -143,6 +144,7 @@ SEEDERS: list[Seeder] = [
     seed_loan_book,
     seed_documents_and_email,
     seed_review_demo,
+    seed_lms,
 ]
 
 
@@ -172,6 +174,7 @@ WORKERS: list[tuple[str, list[str]]] = [
     # and FF_OBV_BASE_URL (8103).
     ("dynamics-sim", [sys.executable, "-m", "ff_shared.integrations.dynamics.simulator"]),
     ("obv-sim", [sys.executable, "-m", "ff_shared.integrations.obv.simulator"]),
+    *LMS_PROCESSES,
 ]
 
 

@@ -30,10 +30,12 @@ from ff_shared.integrations.sftp.server import (
     serve_forever,
     start_sftp_server,
 )
+from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings, load_settings
 from ff_shared.stores.postgres import lms as catalogue
 from ff_shared.stores.postgres.lms import BackupRecord
-from ff_workers.cli.devstate import state_path
+from ff_workers.cli.dev_lms import SFTP_PORT, host_key_path, sftp_root
+from ff_workers.cli.devstate import read_state, state_path
 from ff_workers.cli.errors import CommandError
 from ff_workers.lms_restorer.context import Clients
 from ff_workers.lms_restorer.pipeline import RunReport, execute_run, request_run
@@ -47,8 +49,6 @@ def cli_settings() -> Settings:
     """The environment's settings, or the running local stack's when no FF_ variable is set."""
     env = dict(os.environ)
     if not any(k.startswith("FF_COGNITO_") for k in env) and state_path().exists():
-        from ff_workers.cli.devstate import read_state
-
         state = read_state()
         for key, value in state.env.items():
             env.setdefault(key, value)
@@ -64,23 +64,27 @@ class Progress:
         self._what = ""
         self._started = 0.0
         self._drawn = 0.0
+        self._first = 0
 
     def __call__(self, what: str, done: int, total: int) -> None:
         now = time.monotonic()
         if what != self._what:
             if self._what:
                 sys.stderr.write("\n")
-            self._what, self._started = what, now
+            self._what, self._started, self._first = what, now, done
         if done < total and now - self._drawn < 0.1:
             return
         self._drawn = now
-        elapsed = max(now - self._started, 1e-6)
+        if done < self._first:
+            self._first = done
+        elapsed = now - self._started
         percent = 100.0 * done / total if total else 100.0
         width = 30
         filled = int(width * percent / 100)
+        rate = f"{(done - self._first) / MB / elapsed:7.1f} MB/s" if elapsed > 0.05 else ""
         sys.stderr.write(
             f"\r{what:<48.48} [{'#' * filled}{'.' * (width - filled)}] {percent:5.1f}%"
-            f" {done / MB:8.1f}/{total / MB:.1f} MB {done / MB / elapsed:7.1f} MB/s"
+            f" {done / MB:8.1f}/{total / MB:.1f} MB {rate}"
         )
         if done >= total:
             sys.stderr.write("\n")
@@ -89,6 +93,8 @@ class Progress:
 
 
 async def _with_clients(settings: Settings, body: Callable[[Clients], Awaitable[int]]) -> int:
+    # The command line shows progress and a summary; the steps' log lines only on request.
+    configure_logging(level=os.environ.get("FF_LMS_CLI_LOG_LEVEL", "warning"), json=False)
     try:
         async with open_clients(settings) as clients:
             return await body(clients)
@@ -280,14 +286,18 @@ def _sftp_server(args: argparse.Namespace) -> int:
     if not password:
         raise CommandError("set FF_LMS_SFTP_PASSWORD: the server's one user logs in with it")
 
+    root = Path(args.root) if args.root else sftp_root()
+    host_key = Path(args.host_key) if args.host_key else host_key_path()
+    port = args.port or int(os.environ.get("FF_LMS_SFTP_PORT", SFTP_PORT))
+
     async def serve() -> None:
-        key = load_or_create_host_key(Path(args.host_key))
+        key = load_or_create_host_key(host_key)
         handle = await start_sftp_server(
-            Path(args.root),
+            root,
             host_key=key,
             username=os.environ.get("FF_LMS_SFTP_USERNAME", "lms"),
             password=password,
-            port=args.port,
+            port=port,
         )
         print(f"sftp       serving {handle.root} on {handle.host}:{handle.port}", flush=True)
         await serve_forever(handle)
@@ -337,7 +347,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     retention.set_defaults(handler=_retention)
 
     server = commands.add_parser("sftp-server", help="serve a directory over SFTP (local stack)")
-    server.add_argument("--root", required=True, help="directory served as /")
-    server.add_argument("--port", type=int, default=8122)
-    server.add_argument("--host-key", required=True, help="host key file (created if missing)")
+    server.add_argument("--root", help="directory served as / (default: the local stack's)")
+    server.add_argument("--port", type=int, help="port (default: FF_LMS_SFTP_PORT, else 8122)")
+    server.add_argument("--host-key", help="host key file, created if missing (default: local)")
     server.set_defaults(handler=_sftp_server)

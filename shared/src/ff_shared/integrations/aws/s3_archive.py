@@ -111,6 +111,8 @@ async def archive_file(
         return _existing(bucket, key, found, sha256, size)
     meta = {**(metadata or {}), SHA256_METADATA: sha256}
     part_bytes = max(part_bytes, MIN_PART_BYTES)
+    if progress is not None:
+        progress(0, size)
     try:
         if size <= part_bytes:
             body = await asyncio.to_thread(path.read_bytes)

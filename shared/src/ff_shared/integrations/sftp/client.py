@@ -192,6 +192,8 @@ class SftpSession:
             )
         )
         offset = have
+        if progress is not None:
+            progress(offset, remote.size)
         try:
             async with self._sftp.open(
                 remote.path, "rb", block_size=BLOCK_BYTES, max_requests=MAX_REQUESTS
