@@ -19,4 +19,5 @@ pytest_plugins = [
     "tests.fixtures.dynamics",
     "tests.fixtures.obv",
     "tests.fixtures.lms",
+    "tests.fixtures.tracker",
 ]

@@ -28,6 +28,8 @@ from ff_api.public.controllers import PublicController
 from ff_api.public.open_banking import OpenBankingCallbackController
 from ff_api.services import Services
 from ff_api.staff.controllers import staff_router
+from ff_api.tracking.controllers import TrackController
+from ff_api.tracking.services import open_tracker_services
 from ff_shared.domain.product import LoanProduct
 from ff_shared.errors import SettingsError
 from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
@@ -97,6 +99,7 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                 aws=aws,
                 customer_tokens=verifier(cognito.customer_pool_id, cognito.customer_client_id),
                 staff_tokens=verifier(cognito.staff_pool_id, cognito.staff_client_id),
+                tracker=await open_tracker_services(stack, settings, aws),
                 s3=s3,
                 loanbook=loanbook,
                 anchor_lms=anchor_lms,
@@ -146,6 +149,7 @@ def create_app(settings: Settings) -> Litestar:
         path="/v1",
         route_handlers=[
             PublicController,
+            TrackController,
             OpenBankingCallbackController,
             customer_router(),
             staff_router(),

@@ -12,6 +12,7 @@ import asyncpg
 from arq.connections import ArqRedis
 from pymongo import AsyncMongoClient
 
+from ff_api.tracking.services import TrackerServices
 from ff_shared.domain.product import LoanProduct
 from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
 from ff_shared.integrations.aws.cognito import PoolVerifier
@@ -29,6 +30,8 @@ class Services:
     aws: aioboto3.Session
     customer_tokens: PoolVerifier
     staff_tokens: PoolVerifier
+    tracker: TrackerServices
+    """Journey tracking: its SQS client, PostgreSQL pool and ingestion config."""
     s3: Any
     """Documents bucket client (aioboto3 S3)."""
     loanbook: aioodbc.Pool

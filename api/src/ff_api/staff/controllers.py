@@ -9,6 +9,7 @@ from litestar.types import ControllerRouterHandler
 
 from ff_api.loans.staff import StaffCustomerLoansController
 from ff_api.security import StaffPrincipal, provide_staff, staff_guard
+from ff_api.staff.analytics import AnalyticsController
 from ff_api.staff.applications import StaffApplicationController
 from ff_api.staff.audit import StaffAuditController
 from ff_api.staff.customers import StaffCustomerController
@@ -45,6 +46,7 @@ class StaffSelfController(Controller):
 # Features add their staff controllers here.
 STAFF_HANDLERS: list[ControllerRouterHandler] = [
     StaffSelfController,
+    AnalyticsController,
     StaffApplicationController,
     StaffCustomerController,
     StaffDocumentController,

@@ -26,6 +26,8 @@ CASEWORK = frozenset({Role.UNDERWRITER, Role.SENIOR_UNDERWRITER, Role.OPERATIONS
 
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "staff.self": ALL_ROLES,
+    # Journey analytics: "analyst and up" is the analyst and the admin (others see no funnels).
+    "analytics.read": frozenset({Role.ANALYST, Role.ADMIN}),
     "applications.read": CASEWORK,
     "applications.assign": UNDERWRITING,
     "applications.decide": UNDERWRITING,
