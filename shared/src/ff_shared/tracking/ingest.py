@@ -106,6 +106,8 @@ async def ingest(
             rejected=len(rejected),
             reasons=dict(describe_rejections(rejected)),
         )
+    sent.sort(key=index_of.__getitem__)
+    rejected.sort(key=lambda r: r.index)
     return TrackResult(accepted=sent, rejected=rejected)
 
 
