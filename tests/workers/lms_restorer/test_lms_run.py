@@ -4,12 +4,23 @@ PostgreSQL: what is fetched, archived, converted and catalogued, and what is ref
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import asyncssh
+import msgspec
 import pytest
 from tests.fixtures.lms import BACKUP_PASSWORD, LmsHarness, MakeLms, sent_alerts
 
 from ff_shared.domain.backups import RunStatus, Step, StepStatus
-from ff_shared.integrations.sftp.client import CHUNK_BYTES
+from ff_shared.errors import SettingsError
+from ff_shared.integrations.sftp.client import CHUNK_BYTES, SftpConfig, SftpRefused, open_sftp
+from ff_shared.integrations.sftp.server import generate_host_key, public_key_line, start_sftp_server
+from ff_shared.settings import load_settings
+from ff_workers.lms_restorer.test_converter import make_test_sqb
+from ff_workers.lms_restorer.worker import open_clients
 
 NAME = "FULL_AnchorLMS_20261127_013000.sqb"
 
@@ -252,3 +263,95 @@ async def test_the_password_never_reaches_the_catalogue_or_the_logs(
     secrets = lms.clients.work_dir / "secrets"
     assert secrets.is_dir()
     assert list(secrets.iterdir()) == []
+
+
+async def test_without_a_converter_the_convert_step_reports_not_configured(
+    make_lms: MakeLms,
+) -> None:
+    lms = await make_lms(FF_LMS_CONVERTER_COMMAND="")
+    lms.publish(NAME)
+
+    report = await lms.run()
+
+    assert report.status == RunStatus.INCOMPLETE
+    steps = await lms.steps(NAME)
+    assert steps[Step.ARCHIVE_ORIGINAL].status == StepStatus.SUCCEEDED
+    assert steps[Step.CONVERT].status == StepStatus.NOT_CONFIGURED
+    assert "Windows conversion host" in (steps[Step.CONVERT].error or "")
+    assert steps[Step.RESTORE].status == StepStatus.PENDING
+
+
+async def test_production_settings_refuse_the_test_converter(base_env: dict[str, str]) -> None:
+    settings = load_settings(
+        {
+            **base_env,
+            "FF_ENVIRONMENT": "production",
+            "FF_LMS_CONVERTER_COMMAND": "python -m ff_workers.lms_restorer.test_converter"
+            " {input} {output}",
+        }
+    )
+    with pytest.raises(SettingsError, match="test converter"):
+        async with open_clients(settings):
+            pass
+
+
+def test_the_test_converter_itself_refuses_to_run_in_production(tmp_path: Path) -> None:
+    source = make_test_sqb(tmp_path / "x.sqb")
+    result = subprocess.run(
+        [sys.executable, "-m", "ff_workers.lms_restorer.test_converter", str(source), "o.bak"],
+        env={**os.environ, "FF_ENVIRONMENT": "production"},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "refuses to run in production" in result.stderr
+    assert not (tmp_path / "o.bak").exists()
+
+
+async def test_a_server_without_the_pinned_host_key_is_refused(make_lms: MakeLms) -> None:
+    impostor = public_key_line(generate_host_key())
+    lms = await make_lms(FF_LMS_SFTP_HOST_KEY=impostor)
+    lms.publish(NAME)
+
+    report = await lms.run()
+
+    assert report.status == RunStatus.FAILED
+    assert "did not present the pinned host key" in report.problems[0]
+    async with lms.clients.pg.acquire() as conn:
+        assert await conn.fetchval("select count(*) from lms.backups") == 0
+
+
+async def test_key_authentication_lists_and_downloads(tmp_path: Path) -> None:
+    client_key = asyncssh.generate_private_key("ssh-ed25519")
+    key_file = tmp_path / "id_ed25519"
+    client_key.write_private_key(str(key_file))
+    root = tmp_path / "root"
+    (root / "drop").mkdir(parents=True)
+    make_test_sqb(root / "drop" / NAME)
+    server = await start_sftp_server(
+        root,
+        host_key=generate_host_key(),
+        username="anchor",
+        authorized_keys=client_key.export_public_key().decode(),
+    )
+    try:
+        config = SftpConfig(
+            host=server.host,
+            port=server.port,
+            username="anchor",
+            host_key=server.host_key,
+            private_key_path=str(key_file),
+        )
+        async with open_sftp(config) as sftp:
+            files = await sftp.list_files("/drop")
+            download = await sftp.download(files[0], tmp_path / "out" / NAME)
+        assert [f.name for f in files] == [NAME]
+        assert download.sha256 == hashlib.sha256((root / "drop" / NAME).read_bytes()).hexdigest()
+        wrong = msgspec.structs.replace(config, private_key_path=None, password="guess")
+        with pytest.raises(SftpRefused, match="refused the login"):
+            async with open_sftp(wrong):
+                pass
+    finally:
+        await server.close()
