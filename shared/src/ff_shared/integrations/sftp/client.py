@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import asyncssh
 import msgspec
@@ -102,6 +103,12 @@ def _hashes_of_prefix(path: Path, size: int) -> tuple[hashlib._Hash, hashlib._Ha
 
 def part_path(local_path: Path) -> Path:
     return local_path.with_name(local_path.name + ".part")
+
+
+def _absorb(out: BinaryIO, sha: Any, md5: Any, data: bytes) -> None:
+    out.write(data)
+    sha.update(data)
+    md5.update(data)
 
 
 def _local_sizes(local_path: Path) -> tuple[int, int]:
@@ -198,20 +205,33 @@ class SftpSession:
             async with self._sftp.open(
                 remote.path, "rb", block_size=BLOCK_BYTES, max_requests=MAX_REQUESTS
             ) as handle:
+
+                def read_at(position: int) -> asyncio.Task[bytes]:
+                    want = min(CHUNK_BYTES, remote.size - position)
+                    return asyncio.ensure_future(
+                        asyncio.wait_for(handle.read(want, position), self._timeout)
+                    )
+
                 with part.open("ab") as out:
-                    while offset < remote.size:
-                        want = min(CHUNK_BYTES, remote.size - offset)
-                        data: bytes = await asyncio.wait_for(
-                            handle.read(want, offset), self._timeout
-                        )
-                        if not data:
-                            break
-                        out.write(data)
-                        sha.update(data)
-                        md5.update(data)
-                        offset += len(data)
-                        if progress is not None:
-                            progress(offset, remote.size)
+                    # The next chunk is on the wire while this one is written and hashed in a
+                    # thread (hashlib releases the GIL), so hashing costs no transfer time.
+                    pending = read_at(offset) if offset < remote.size else None
+                    try:
+                        while pending is not None:
+                            data = await pending
+                            pending = None
+                            if not data:
+                                break
+                            following = offset + len(data)
+                            if following < remote.size:
+                                pending = read_at(following)
+                            await asyncio.to_thread(_absorb, out, sha, md5, data)
+                            offset = following
+                            if progress is not None:
+                                progress(offset, remote.size)
+                    finally:
+                        if pending is not None:
+                            pending.cancel()
                     out.flush()
                     os.fsync(out.fileno())
         except asyncssh.SFTPNoSuchFile as exc:
