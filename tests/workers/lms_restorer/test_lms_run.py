@@ -3,6 +3,7 @@ PostgreSQL: what is fetched, archived, converted and catalogued, and what is ref
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import subprocess
@@ -114,21 +115,15 @@ async def test_an_md5_checksum_file_is_checked_too(lms: LmsHarness) -> None:
     assert backup.published_checksum == "md5:" + hashlib.md5(source.read_bytes()).hexdigest()
 
 
-async def test_a_file_still_being_written_is_left_for_the_next_run(lms: LmsHarness) -> None:
+async def test_a_file_still_being_written_is_left_for_the_next_run(make_lms: MakeLms) -> None:
+    lms = await make_lms(FF_LMS_SFTP_SETTLE_SECONDS="2")
     path = lms.publish(NAME, checksum=None)
-    lms.clients.extra.clear()
-    original = lms.clients.lms.sftp_settle_seconds
-    assert original > 0
-
-    async def grow() -> None:
-        with path.open("ab") as handle:
-            handle.write(b"more bytes arriving")
-
-    import asyncio
 
     async def grow_soon() -> None:
-        await asyncio.sleep(original / 3)
-        await grow()
+        # Between the run's two listings, which are two seconds apart.
+        await asyncio.sleep(1.0)
+        with path.open("ab") as handle:
+            handle.write(b"more bytes arriving")
 
     task = asyncio.create_task(grow_soon())
     report = await lms.run()

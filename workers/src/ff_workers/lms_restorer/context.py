@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +57,6 @@ class Clients:
     progress: ProgressSink | None = None
     sleep: Callable[[float], Any] | None = None
     """Replaces ``asyncio.sleep`` between RDS status polls (tests drive the state machine)."""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def lms(self) -> LmsSettings:
