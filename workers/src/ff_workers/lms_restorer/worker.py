@@ -124,5 +124,5 @@ class WorkerSettings:
     on_job_end = unbind_job
 
     @staticmethod
-    def queue_name_from(settings: Settings) -> str:
+    def queue_for(settings: Settings) -> str:
         return settings.lms.queue_name
