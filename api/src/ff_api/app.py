@@ -22,6 +22,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from ff_api.customer.controllers import customer_router
 from ff_api.health import HealthController
+from ff_api.loanbook_follower import LoanBookFollower
 from ff_api.middleware import request_id_middleware
 from ff_api.problems import EXCEPTION_HANDLERS, document_problem_responses
 from ff_api.public.controllers import PublicController
@@ -106,6 +107,10 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                 obv=ObvClient(http, settings.obv),
                 lms_pg=lms_pg,
             )
+            # The portals read the loan book lms-restorer verified and put in service.
+            follower = LoanBookFollower(app.state.services)
+            await follower.start()
+            stack.push_async_callback(follower.stop)
             log.info("api_started", environment=settings.environment)
             yield
             log.info("api_stopping")
