@@ -12,6 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from tests.fixtures.api import TokenFactory, bearer
 from tests.fixtures.lms import LmsHarness, MakeLms
+from tests.fixtures.loanbook import subject_of
 
 from ff_api.app import create_app
 from ff_shared.clock import now_utc
@@ -190,3 +191,25 @@ async def test_only_operations_and_admin_may_use_the_ops_routes(
         assert bad.status_code in (400, 422)
         async with lms.clients.pg.acquire() as conn:
             assert await conn.fetchval("select count(*) from lms.runs") == 0
+
+
+async def test_the_customer_api_reads_the_loan_book_the_pointer_names(
+    make_lms: MakeLms, session_id: str, customer_token: TokenFactory
+) -> None:
+    lms = await make_ops(make_lms, session_id)
+    token = await customer_token()
+    restored = await lms.make_restored_database(
+        f"{lms.prefix}_20261127_013000", customer_ids=[subject_of(token)]
+    )
+    async with lms.clients.pg.acquire() as conn:
+        await catalogue.switch_loanbook(
+            conn, to_database=restored, actor="lms-restorer", run_id=None, now=now_utc()
+        )
+
+    async with api(lms) as client:
+        response = await client.get("/v1/loans", headers=bearer(token))
+
+    assert response.status_code == 200, response.text
+    loans = response.json()
+    items = loans["items"] if isinstance(loans, dict) else loans
+    assert len(items) == 2
