@@ -6,12 +6,14 @@ import pytest
 
 from ff_shared.domain.obv_archive import (
     AccountFigures,
+    BalanceFacts,
     ProviderAccount,
     ProviderBalance,
     ProviderReport,
     ProviderTransaction,
     TransactionFacts,
     account_figures,
+    booked_balance_breaks,
     canonical_json,
     check_payload,
     compare_figures,
@@ -473,3 +475,25 @@ def test_pending_transactions_do_not_move_the_booked_balance() -> None:
         _facts("t-3", -500, 9_500, booked_at=_day(3)),
     ]
     assert running_balance_breaks(listed, subject="v1") == []
+
+
+def _balance(pence: int, kind: str = "InterimBooked") -> BalanceFacts:
+    return BalanceFacts(account_id="acc-1", type=kind, amount_pence=pence, at=_day(4))
+
+
+def test_a_booked_balance_equal_to_the_last_running_balance_passes() -> None:
+    listed = [
+        _facts("t-1", 10_000, 10_000, booked_at=_day(1)),
+        _facts("t-2", -2_500, 7_500, booked_at=_day(2)),
+    ]
+    balances = [_balance(7_500), _balance(7_500, "ClosingBooked"), _balance(1, "ClosingAvailable")]
+    assert booked_balance_breaks(balances, listed, subject="v1") == []
+
+
+def test_a_booked_balance_that_differs_from_the_last_running_balance_is_a_break() -> None:
+    listed = [
+        _facts("t-2", -2_500, 7_500, booked_at=_day(2)),
+        _facts("t-1", 10_000, 10_000, booked_at=_day(1)),
+    ]
+    [found] = booked_balance_breaks([_balance(7_400)], listed, subject="v1")
+    assert (found.check, found.expected, found.found) == ("booked_balance", "7500", "7400")

@@ -232,6 +232,11 @@ def _date_problem(moment: datetime, ceiling: datetime | None, floor: datetime) -
     return None
 
 
+def _plausible(moment: datetime, floor: datetime, latest: datetime) -> bool:
+    """The common case of :func:`_date_problem`, cheaply: offset-aware and inside the bounds."""
+    return moment.tzinfo is not None and floor <= moment <= latest
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is None or moment.utcoffset() is None:
         return None
@@ -253,6 +258,7 @@ def validate_report(
     ceiling = min(produced, received_at) if produced is not None else received_at
     first_available = _aware(report.first_available_at)
     floor = max(first_available, EARLIEST_PLAUSIBLE) if first_available else EARLIEST_PLAUSIBLE
+    latest = ceiling + CLOCK_TOLERANCE
 
     def add(code: ReasonCode, path: str, message: str) -> None:
         reasons.append(QuarantineReason(code=code, path=path, message=message))
@@ -310,30 +316,48 @@ def validate_report(
                 f"transaction {tx.transaction_id} appears {seen[key]} times in account "
                 f"{tx.account_id}",
             )
-        _check_item(add, path, tx.account_id, tx.currency, tx.amount, currencies)
-        if problem := _date_problem(tx.booked_at, ceiling, floor):
+        expected = currencies.get(tx.account_id)
+        if (
+            expected is None
+            or tx.currency != expected
+            or not _AMOUNT.match(tx.amount)
+            or _sub_penny(tx.amount)
+        ):
+            _check_item(add, path, tx.account_id, tx.currency, tx.amount, currencies)
+        if not _plausible(tx.booked_at, floor, latest) and (
+            problem := _date_problem(tx.booked_at, ceiling, floor)
+        ):
             add("impossible_date", f"{path}.booked_at", problem)
-        if tx.value_at is not None and (
-            problem := _date_problem(tx.value_at, None, EARLIEST_PLAUSIBLE)
+        if (
+            tx.value_at is not None
+            and not _plausible(tx.value_at, EARLIEST_PLAUSIBLE, tx.value_at)
+            and (problem := _date_problem(tx.value_at, None, EARLIEST_PLAUSIBLE))
         ):
             add("impossible_date", f"{path}.value_at", problem)
-        if tx.running_balance is not None:
+        if tx.running_balance is not None and (
+            not _AMOUNT.match(tx.running_balance) or _sub_penny(tx.running_balance)
+        ):
             try:
                 pence_of(tx.running_balance)
             except ValueError as exc:
                 add("invalid_amount", f"{path}.running_balance", str(exc))
-            expected = currencies.get(tx.account_id)
-            if (
-                tx.running_balance_currency is not None
-                and expected is not None
-                and tx.running_balance_currency != expected
-            ):
-                add(
-                    "currency_mismatch",
-                    f"{path}.running_balance_currency",
-                    f"{tx.running_balance_currency} in an account held in {expected}",
-                )
+        if (
+            tx.running_balance_currency is not None
+            and expected is not None
+            and tx.running_balance_currency != expected
+        ):
+            add(
+                "currency_mismatch",
+                f"{path}.running_balance_currency",
+                f"{tx.running_balance_currency} in an account held in {expected}",
+            )
     return reasons
+
+
+def _sub_penny(amount: str) -> bool:
+    """A well-formed amount with a non-zero digit past the pennies."""
+    point = amount.find(".")
+    return point != -1 and amount[point + 3 :].strip("0") != ""
 
 
 def _check_item(

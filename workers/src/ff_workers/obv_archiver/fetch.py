@@ -14,12 +14,15 @@ import msgspec
 
 from ff_shared.clock import now_utc
 from ff_shared.integrations.errors import IntegrationError, MalformedResponse
+from ff_shared.integrations.obv import schemas as wire
 from ff_shared.integrations.obv.client import ObvClient
 
 
 class Fetched(msgspec.Struct, frozen=True, kw_only=True):
     raw: bytes
     received_at: datetime
+    decoded: wire.Report | None = None
+    """The client's reading of ``raw`` when it was the wire shape (spares decoding it again)."""
 
 
 class FetchFailed(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,4 +42,4 @@ async def fetch_report(
         return FetchFailed(error=exc.summary(), retryable=exc.retryable)
     except IntegrationError as exc:
         return FetchFailed(error=exc.summary(), retryable=exc.retryable)
-    return Fetched(raw=fetched.raw, received_at=clock())
+    return Fetched(raw=fetched.raw, received_at=clock(), decoded=fetched.report)

@@ -50,12 +50,22 @@ async def obtain_report(fetch: Fetch, reference: str) -> Verdict | FetchFailed:
     fetched = await fetch(reference)
     if isinstance(fetched, FetchFailed):
         return fetched
-    verdict = judge(fetched.raw, reference=reference, received_at=fetched.received_at)
+    verdict = judge(
+        fetched.raw,
+        reference=reference,
+        received_at=fetched.received_at,
+        decoded=fetched.decoded,
+    )
     if isinstance(verdict, Quarantinable):
         again = await fetch(reference)
         if isinstance(again, Fetched) and again.raw != fetched.raw:
             log.info("obv_report_refetched", reasons=[r.code for r in verdict.reasons])
-            verdict = judge(again.raw, reference=reference, received_at=again.received_at)
+            verdict = judge(
+                again.raw,
+                reference=reference,
+                received_at=again.received_at,
+                decoded=again.decoded,
+            )
     return verdict
 
 

@@ -107,8 +107,12 @@ def provider_report(report: wire.Report) -> ProviderReport:
     )
 
 
-def judge(raw: bytes, *, reference: str, received_at: datetime) -> Verdict:
-    """Archivable with its canonical payload and rows, or quarantinable with every reason."""
+def judge(
+    raw: bytes, *, reference: str, received_at: datetime, decoded: wire.Report | None = None
+) -> Verdict:
+    """Archivable with its canonical payload and rows, or quarantinable with every reason.
+
+    ``decoded`` is ``raw`` already read as the wire schema, when the caller has it."""
 
     def refuse(*reasons: QuarantineReason) -> Quarantinable:
         return Quarantinable(raw=raw, sha256=sha256_hex(raw), reasons=reasons)
@@ -117,10 +121,11 @@ def judge(raw: bytes, *, reference: str, received_at: datetime) -> Verdict:
         canonical, digest = payload_digest(raw)
     except msgspec.DecodeError as exc:
         return refuse(malformed_reason(exc))
-    try:
-        decoded = msgspec.json.decode(raw, type=wire.Report)
-    except msgspec.ValidationError as exc:
-        return refuse(schema_reason(exc))
+    if decoded is None:
+        try:
+            decoded = msgspec.json.decode(raw, type=wire.Report)
+        except msgspec.ValidationError as exc:
+            return refuse(schema_reason(exc))
     reasons = validate_report(
         provider_report(decoded), received_at=received_at, expected_reference=reference
     )

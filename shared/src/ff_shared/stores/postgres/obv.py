@@ -1,6 +1,6 @@
 """The open-banking archive's queries (schema ``obv``). Callers own the transactions.
 
-Transactions and balances are bulk-loaded with ``COPY`` (``copy_records_to_table``), never row by
+A report's transactions are bulk-loaded with ``COPY`` (``copy_records_to_table``), never row by
 row. Two archivers never work on one application at the same time: each claims it with a
 session-level advisory lock held from before the OBV fetch until its transaction has committed,
 which PostgreSQL releases by itself if the archiver dies.
@@ -79,6 +79,11 @@ TRANSACTION_COLUMNS = (
     "merchant_name",
     "merchant_category_code",
 )
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    placeholders = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+    return f"insert into {SCHEMA}.{table} ({', '.join(columns)}) values ({placeholders})"
 
 
 class SeenApplication(msgspec.Struct, frozen=True, kw_only=True):
@@ -475,11 +480,11 @@ async def insert_version(
         archived_at,
         run_id,
     )
-    await conn.copy_records_to_table(
-        "accounts",
-        schema_name=SCHEMA,
-        columns=ACCOUNT_COLUMNS,
-        records=[
+    # An account or two and a few balances: one pipelined statement each; COPY is kept for the
+    # transactions, where the rows are.
+    await conn.executemany(
+        _insert_sql("accounts", ACCOUNT_COLUMNS),
+        [
             (
                 version_id,
                 a.account_id,
@@ -500,11 +505,9 @@ async def insert_version(
         ],
     )
     if report.balances:
-        await conn.copy_records_to_table(
-            "balances",
-            schema_name=SCHEMA,
-            columns=BALANCE_COLUMNS,
-            records=[
+        await conn.executemany(
+            _insert_sql("balances", BALANCE_COLUMNS),
+            [
                 (
                     version_id,
                     seq,
