@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -159,6 +161,8 @@ class Harness:
             "FF_OBV_ARCHIVER_STORE_ATTEMPTS": str(self.settings.store_attempts),
             "FF_OBV_ARCHIVER_PROGRESS_SECONDS": str(self.settings.progress_seconds),
             "FF_LOG_LEVEL": "info",
+            # Never a developer's running stack: only this test's settings.
+            "FF_DEV_DIR": str(Path(tempfile.gettempdir()) / f"ff-no-stack-{self.tag}"),
         }
 
 

@@ -7,12 +7,16 @@ failed or discovery did not finish (they stay pending for the next run).
 
 ``ff obv-verify`` re-hashes every stored payload and recounts every version's transactions and
 balances; exit status 1 when anything does not match.
+
+Settings come from the FF_ environment; on a machine running ``ff dev`` the stack's own settings
+(``.ff/dev.json``) are used for anything the environment does not set.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -25,6 +29,7 @@ import msgspec
 from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings, load_settings
 from ff_shared.stores.postgres.migrations import MigrationError
+from ff_workers.cli.devstate import read_state, state_path
 from ff_workers.cli.errors import CommandError
 from ff_workers.obv_archiver.run import ArchiveRequest
 from ff_workers.obv_archiver.summary import Progress, RunSummary
@@ -59,8 +64,12 @@ def _printer(every_seconds: float) -> Callable[[Progress], None]:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    """The environment's settings, with logs at warning unless ``--verbose`` asks for more."""
-    settings = load_settings()
+    """The environment's settings, over the running local stack's (``.ff/dev.json``) for anything
+    the environment does not set; logs at warning unless ``--verbose`` asks for more."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("FF_")}
+    if state_path().exists():
+        env = {**read_state().env, **env}
+    settings = load_settings(env)
     configure_logging(
         level=settings.log_level if args.verbose else "warning", json=settings.log_json
     )
