@@ -287,8 +287,8 @@ async def test_a_run_killed_with_sigkill_is_completed_by_the_next_without_duplic
     assert process.returncode == -signal.SIGKILL
     done = await harness.fetchval("select count(*) from obv.report_versions")
     assert 3 <= done < 12
-    [killed] = await harness.fetch_rows("select run_id, status from obv.archive_runs")
-    assert killed["status"] == "running"
+    [killed] = await harness.fetch_rows("select * from obv.archive_runs")
+    assert (killed["status"], killed["found"], killed["archived"]) == ("running", 12, done)
     await harness.obv_sim.clear_faults()
 
     summary = await harness.run()

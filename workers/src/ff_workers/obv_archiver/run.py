@@ -180,6 +180,8 @@ async def run_archive(
             pending = [] if request.reference else await archive.pending_applications(control)
             work = _work_list(request, found, pending)
             tally.found = len(work)
+            if not dry:
+                await archive.note_found(control, run_id, discovered=found.count, found=tally.found)
 
             async def handle(item: Work) -> ItemResult:
                 if dry:

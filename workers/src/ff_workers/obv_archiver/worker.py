@@ -27,7 +27,7 @@ from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.settings import ObvArchiverSettings, Settings
 from ff_shared.stores.postgres import apply_migrations, create_pool
 from ff_workers.obv_archiver.fetch import Fetched, FetchFailed, fetch_report
-from ff_workers.obv_archiver.run import ArchiveRequest, run_archive
+from ff_workers.obv_archiver.run import ArchiveRequest, OnProgress, run_archive
 from ff_workers.obv_archiver.summary import Progress, RunSummary
 from ff_workers.runtime import bind_job, heartbeat_job, unbind_job
 
@@ -55,7 +55,9 @@ class Archiver:
     async def fetch(self, reference: str) -> Fetched | FetchFailed:
         return await fetch_report(self.obv, reference)
 
-    async def run(self, request: ArchiveRequest, *, on_progress: Any = None) -> RunSummary:
+    async def run(
+        self, request: ArchiveRequest, *, on_progress: OnProgress | None = None
+    ) -> RunSummary:
         return await run_archive(
             self.pool,
             self.dynamics,
@@ -103,7 +105,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await stack.aclose()
 
 
-def progress_logger(every_seconds: float) -> Any:
+def progress_logger(every_seconds: float) -> OnProgress:
     last = {"at": time.monotonic()}
 
     def log_progress(progress: Progress) -> None:

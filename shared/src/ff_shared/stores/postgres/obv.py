@@ -244,6 +244,18 @@ async def abandon_dead_runs(conn: asyncpg.Connection, *, now: datetime) -> int:
     return int(result.split()[-1])
 
 
+async def note_found(
+    conn: asyncpg.Connection, run_id: UUID, *, discovered: int, found: int
+) -> None:
+    """What the run set out to do, recorded before it does it (a killed run still shows it)."""
+    await conn.execute(
+        "update obv.archive_runs set discovered = $2, found = $3 where run_id = $1",
+        run_id,
+        discovered,
+        found,
+    )
+
+
 async def finish_run(
     conn: asyncpg.Connection,
     run_id: UUID,
