@@ -10,12 +10,10 @@ recorded it — replays the same payment instead of taking the money twice.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 import aioodbc
 import msgspec
-import pyodbc
 import structlog
 
 from ff_api.loans.schemas import PaymentView
@@ -36,7 +34,7 @@ from ff_shared.integrations.anchor_lms.errors import (
 )
 from ff_shared.integrations.errors import IntegrationError
 from ff_shared.stores.loanbook import queries
-from ff_shared.stores.loanbook.connection import LoanBookUnavailable
+from ff_shared.stores.loanbook.connection import acquire
 from ff_shared.stores.redis import idempotency
 
 log = structlog.get_logger()
@@ -60,15 +58,9 @@ class LmsUnavailable(DependencyUnavailable):
     title = "The loan-management system is unavailable"
 
 
-@asynccontextmanager
-async def loanbook(services: Services) -> AsyncIterator[aioodbc.Connection]:
+def loanbook(services: Services) -> AbstractAsyncContextManager[aioodbc.Connection]:
     """A loan-book connection for one request; a server that does not answer is a 503."""
-    try:
-        async with services.loanbook.acquire() as conn:
-            yield conn
-    except (pyodbc.OperationalError, pyodbc.InterfaceError) as exc:
-        log.warning("loan_book_unavailable", error=type(exc).__name__)
-        raise LoanBookUnavailable("the loan book is unavailable; try again shortly") from exc
+    return acquire(services.loanbook)
 
 
 async def customer_loans(services: Services, customer_id: str) -> list[Loan]:

@@ -159,13 +159,14 @@ async def connect(
 
 @asynccontextmanager
 async def acquire(pool: aioodbc.Pool) -> AsyncIterator[aioodbc.Connection]:
-    """A pooled connection for reads (autocommit); driver failures become
-    :class:`LoanBookUnavailable`."""
+    """A pooled connection (autocommit); a server that does not answer, or a connection that
+    drops, becomes :class:`LoanBookUnavailable` (503, retryable)."""
     try:
         async with pool.acquire() as conn:
             yield conn
-    except pyodbc.OperationalError as exc:
-        raise LoanBookUnavailable("the loan book did not answer") from exc
+    except (pyodbc.OperationalError, pyodbc.InterfaceError) as exc:
+        log.warning("loan_book_unavailable", error=type(exc).__name__)
+        raise LoanBookUnavailable("the loan book is unavailable; try again shortly") from exc
 
 
 @asynccontextmanager
