@@ -9,10 +9,14 @@ import aioodbc
 import pytest
 
 from ff_shared.domain.loans import InstalmentStatus, LoanStatus, TransactionType
+from ff_shared.settings import LoanBookSettings
 from ff_shared.stores.loanbook import queries
 from ff_shared.stores.loanbook.connection import (
     LoanBookUnavailable,
+    check,
+    close_pool,
     connect,
+    create_pool,
     dialect_of,
     redacted,
     with_database,
@@ -178,3 +182,21 @@ def test_passwords_are_redacted_from_connection_strings() -> None:
     assert "s3cr" not in shown
     assert "Pwd=***" in shown
     assert "Driver={ODBC Driver 18 for SQL Server}" in shown
+
+
+async def test_a_pool_that_connects_on_first_use_can_be_checked_first(
+    loanbook_connection_string: str,
+) -> None:
+    answering = await create_pool(LoanBookSettings(connection_string=loanbook_connection_string))
+    gone = await create_pool(
+        LoanBookSettings(
+            connection_string=with_database(loanbook_connection_string, "ff_no_such_loanbook_db")
+        )
+    )
+    try:
+        await check(answering)
+        with pytest.raises(LoanBookUnavailable):
+            await check(gone)
+    finally:
+        await close_pool(answering)
+        await close_pool(gone)

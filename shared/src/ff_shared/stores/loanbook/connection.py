@@ -169,6 +169,18 @@ async def acquire(pool: aioodbc.Pool) -> AsyncIterator[aioodbc.Connection]:
         raise LoanBookUnavailable("the loan book is unavailable; try again shortly") from exc
 
 
+async def check(pool: aioodbc.Pool) -> None:
+    """Raise :class:`LoanBookUnavailable` unless the pool's database answers a query.
+
+    A pool made with ``min_pool_size=0`` (the default) connects on first use only, so a caller
+    that must know the database answers before relying on it (switching to a restored loan
+    book) asks here first.
+    """
+    async with acquire(pool) as conn, conn.cursor() as cur:
+        await cur.execute("SELECT 1")
+        await cur.fetchone()
+
+
 @asynccontextmanager
 async def transaction(conn: aioodbc.Connection) -> AsyncIterator[aioodbc.Connection]:
     """One unit of work on ``conn``: commits when the block ends, rolls back if it raises."""
