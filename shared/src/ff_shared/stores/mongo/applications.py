@@ -12,6 +12,7 @@ import msgspec
 
 from ff_shared.domain.records import ApplicationRecord, ApplicationStatus
 from ff_shared.errors import ApplicationLocked, NotFound
+from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import ApplicationDocument
 from ff_shared.stores.mongo.versioned import replace_if_version, update_versioned
 
@@ -40,7 +41,7 @@ def _record(raw: dict[str, Any]) -> ApplicationRecord:
 
 
 def _collection() -> Any:
-    return ApplicationDocument.get_pymongo_collection()
+    return collection(ApplicationDocument)
 
 
 async def create_application(customer_id: str, now: datetime) -> ApplicationRecord:
@@ -53,7 +54,7 @@ async def create_application(customer_id: str, now: datetime) -> ApplicationReco
         created_at=now,
         updated_at=now,
     )
-    await document.insert()
+    await collection(ApplicationDocument).insert_one(document.model_dump(by_alias=True))
     return await get_application(document.id, customer_id=customer_id)
 
 

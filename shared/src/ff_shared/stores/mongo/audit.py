@@ -16,11 +16,12 @@ import msgspec
 from ff_shared.domain.audit import Actor, AuditEvent, Target
 from ff_shared.stores.mongo import data_keys
 from ff_shared.stores.mongo.applications import new_id
+from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import AuditEventDocument
 
 
 def _collection() -> Any:
-    return AuditEventDocument.get_pymongo_collection()
+    return collection(AuditEventDocument)
 
 
 def _context(event_id: str) -> str:

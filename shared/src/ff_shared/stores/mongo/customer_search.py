@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from ff_shared.stores.mongo import review
+from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import CustomerDocument
 
 _PHONE = re.compile(r"^\+?[\d\s()-]{6,}$")
@@ -66,7 +67,7 @@ def _profile_clause(q: str) -> dict[str, Any]:
 
 async def search(q: str | None, *, after_id: str | None, limit: int) -> list[str]:
     """Ids of the customers matching ``q`` (every customer without one), in id order."""
-    profiles = CustomerDocument.get_pymongo_collection()
+    profiles = collection(CustomerDocument)
     clauses: list[dict[str, Any]] = []
     if q and q.strip():
         from_applications = await review.customer_ids_matching(_application_clause(q))

@@ -11,6 +11,7 @@ from pymongo.errors import DuplicateKeyError
 
 from ff_shared.domain.records import CustomerProfile
 from ff_shared.errors import NotFound
+from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import CustomerDocument
 from ff_shared.stores.mongo.versioned import update_versioned
 
@@ -23,7 +24,7 @@ def _profile(raw: dict[str, Any]) -> CustomerProfile:
 
 
 def _collection() -> Any:
-    return CustomerDocument.get_pymongo_collection()
+    return collection(CustomerDocument)
 
 
 async def ensure_profile(customer_id: str, *, email: str | None, now: datetime) -> CustomerProfile:
@@ -33,9 +34,10 @@ async def ensure_profile(customer_id: str, *, email: str | None, now: datetime) 
         return _profile(raw)
     # A concurrent first request may have created it: either way it exists now.
     with contextlib.suppress(DuplicateKeyError):
-        await CustomerDocument(
+        document = CustomerDocument(
             id=customer_id, email=email, version=1, created_at=now, updated_at=now
-        ).insert()
+        )
+        await collection(CustomerDocument).insert_one(document.model_dump(by_alias=True))
     return await get_profile(customer_id)
 
 

@@ -17,6 +17,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pymongo.errors import DuplicateKeyError
 
+from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import DataKeyDocument
 
 _NONCE_BYTES = 12
@@ -27,7 +28,7 @@ class KeyDestroyed(Exception):
 
 
 def _collection() -> Any:
-    return DataKeyDocument.get_pymongo_collection()
+    return collection(DataKeyDocument)
 
 
 async def key_for(customer_id: str, *, now: datetime) -> bytes:

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from ff_shared.domain.records import ApplicationRecord
+from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import ApplicationDocument, EmailLogDocument
 from ff_shared.stores.mongo.review import record_of
 
@@ -26,7 +27,7 @@ class SentEmail(msgspec.Struct, frozen=True, kw_only=True):
 
 def _collection(db: Any | None) -> Any:
     if db is None:
-        return EmailLogDocument.get_pymongo_collection()
+        return collection(EmailLogDocument)
     return db[EmailLogDocument.Settings.name]
 
 

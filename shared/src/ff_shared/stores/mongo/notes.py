@@ -10,6 +10,7 @@ import msgspec
 from ff_shared.domain.privacy import erase_note
 from ff_shared.domain.review import StaffRef
 from ff_shared.stores.mongo.applications import new_id
+from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import NoteDocument
 
 
@@ -24,7 +25,7 @@ class Note(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _collection() -> Any:
-    return NoteDocument.get_pymongo_collection()
+    return collection(NoteDocument)
 
 
 def _note(raw: dict[str, Any]) -> Note:

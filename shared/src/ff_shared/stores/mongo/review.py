@@ -27,6 +27,7 @@ from ff_shared.errors import (
     SeniorOverrideRequired,
     StaleVersion,
 )
+from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import ApplicationDocument
 from ff_shared.stores.mongo.versioned import replace_if_version
 
@@ -58,7 +59,7 @@ class Position(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _collection() -> Any:
-    return ApplicationDocument.get_pymongo_collection()
+    return collection(ApplicationDocument)
 
 
 def record_of(raw: dict[str, Any]) -> ApplicationRecord:

@@ -9,12 +9,13 @@ import msgspec
 
 from ff_shared.domain.documents import DocumentRecord, DocumentStatus, Uploader
 from ff_shared.errors import NotFound, StaleVersion
+from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import UploadedDocument
 from ff_shared.stores.mongo.versioned import replace_if_version
 
 
 def _collection() -> Any:
-    return UploadedDocument.get_pymongo_collection()
+    return collection(UploadedDocument)
 
 
 def _record(raw: dict[str, Any]) -> DocumentRecord:
