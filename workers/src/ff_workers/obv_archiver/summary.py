@@ -92,9 +92,7 @@ class RunSummary(msgspec.Struct, frozen=True, kw_only=True):
         lines = [
             f"obv-archive run {self.run_id}{' (dry run: nothing written)' if self.dry_run else ''}",
             f"  status        {self.status}",
-            f"  discovery     since {_when(self.since)}"
-            + (f", reference {self.reference}" if self.reference else "")
-            + f"; {self.discovered} changed in Dynamics",
+            f"  discovery     {_discovery_line(self)}",
             f"  found         {self.found}",
             f"  {verb:<13} {self.archived}  ({self.transactions_archived:,} transactions, "
             f"{rate:,.0f}/s)",
@@ -111,6 +109,12 @@ class RunSummary(msgspec.Struct, frozen=True, kw_only=True):
             if item.outcome in ("failed", "quarantined"):
                 lines.append(f"  {item.outcome:<13} {item.application_id}: {item.detail}")
         return "\n".join(lines)
+
+
+def _discovery_line(summary: RunSummary) -> str:
+    if summary.reference:
+        return f"reference {summary.reference}; {summary.discovered} in Dynamics"
+    return f"since {_when(summary.since)}; {summary.discovered} changed in Dynamics"
 
 
 def _when(moment: datetime | None) -> str:
