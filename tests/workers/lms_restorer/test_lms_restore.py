@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.fixtures.lms import LmsHarness, MakeLms, sent_alerts
+from tests.fixtures.lms import LmsHarness, MakeLms
 
 from ff_shared.clock import london_today
 from ff_shared.domain.backups import RunMode, RunStatus, Step, StepStatus
@@ -67,13 +67,12 @@ async def test_rds_restore_of_one_file_names_that_file(make_lms: MakeLms) -> Non
     assert arn == f"arn:aws:s3:::{lms.settings.lms.bucket}/converted/2026/11/27/{STEM}/{STEM}.bak"
 
 
-async def test_rds_error_fails_the_restore_with_its_task_info_and_alerts(
-    make_lms: MakeLms, moto_url: str
-) -> None:
+async def test_rds_error_fails_the_restore_with_its_task_info_and_alerts(make_lms: MakeLms) -> None:
     lms = await rds(make_lms)
     lms.server.lifecycles = ["CREATED", "IN_PROGRESS", "ERROR"]
     lms.server.task_info = "Aborted the task because of a task failure: the backup set is damaged"
     lms.publish(NAME)
+    sent = await lms.sent_mail()
 
     report = await lms.run()
 
@@ -83,7 +82,7 @@ async def test_rds_error_fails_the_restore_with_its_task_info_and_alerts(
     assert "the backup set is damaged" in (restore.error or "")
     assert restore.detail["lifecycle"] == "ERROR"
     assert (await lms.steps(NAME))[Step.SWITCH].status == StepStatus.PENDING
-    assert len(sent_alerts(moto_url, report.run_id)) == 1
+    await lms.assert_alerted(report, sent, "the backup set is damaged")
 
 
 async def test_rds_cancel_requested_then_cancelled_fails_the_restore(make_lms: MakeLms) -> None:
@@ -179,7 +178,7 @@ async def test_disk_restore_sends_restore_database_with_every_file_moved(
 
 
 async def test_verification_failure_keeps_the_previous_loan_book_and_alerts(
-    make_lms: MakeLms, moto_url: str
+    make_lms: MakeLms,
 ) -> None:
     lms = await rds(make_lms)
     first = f"{lms.prefix}_20261126_013000"
@@ -190,6 +189,7 @@ async def test_verification_failure_keeps_the_previous_loan_book_and_alerts(
     await lms.make_restored_database(second, customers=2)
     lms.server._polls = 0
     lms.publish(NAME)
+    sent = await lms.sent_mail()
 
     report = await lms.run()
 
@@ -207,9 +207,7 @@ async def test_verification_failure_keeps_the_previous_loan_book_and_alerts(
         pointer = await catalogue.current_loanbook(conn)
     assert pointer is not None
     assert pointer.current_database == first
-    alerts = sent_alerts(moto_url, report.run_id)
-    assert len(alerts) == 1
-    assert "did not verify" in alerts[0]["body"]
+    await lms.assert_alerted(report, sent, "did not verify")
 
 
 async def test_a_stale_loan_book_fails_the_freshness_check(make_lms: MakeLms) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncssh
 import msgspec
 import pytest
-from tests.fixtures.lms import BACKUP_PASSWORD, LmsHarness, MakeLms, sent_alerts
+from tests.fixtures.lms import BACKUP_PASSWORD, LmsHarness, MakeLms
 
 from ff_shared.domain.backups import RunStatus, Step, StepStatus
 from ff_shared.errors import SettingsError
@@ -87,9 +87,10 @@ async def test_a_second_run_finds_nothing_new_and_archives_nothing_twice(lms: Lm
 
 
 async def test_a_checksum_mismatch_fails_fetch_discards_the_file_and_alerts(
-    lms: LmsHarness, moto_url: str
+    lms: LmsHarness,
 ) -> None:
     lms.publish(NAME, wrong_checksum=True)
+    sent = await lms.sent_mail()
 
     report = await lms.run()
 
@@ -100,9 +101,7 @@ async def test_a_checksum_mismatch_fails_fetch_discards_the_file_and_alerts(
     assert steps[Step.ARCHIVE_ORIGINAL].status == StepStatus.PENDING
     assert not lms.clients.original_path(NAME).exists()
     assert await lms.s3_keys() == []
-    alerts = sent_alerts(moto_url, report.run_id)
-    assert len(alerts) == 1
-    assert "checksum mismatch" in alerts[0]["body"]
+    await lms.assert_alerted(report, sent, "checksum mismatch")
 
 
 async def test_an_md5_checksum_file_is_checked_too(lms: LmsHarness) -> None:

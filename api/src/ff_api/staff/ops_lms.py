@@ -91,6 +91,8 @@ class RunView(msgspec.Struct, kw_only=True):
     step: str | None
     summary: str | None
     error: str | None
+    alert_message_id: str | None
+    """The SES message id of the alert this run sent operations, if it failed."""
     steps: list[RunStepView]
 
 
@@ -189,6 +191,7 @@ def _run_view(run: RunRecord, steps: list[RunStepRecord]) -> RunView:
         step=run.step.value if run.step else None,
         summary=run.summary,
         error=run.error,
+        alert_message_id=run.alert_message_id,
         steps=[_run_step_view(s) for s in steps if s.run_id == run.id],
     )
 

@@ -107,6 +107,7 @@ class RunReport(msgspec.Struct, frozen=True, kw_only=True):
     growing: list[str] = msgspec.field(default_factory=list)
     problems: list[str] = msgspec.field(default_factory=list)
     expired_backups: list[str] = msgspec.field(default_factory=list)
+    alert_message_id: str | None = None
 
 
 async def request_run(
@@ -191,8 +192,9 @@ async def _locked_run(clients: Clients, run_id: str) -> RunReport:
             error="; ".join(state.problems)[:4000] or None,
         )
     log.info("lms_run_finished", status=status.value, steps=len(state.outcomes))
+    alert_id: str | None = None
     if status == RunStatus.FAILED:
-        await alert(
+        alert_id = await alert(
             clients,
             run_id=run_id,
             subject="the loan-book backup run failed",
@@ -202,6 +204,9 @@ async def _locked_run(clients: Clients, run_id: str) -> RunReport:
                 *state.problems,
             ],
         )
+        if alert_id is not None:
+            async with clients.pg.acquire() as conn:
+                await catalogue.set_run_alert(conn, run_id, alert_id)
     return RunReport(
         run_id=run_id,
         status=status,
@@ -210,6 +215,7 @@ async def _locked_run(clients: Clients, run_id: str) -> RunReport:
         growing=growing,
         problems=state.problems,
         expired_backups=expired,
+        alert_message_id=alert_id,
     )
 
 

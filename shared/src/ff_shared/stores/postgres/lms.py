@@ -82,6 +82,7 @@ class RunRecord(msgspec.Struct, frozen=True, kw_only=True):
     finished_at: datetime | None = None
     summary: str | None = None
     error: str | None = None
+    alert_message_id: str | None = None
 
 
 class RunStepRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -562,6 +563,12 @@ async def finish_run(
         now,
         summary,
         error,
+    )
+
+
+async def set_run_alert(conn: asyncpg.Connection, run_id: str, message_id: str) -> None:
+    await conn.execute(
+        "update lms.runs set alert_message_id = $2 where id = $1", run_id, message_id
     )
 
 
