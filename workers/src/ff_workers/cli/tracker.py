@@ -21,8 +21,8 @@ from ff_shared.errors import DependencyUnavailable
 from ff_shared.integrations.aws.session import client_options, make_session
 from ff_shared.settings import Settings, load_settings
 from ff_shared.tracking.config import ingest_config, parse_queues
-from ff_shared.tracking.generator import format_funnel, generate, request_batches
-from ff_shared.tracking.ingest import ingest
+from ff_shared.tracking.generator import format_funnel, generate
+from ff_shared.tracking.loader import LoadStalled, load
 from ff_workers.cli.devstate import read_state, state_path
 from ff_workers.cli.errors import CommandError
 from ff_workers.tracker_processor.extracts import build_extracts
@@ -53,51 +53,43 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
         config.limits, max_past_age=timedelta(days=args.days + 11), max_events=100
     )
     config = msgspec.structs.replace(config, limits=limits)
-    batches = list(request_batches(generated, limits.max_events))
-    accepted = rejected = 0
-    reasons: dict[str, int] = {}
-    started = time.perf_counter()
     session = make_session(settings.aws)
     async with session.client("sqs", **client_options(settings.aws)) as sqs:
-        semaphore = asyncio.Semaphore(8)
-
-        async def send(batch: list[dict[str, object]]) -> None:
-            nonlocal accepted, rejected
-            raw = [msgspec.Raw(msgspec.json.encode(e)) for e in batch]
-            async with semaphore:
-                try:
-                    result = await ingest(raw, sqs=sqs, config=config, now=now_utc())
-                except DependencyUnavailable as exc:
-                    raise CommandError(str(exc)) from exc
-            accepted += len(result.accepted)
-            rejected += len(result.rejected)
-            for r in result.rejected:
-                reasons[r.reason] = reasons.get(r.reason, 0) + 1
-
-        await asyncio.gather(*(send(b) for b in batches))
-    elapsed = time.perf_counter() - started
+        try:
+            if args.process:
+                async with open_processor(settings) as processor:
+                    stop = asyncio.Event()
+                    drain = asyncio.create_task(processor.run_forever(stop))
+                    try:
+                        report = await load(generated, sqs=sqs, config=config, now=now_utc)
+                    finally:
+                        stop.set()
+                        await drain
+                    totals = await processor.drain_until_empty()
+            else:
+                report = await load(generated, sqs=sqs, config=config, now=now_utc)
+        except (LoadStalled, DependencyUnavailable) as exc:
+            raise CommandError(str(exc)) from exc
     print(
         f"generated {len(generated.sessions)} sessions, {generated.event_count} events over "
-        f"{args.days} days (seed {seed}); queued {accepted}, refused {rejected} "
-        f"{reasons or ''} in {elapsed:.1f}s"
+        f"{args.days} days (seed {seed}); queued {report.accepted}, refused {report.rejected} "
+        f"{report.reasons or ''} in {report.seconds:.1f}s"
     )
     window = timedelta(days=args.window_days)
     print(f"\nthe funnel generated (form application, window {args.window_days} days):")
     print(format_funnel(generated.truth_funnel(window)))
     print(f"duplicate-application clusters generated: {len(generated.truth_clusters())}")
-    if args.wait or args.process:
+    if args.process:
+        print(f"processed here; the last drain found {totals.new_events} more events")
+    if args.wait:
         async with open_processor(settings) as processor:
-            if args.process:
-                totals = await processor.drain_until_empty()
-                print(f"\nprocessed {totals.new_events} new events in {totals.batches} batches")
-            else:
-                print("\nwaiting for the tracker-processor to drain the queue...", flush=True)
-                deadline = time.monotonic() + args.timeout
-                while not await processor.empty():
-                    if time.monotonic() > deadline:
-                        raise CommandError("the queue was not drained in time: is the worker up?")
-                    await asyncio.sleep(1)
-                print("drained")
+            print("\nwaiting for the tracker-processor to drain the queue...", flush=True)
+            deadline = time.monotonic() + args.timeout
+            while not await processor.empty():
+                if time.monotonic() > deadline:
+                    raise CommandError("the queue was not drained in time: is the worker up?")
+                await asyncio.sleep(1)
+            print("drained")
     first = (end - timedelta(days=args.days)).date()
     print(
         f"\nread it back: GET /v1/staff/analytics/funnel?form=application&from={first}"

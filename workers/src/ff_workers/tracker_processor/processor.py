@@ -197,24 +197,25 @@ class Processor:
                 await asyncio.sleep(idle_poll_seconds)
 
     async def run_forever(self, stop: asyncio.Event) -> Totals:
-        """The worker's long-running drain: long-polls, survives outages of SQS, S3 and
-        PostgreSQL by backing off (the messages stay queued), ends when ``stop`` is set."""
+        """The worker's long-running drain: one long-polling loop per queue, surviving outages of
+        SQS, S3 and PostgreSQL by backing off (the messages stay queued), until ``stop`` is set."""
+        loops = [self._drain_queue(url, stop) for url in self.queue_urls]
+        totals = Totals()
+        for part in await asyncio.gather(*loops):
+            totals.add(part)
+        return totals
+
+    async def _drain_queue(self, url: str, stop: asyncio.Event) -> Totals:
         totals = Totals()
         backoff = 1.0
-        wait = self.settings.wait_seconds if len(self.queue_urls) == 1 else 1
         while not stop.is_set():
-            for url in self.queue_urls:
-                if stop.is_set():
-                    break
-                try:
-                    totals.add(await self.step(url, wait_seconds=wait))
-                    backoff = 1.0
-                except TRANSIENT as exc:
-                    log.warning(
-                        "tracker_drain_interrupted", error=type(exc).__name__, retry_in=backoff
-                    )
-                    # Nothing is lost: the batch's messages were not deleted and come back.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), timeout=backoff)
-                    backoff = min(backoff * 2, 30.0)
+            try:
+                totals.add(await self.step(url, wait_seconds=self.settings.wait_seconds))
+                backoff = 1.0
+            except TRANSIENT as exc:
+                log.warning("tracker_drain_interrupted", error=type(exc).__name__, retry_in=backoff)
+                # Nothing is lost: the batch's messages were not deleted and come back.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=backoff)
+                backoff = min(backoff * 2, 30.0)
         return totals
