@@ -37,6 +37,7 @@ from ff_shared.stores.mongo import close_mongo, connect_mongo
 from ff_shared.stores.mongo.customers import ensure_profile
 from ff_workers.cli.dev_lms import LMS_PROCESSES, seed_lms
 from ff_workers.cli.dev_loans import ANCHOR_LMS_SIMULATOR, seed_loan_book
+from ff_workers.cli.dev_tracker import TRACKER_PROCESSOR, seed_tracker
 from ff_workers.cli.devstate import (
     DEMO_PASSWORD,
     DevState,
@@ -145,6 +146,7 @@ SEEDERS: list[Seeder] = [
     seed_documents_and_email,
     seed_review_demo,
     seed_lms,
+    seed_tracker,
 ]
 
 
@@ -176,6 +178,7 @@ WORKERS: list[tuple[str, list[str]]] = [
     ("obv-sim", [sys.executable, "-m", "ff_shared.integrations.obv.simulator"]),
     ("worker-obv-archiver", [str(Path(sys.executable).parent / "ff"), "worker", "obv-archiver"]),
     *LMS_PROCESSES,
+    TRACKER_PROCESSOR,
 ]
 
 
