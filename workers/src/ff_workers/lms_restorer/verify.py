@@ -145,6 +145,9 @@ async def _checkdb(
     try:
         async with conn.cursor() as cur:
             await cur.execute(f"DBCC CHECKDB([{database}]) WITH NO_INFOMSGS, ALL_ERRORMSGS")
+            # Errors can arrive in later result sets: read them all before calling it clean.
+            while await cur.nextset():
+                pass
     except pyodbc.Error as exc:
         message = scrub_text(str(exc.args[-1]) if exc.args else type(exc).__name__)
         return CheckResult(name="checkdb", outcome=CheckOutcome.FAILED, detail=message[:1000])
