@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from ff_shared.tracking.config import IngestConfig
-from ff_shared.tracking.generator import Generated, request_batches
+from ff_shared.tracking.generator import Generated
 from ff_shared.tracking.ingest import ingest
 from ff_shared.tracking.sqs import depth
 
@@ -48,16 +48,20 @@ async def load(
     report = LoadReport()
     environment = generated.environment or config.default_environment
     queue_url = config.queues[environment]
-    batches = list(request_batches(generated, config.limits.max_events))
-    next_batch = 0
-    lock = asyncio.Lock()
+    room = asyncio.Lock()
     started = time.perf_counter()
 
+    seen = {"at": 0.0, "visible": 0}
+
     async def wait_for_room() -> None:
+        """At most one depth poll per quarter second, shared by the lanes."""
         waited_since = time.monotonic()
         while True:
-            backlog = await depth(sqs, queue_url)
-            if backlog.visible < max_depth:
+            if time.monotonic() - seen["at"] > 0.25:
+                seen["visible"] = (await depth(sqs, queue_url)).visible
+                seen["at"] = time.monotonic()
+            if seen["visible"] < max_depth:
+                seen["visible"] += config.limits.max_events // 10
                 return
             if time.monotonic() - waited_since > stall_seconds:
                 raise LoadStalled(
@@ -66,14 +70,9 @@ async def load(
                 )
             await asyncio.sleep(0.1)
 
-    async def sender() -> None:
-        nonlocal next_batch
-        while True:
-            async with lock:
-                if next_batch >= len(batches):
-                    return
-                batch = batches[next_batch]
-                next_batch += 1
+    async def lane(batches: list[list[dict[str, Any]]]) -> None:
+        for batch in batches:
+            async with room:
                 await wait_for_room()
             raw = [msgspec.Raw(msgspec.json.encode(e)) for e in batch]
             result = await ingest(raw, sqs=sqs, config=config, now=now())
@@ -84,6 +83,21 @@ async def load(
             for r in result.rejected:
                 report.reasons[r.reason] = report.reasons.get(r.reason, 0) + 1
 
-    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    lanes = interleaved_lanes(generated, concurrency, config.limits.max_events)
+    await asyncio.gather(*(lane(batches) for batches in lanes))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def interleaved_lanes(
+    generated: Generated, lanes: int, max_events: int
+) -> list[list[list[dict[str, Any]]]]:
+    """Requests as a day's traffic arrives: each lane carries some sessions, their events
+    interleaved in time order; a lane sends one request at a time, so each session's events
+    stay in order while many sessions are in the queue at once."""
+    out: list[list[list[dict[str, Any]]]] = []
+    for i in range(lanes):
+        events = [e for s in generated.sessions[i::lanes] for e in s.events]
+        events.sort(key=lambda e: datetime.fromisoformat(e["client_time"]))
+        out.append([events[j : j + max_events] for j in range(0, len(events), max_events)])
+    return out

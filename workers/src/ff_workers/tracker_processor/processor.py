@@ -105,26 +105,24 @@ class Processor:
             return await store.store_events(conn, events), objects
 
     async def gather(self, queue_url: str, *, wait_seconds: int) -> tuple[list[Received], int]:
-        """Up to ``batch_messages`` messages, by rounds of concurrent receives of ten."""
+        """Up to ``batch_messages`` messages, in receives of ten: the first long-polls, the next
+        ones follow only while the queue keeps returning full receives."""
         target = self.settings.batch_messages
         visibility = self.settings.visibility_timeout_seconds
         got: list[Received] = []
         calls = 0
         wait = wait_seconds
         while len(got) < target:
-            want = min(math.ceil((target - len(got)) / sqs.SQS_BATCH), 10)
-            rounds = await asyncio.gather(
-                *(
-                    sqs.receive(
-                        self.sqs, queue_url, wait_seconds=wait, visibility_timeout=visibility
-                    )
-                    for _ in range(want if got else 1)
-                )
+            received = await sqs.receive(
+                self.sqs,
+                queue_url,
+                max_messages=min(sqs.SQS_BATCH, target - len(got)),
+                wait_seconds=wait,
+                visibility_timeout=visibility,
             )
-            calls += len(rounds)
-            received = [m for r in rounds for m in r]
+            calls += 1
             got += received
-            if not received or any(len(r) < sqs.SQS_BATCH for r in rounds):
+            if len(received) < sqs.SQS_BATCH:
                 break
             wait = 0
         return got, calls
