@@ -1,9 +1,11 @@
 """obv-archiver under test: the Dynamics and OBV simulators over loopback, the real PostgreSQL.
 
-Each test gets its own archive database, cloned from a migrated template of this session, and
-a watermark at the moment it starts, so it discovers only the applications it seeds itself
-(the simulators are shared with the rest of the session). Discovery's overlap is off for the
-same reason; one test turns it on.
+The archiver reads every Dynamics application with an OBV reference, so these tests have a
+Dynamics simulator of their own (other tests seed theirs with references and future dates); the
+OBV simulator is the session's, its references unique. Each test gets its own archive database,
+cloned from a migrated template of this session, and a watermark at the moment it starts, so it
+discovers only the applications it seeds itself. Discovery's overlap is off for the same reason;
+one test turns it on.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -21,7 +24,7 @@ import aiohttp
 import asyncpg
 import msgspec
 import pytest
-from tests.fixtures.dynamics import DynamicsSimulator, dynamics_env
+from tests.fixtures.dynamics import CLIENT_ID, CLIENT_SECRET, DynamicsSimulator, dynamics_env
 from tests.fixtures.obv import ObvSimulator, obv_env
 
 from ff_shared.clock import now_utc
@@ -29,6 +32,7 @@ from ff_shared.integrations.dynamics.client import DynamicsClient
 from ff_shared.integrations.dynamics.schemas import LOAN_APPLICATIONS
 from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.settings import DynamicsSettings, ObvArchiverSettings, ObvSettings
+from ff_shared.standins import ServerProcess, free_port
 from ff_shared.stores.postgres import apply_migrations
 from ff_shared.stores.postgres import obv as archive
 from ff_workers.obv_archiver.fetch import Fetched, FetchFailed, fetch_report
@@ -60,6 +64,8 @@ class Harness:
         obv: ObvClient,
         dynamics_sim: DynamicsSimulator,
         obv_sim: ObvSimulator,
+        dynamics_settings: DynamicsSettings,
+        obv_settings: ObvSettings,
         settings: ObvArchiverSettings,
         tag: str,
     ) -> None:
@@ -69,6 +75,8 @@ class Harness:
         self.obv = obv
         self.dynamics_sim = dynamics_sim
         self.obv_sim = obv_sim
+        self.dynamics_settings = dynamics_settings
+        self.obv_settings = obv_settings
         self.settings = settings
         self.tag = tag
 
@@ -146,15 +154,13 @@ class Harness:
             if r["path"] == f"/v1/reports/{app.reference}"
         ]
 
-    def env(
-        self, base: dict[str, str], dynamics: DynamicsSettings, obv: ObvSettings
-    ) -> dict[str, str]:
+    def env(self, base: dict[str, str]) -> dict[str, str]:
         """The environment of an ``ff`` process archiving into this test's database."""
         return {
             **os.environ,
             **base,
-            **dynamics_env(dynamics),
-            **obv_env(obv),
+            **dynamics_env(self.dynamics_settings),
+            **obv_env(self.obv_settings),
             "FF_POSTGRES_DSN": self.dsn,
             "FF_OBV_ARCHIVER_MAX_IN_FLIGHT": str(self.settings.max_in_flight),
             "FF_OBV_ARCHIVER_OVERLAP_SECONDS": str(self.settings.overlap_seconds),
@@ -174,6 +180,47 @@ async def next_second() -> None:
 
 def _admin_dsn(dsn: str) -> str:
     return urlparse(dsn)._replace(path="/postgres").geturl()
+
+
+@pytest.fixture(scope="session")
+def archive_dynamics_server(workdir: Path) -> Iterator[ServerProcess]:
+    port = free_port()
+    argv = [
+        sys.executable,
+        "-m",
+        "ff_shared.integrations.dynamics.simulator",
+        "--port",
+        str(port),
+        "--client-id",
+        CLIENT_ID,
+        "--client-secret",
+        CLIENT_SECRET,
+    ]
+    server = ServerProcess("obv-archiver-dynamics-sim", argv, port=port, workdir=workdir)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def archive_dynamics_sim(
+    archive_dynamics_server: ServerProcess, sim_http: aiohttp.ClientSession
+) -> DynamicsSimulator:
+    return DynamicsSimulator(archive_dynamics_server.url, sim_http)
+
+
+@pytest.fixture(scope="session")
+def archive_dynamics_settings(
+    archive_dynamics_sim: DynamicsSimulator, dynamics_settings: DynamicsSettings
+) -> DynamicsSettings:
+    """The session's test-sized Dynamics settings, pointing at this suite's simulator."""
+    return msgspec.structs.replace(
+        dynamics_settings,
+        base_url=archive_dynamics_sim.api_url,
+        token_url=archive_dynamics_sim.token_url,
+        scope=f"{archive_dynamics_sim.url}/.default",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -230,13 +277,14 @@ def archiver_settings() -> ObvArchiverSettings:
 @pytest.fixture
 async def harness(
     archive_dsn: str,
-    dynamics_settings: DynamicsSettings,
+    archive_dynamics_settings: DynamicsSettings,
     obv_settings: ObvSettings,
-    dynamics_sim: DynamicsSimulator,
+    archive_dynamics_sim: DynamicsSimulator,
     obv_sim: ObvSimulator,
     archiver_settings: ObvArchiverSettings,
     session_id: str,
 ) -> AsyncIterator[Harness]:
+    dynamics_sim = archive_dynamics_sim
     await dynamics_sim.clear_faults()
     await obv_sim.clear_faults()
     pool = await asyncpg.create_pool(archive_dsn, min_size=1, max_size=10)
@@ -252,10 +300,12 @@ async def harness(
             yield Harness(
                 dsn=archive_dsn,
                 pool=pool,
-                dynamics=DynamicsClient(http, dynamics_settings),
+                dynamics=DynamicsClient(http, archive_dynamics_settings),
                 obv=ObvClient(http, obv_settings),
                 dynamics_sim=dynamics_sim,
                 obv_sim=obv_sim,
+                dynamics_settings=archive_dynamics_settings,
+                obv_settings=obv_settings,
                 settings=archiver_settings,
                 tag=f"obvt-{session_id}",
             )

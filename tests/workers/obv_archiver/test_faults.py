@@ -13,7 +13,6 @@ from pathlib import Path
 import asyncpg
 from tests.workers.obv_archiver.conftest import Harness, SeededApp
 
-from ff_shared.settings import DynamicsSettings, ObvSettings
 from ff_workers.obv_archiver.verify import verify_archive
 
 
@@ -259,14 +258,11 @@ async def test_postgres_dropping_the_connection_with_no_retry_left_fails_cleanly
 
 
 async def test_a_run_killed_with_sigkill_is_completed_by_the_next_without_duplicates_or_gaps(
-    harness: Harness,
-    base_env: dict[str, str],
-    dynamics_settings: DynamicsSettings,
-    obv_settings: ObvSettings,
+    harness: Harness, base_env: dict[str, str]
 ) -> None:
     apps = await harness.seed(12)
     await harness.obv_sim.fault("slow", delay_seconds=0.4, times=None, path_contains="/v1/reports/")
-    env = harness.env(base_env, dynamics_settings, obv_settings)
+    env = harness.env(base_env)
     env["FF_OBV_ARCHIVER_MAX_IN_FLIGHT"] = "2"
     process = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "ff"),

@@ -13,7 +13,7 @@ import pytest
 from redis.asyncio import Redis
 from tests.workers.obv_archiver.conftest import Harness
 
-from ff_shared.settings import DynamicsSettings, ObvSettings, load_settings
+from ff_shared.settings import load_settings
 from ff_workers.obv_archiver.worker import NAME, WorkerSettings, archive_open_banking, open_archiver
 from ff_workers.runtime import build_worker, heartbeat_key
 
@@ -34,13 +34,8 @@ async def _ff(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def env(
-    harness: Harness,
-    base_env: dict[str, str],
-    dynamics_settings: DynamicsSettings,
-    obv_settings: ObvSettings,
-) -> dict[str, str]:
-    return harness.env(base_env, dynamics_settings, obv_settings)
+def env(harness: Harness, base_env: dict[str, str]) -> dict[str, str]:
+    return harness.env(base_env)
 
 
 def test_the_worker_runs_an_archive_every_quarter_hour_on_its_own_queue(
