@@ -55,26 +55,25 @@ def bench_decisions(seconds: float) -> tuple[float, float]:
     data = ApplicationData(**steps)
     encoded = msgspec.json.encode(data)
     engine = _rate(lambda: decide(data, product=product, today=today), seconds)
-    floor = _rate(lambda: msgspec.json.decode(msgspec.json.encode(data), type=ApplicationData), seconds)
+    floor = _rate(
+        lambda: msgspec.json.decode(msgspec.json.encode(data), type=ApplicationData), seconds
+    )
     assert msgspec.json.decode(encoded, type=ApplicationData) == data
     return engine, floor
 
 
 def _wrk(url: str, seconds: float, connections: int, post: bool) -> float:
-    script = None
     args = ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency"]
-    if post:
-        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-        script.write(
-            'wrk.method = "POST"\n'
-            f"wrk.body = '{QUOTE_BODY}'\n"
-            'wrk.headers["Content-Type"] = "application/json"\n'
-        )
-        script.close()
-        args += ["-s", script.name]
-    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
-    if script is not None:
-        os.unlink(script.name)
+    with tempfile.TemporaryDirectory() as tmp:
+        if post:
+            script = Path(tmp) / "post.lua"
+            script.write_text(
+                'wrk.method = "POST"\n'
+                f"wrk.body = '{QUOTE_BODY}'\n"
+                'wrk.headers["Content-Type"] = "application/json"\n'
+            )
+            args += ["-s", str(script)]
+        out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
         raise RuntimeError(f"{url} answered {non2xx.group(1)} errors under load:\n{out}")
@@ -83,10 +82,21 @@ def _wrk(url: str, seconds: float, connections: int, post: bool) -> float:
     return float(match.group(1))
 
 
-def _granian(target: str, port: int, env: dict[str, str], workdir: Path, factory: bool) -> ServerProcess:
+def _granian(
+    target: str, port: int, env: dict[str, str], workdir: Path, factory: bool
+) -> ServerProcess:
     argv = [
-        str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "--host", "127.0.0.1",
-        "--port", str(port), "--workers", "1", "--log-level", "warning",
+        str(Path(sys.executable).parent / "granian"),
+        "--interface",
+        "asgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
     ]
     argv += ["--factory", target] if factory else [target]
     saved = dict(os.environ)
@@ -108,29 +118,41 @@ def bench_http(seconds: float, connections: int, workdir: Path) -> dict[str, flo
     results: dict[str, float] = {}
     mongo = start_mongo_standin(workdir)
     env = {
-        "FF_ENVIRONMENT": "local", "FF_LOG_LEVEL": "error",
-        "FF_MONGO_URL": f"mongodb://127.0.0.1:{mongo.port}", "FF_MONGO_DATABASE": "bench",
-        "FF_COGNITO_CUSTOMER_POOL_ID": "bench", "FF_COGNITO_CUSTOMER_CLIENT_ID": "bench",
-        "FF_COGNITO_STAFF_POOL_ID": "bench", "FF_COGNITO_STAFF_CLIENT_ID": "bench",
+        "FF_ENVIRONMENT": "local",
+        "FF_LOG_LEVEL": "error",
+        "FF_MONGO_URL": f"mongodb://127.0.0.1:{mongo.port}",
+        "FF_MONGO_DATABASE": "bench",
+        "FF_COGNITO_CUSTOMER_POOL_ID": "bench",
+        "FF_COGNITO_CUSTOMER_CLIENT_ID": "bench",
+        "FF_COGNITO_STAFF_POOL_ID": "bench",
+        "FF_COGNITO_STAFF_CLIENT_ID": "bench",
     }
     try:
         port = free_port()
         api = _granian("ff_api.app:app_from_env", port, env, workdir, factory=True)
         try:
             request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/v1/quotes", data=QUOTE_BODY.encode(),
-                headers={"Content-Type": "application/json"}, method="POST",
+                f"http://127.0.0.1:{port}/v1/quotes",
+                data=QUOTE_BODY.encode(),
+                headers={"Content-Type": "application/json"},
+                method="POST",
             )
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=10) as response:
                 body = response.read()
             _wrk(f"http://127.0.0.1:{port}/v1/quotes", 1, connections, post=True)  # warm-up
-            results["api"] = _wrk(f"http://127.0.0.1:{port}/v1/quotes", seconds, connections, post=True)
+            results["api"] = _wrk(
+                f"http://127.0.0.1:{port}/v1/quotes", seconds, connections, post=True
+            )
         finally:
             _kill(api)
         bare = workdir / "bare_asgi.py"
-        bare.write_text(textwrap.dedent(f"""
+        bare.write_text(
+            textwrap.dedent(f"""
             BODY = {body!r}
-            HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
+            HEADERS = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(BODY)).encode()),
+            ]
             async def app(scope, receive, send):
                 if scope["type"] != "http":
                     return
@@ -139,12 +161,17 @@ def bench_http(seconds: float, connections: int, workdir: Path) -> dict[str, flo
                     more = (await receive()).get("more_body", False)
                 await send({{"type": "http.response.start", "status": 200, "headers": HEADERS}})
                 await send({{"type": "http.response.body", "body": BODY}})
-        """))
+        """)
+        )
         port = free_port()
-        bare_server = _granian("bare_asgi:app", port, {**env, "PYTHONPATH": str(workdir)}, workdir, factory=False)
+        bare_server = _granian(
+            "bare_asgi:app", port, {**env, "PYTHONPATH": str(workdir)}, workdir, factory=False
+        )
         try:
             _wrk(f"http://127.0.0.1:{port}/", 1, connections, post=True)
-            results["bare_asgi"] = _wrk(f"http://127.0.0.1:{port}/", seconds, connections, post=True)
+            results["bare_asgi"] = _wrk(
+                f"http://127.0.0.1:{port}/", seconds, connections, post=True
+            )
         finally:
             _kill(bare_server)
         results["nginx"] = _nginx(body, seconds, connections, workdir)
@@ -162,7 +189,8 @@ def _nginx(body: bytes, seconds: float, connections: int, workdir: Path) -> floa
     os.chmod(prefix, 0o755)
     port = free_port()
     conf = prefix / "nginx.conf"
-    conf.write_text(textwrap.dedent(f"""
+    conf.write_text(
+        textwrap.dedent(f"""
         worker_processes 1;
         pid {prefix}/nginx.pid;
         error_log {prefix}/logs/error.log warn;
@@ -184,7 +212,8 @@ def _nginx(body: bytes, seconds: float, connections: int, workdir: Path) -> floa
                 }}
             }}
         }}
-    """))
+    """)
+    )
     proc = subprocess.Popen([nginx, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"])
     try:
         wait_for_port("127.0.0.1", port, name="nginx")
@@ -202,19 +231,27 @@ def main() -> None:
     args = parser.parse_args()
     engine, floor = bench_decisions(args.seconds)
     print(f"decision engine      {engine:>12,.0f} decisions/s")
-    print(f"  floor: msgspec round trip of the same application {floor:>12,.0f} /s "
-          f"(engine = {engine / floor:.1%} of floor)")
+    print(
+        f"  floor: msgspec round trip of the same application {floor:>12,.0f} /s "
+        f"(engine = {engine / floor:.1%} of floor)"
+    )
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y nginx wrk")
     with tempfile.TemporaryDirectory(prefix="ff-bench-") as tmp:
         os.chmod(tmp, 0o755)  # nginx's workers run as nobody
         http = bench_http(args.seconds, args.connections, Path(tmp))
-    print(f"POST /v1/quotes (granian, 1 worker, {args.connections} connections)"
-          f"  {http['api']:>10,.0f} req/s")
-    print(f"  floor: bare ASGI endpoint, same bytes, same server  {http['bare_asgi']:>10,.0f} req/s "
-          f"(api = {http['api'] / http['bare_asgi']:.1%})")
-    print(f"  limit: nginx serving the same bytes                 {http['nginx']:>10,.0f} req/s "
-          f"(api = {http['api'] / http['nginx']:.1%})")
+    print(
+        f"POST /v1/quotes (granian, 1 worker, {args.connections} connections)"
+        f"  {http['api']:>10,.0f} req/s"
+    )
+    print(
+        f"  floor: bare ASGI endpoint, same bytes, same server  {http['bare_asgi']:>10,.0f} req/s "
+        f"(api = {http['api'] / http['bare_asgi']:.1%})"
+    )
+    print(
+        f"  limit: nginx serving the same bytes                 {http['nginx']:>10,.0f} req/s "
+        f"(api = {http['api'] / http['nginx']:.1%})"
+    )
 
 
 if __name__ == "__main__":
