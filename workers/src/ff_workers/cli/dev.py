@@ -150,14 +150,14 @@ SEEDERS: list[Seeder] = [
 ]
 
 
-def api_argv(port: int) -> list[str]:
+def api_argv(port: int, host: str = "127.0.0.1") -> list[str]:
     return [
         str(Path(sys.executable).parent / "granian"),
         "--interface",
         "asgi",
         "--factory",
         "--host",
-        "127.0.0.1",
+        host,
         "--port",
         str(port),
         "--workers",
@@ -276,7 +276,7 @@ def _run(args: argparse.Namespace) -> int:
         api_port = settings.api.port
         if port_open("127.0.0.1", api_port):
             raise CommandError(f"port {api_port} is taken: is another `ff dev` running?")
-        processes.append(("api", _start_process("api", api_argv(api_port), child_env, logdir)))
+        processes.append(("api", _start_process("api", api_argv(api_port, settings.api.host), child_env, logdir)))
         if not args.no_workers:
             for name, argv in WORKERS:
                 processes.append((name, _start_process(name, argv, child_env, logdir)))
