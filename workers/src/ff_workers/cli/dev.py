@@ -276,7 +276,8 @@ def _run(args: argparse.Namespace) -> int:
         api_port = settings.api.port
         if port_open("127.0.0.1", api_port):
             raise CommandError(f"port {api_port} is taken: is another `ff dev` running?")
-        processes.append(("api", _start_process("api", api_argv(api_port, settings.api.host), child_env, logdir)))
+        api = _start_process("api", api_argv(api_port, settings.api.host), child_env, logdir)
+        processes.append(("api", api))
         if not args.no_workers:
             for name, argv in WORKERS:
                 processes.append((name, _start_process(name, argv, child_env, logdir)))
