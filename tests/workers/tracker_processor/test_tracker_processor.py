@@ -285,3 +285,35 @@ async def test_two_processors_at_once_give_the_same_sessions_as_one(
     # Same generator, same shape: the two-processor sessions equal a one-processor fold of
     # the same events, field for field.
     assert len(both.sessions) == len(two.sessions)
+
+
+async def test_ff_tracker_generate_loads_journeys_and_prints_their_funnel(
+    tracker_env: dict[str, str], tracker_pool: asyncpg.Pool
+) -> None:
+    result = await asyncio.to_thread(
+        run_ff,
+        tracker_env,
+        "tracker",
+        "generate",
+        "--sessions",
+        "6",
+        "--days",
+        "2",
+        "--environment",
+        "staging",
+        "--seed",
+        "7707",
+        "--process",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = generate(sessions=6, days=2, end=now_utc(), seed=7707, environment="staging")
+    assert f"generated 6 sessions, {expected.event_count} events" in result.stdout
+    assert "the funnel generated" in result.stdout
+    start_line = next(line for line in result.stdout.splitlines() if line.startswith("start"))
+    assert start_line.split()[1] == "6"
+    async with tracker_pool.acquire() as conn:
+        assert await store.count_seen(conn, expected.session_ids()) == expected.event_count
+    stored_now = await stored(tracker_pool, expected)
+    assert {sid: s.events for sid, s in stored_now.sessions.items()} == {
+        s.session_id: len(s.events) for s in expected.sessions
+    }
