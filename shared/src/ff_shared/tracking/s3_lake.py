@@ -2,9 +2,11 @@
 
 Keys are ``raw/environment=<env>/dt=<YYYY-MM-DD>/hour=<HH>/part-<digest>.jsonl.gz``, partitioned
 by the server's ``received_at`` (late events land in the current partition; old partitions are
-never rewritten). The digest is of the sorted event ids, so a batch written again after a crash
-overwrites its own object. The lake is at-least-once; its readers (the Athena query) de-duplicate
-by ``event_id``.
+never rewritten). The processor writes only events it has not processed before, inside the
+transaction that records them; the digest is of the sorted event ids, so a batch retried after a
+crash overwrites its own object. A crash between the write and the commit can still leave a copy
+under another key, so the lake is at-least-once and its readers (the Athena queries) keep one row
+per ``event_id``.
 """
 
 from __future__ import annotations

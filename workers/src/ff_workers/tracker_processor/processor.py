@@ -1,7 +1,8 @@
-"""One batch at a time: receive, decode, write the lake, merge sessions, only then delete.
+"""One batch at a time: receive, decode, write the lake and merge sessions, only then delete.
 
-At-least-once delivery becomes exactly-once in effect: the store records event ids and folds
-only new events, in one transaction, before any message is deleted. A processor killed at any
+At-least-once delivery becomes exactly-once in effect: in one transaction the store records the
+event ids and folds only the new events, the new events are written to the S3 lake, and the
+transaction commits; only then are the messages deleted. A processor killed at any
 point leaves its messages undeleted; they come back after the visibility timeout and are
 recognised by id. A message that cannot be decoded is released (not deleted) so SQS counts its
 receives and moves it to the DLQ after ``max_receives``.
@@ -20,7 +21,7 @@ import asyncpg
 import msgspec
 import structlog
 
-from ff_shared.domain.tracking import SUPPORTED_VERSIONS, StampedEvent
+from ff_shared.domain.tracking import SUPPORTED_VERSIONS, StampedEvent, fold
 from ff_shared.settings import TrackerSettings
 from ff_shared.stores.postgres import tracker as store
 from ff_shared.tracking import s3_lake, sqs
@@ -85,24 +86,25 @@ class Processor:
         self.queue_urls = list(queue_urls)
 
     async def write(self, events: Sequence[StampedEvent]) -> tuple[int, int]:
-        """The core: lake first (at-least-once), then the store (exactly-once by event id).
-
-        Returns (new events, lake objects written)."""
-        async with self.pool.acquire() as conn:
-            fresh = await store.unseen_ids(conn, [e.event_id for e in events])
-        objects = 0
-        to_lake = [e for e in events if e.event_id in fresh]
-        if to_lake:
-            objects = len(await s3_lake.write_batch(self.s3, self.settings.bucket, to_lake))
+        """The core, in one transaction: record the ids (only new ones go on), fold them into
+        the sessions, write them to the lake, commit. The lake is written before the commit, so
+        a batch that fails anywhere is retried whole; returns (new events, lake objects)."""
         for attempt in range(1, 6):
             try:
-                async with self.pool.acquire() as conn, conn.transaction():
-                    return await store.store_events(conn, events), objects
+                return await self._write_once(events)
             except _RETRYABLE_DB:
                 log.info("tracker_batch_retried", attempt=attempt)
                 await asyncio.sleep(0.05 * attempt)
+        return await self._write_once(events)
+
+    async def _write_once(self, events: Sequence[StampedEvent]) -> tuple[int, int]:
         async with self.pool.acquire() as conn, conn.transaction():
-            return await store.store_events(conn, events), objects
+            new = await store.record_new_events(conn, events)
+            if not new:
+                return 0, 0
+            await store.apply_delta(conn, fold(new))
+            keys = await s3_lake.write_batch(self.s3, self.settings.bucket, new)
+        return len(new), len(keys)
 
     async def gather(self, queue_url: str, *, wait_seconds: int) -> tuple[list[Received], int]:
         """Up to ``batch_messages`` messages, in receives of ten: the first long-polls, the next

@@ -181,16 +181,6 @@ def delta_rows(delta: BatchDelta) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
-async def unseen_ids(conn: asyncpg.Connection, event_ids: Sequence[str]) -> set[str]:
-    """The ids not yet processed (a read before writing the lake, to skip redeliveries)."""
-    ids = list(event_ids)
-    # "= any" keeps to the primary key's index whatever the planner believes of the table.
-    rows = await conn.fetch(
-        "select event_id from tracker.events_seen where event_id = any($1::text[])", ids
-    )
-    return set(ids) - {r[0] for r in rows}
-
-
 async def record_new_events(
     conn: asyncpg.Connection, events: Sequence[StampedEvent]
 ) -> list[StampedEvent]:
