@@ -65,6 +65,7 @@ async def archive_application(
 ) -> ItemResult:
     """Claim, fetch, judge and write one application; every outcome is recorded in PostgreSQL."""
     verdict: Verdict | None = None
+    judged_reference: str | None = None
     last_error = "no attempt made"
     for attempt in range(1, attempts + 1):
         conn: asyncpg.Connection
@@ -77,11 +78,12 @@ async def archive_application(
                     return await _skipped(conn, work, run_id, "already archived")
                 reference = current.obv_reference
                 covered = current.dynamics_modified_on
-                if verdict is None:
+                if verdict is None or judged_reference != reference:
+                    # First try, or Dynamics gave the application another consent meanwhile.
                     obtained = await obtain(reference)
                     if isinstance(obtained, FetchFailed):
                         return await _failed(conn, work, run_id, obtained.error, clock())
-                    verdict = obtained
+                    verdict, judged_reference = obtained, reference
                 return await _write(conn, work, run_id, verdict, covered, reference, clock())
             except RETRY_IN_TRANSACTION as exc:
                 last_error = f"postgresql: {type(exc).__name__}"
