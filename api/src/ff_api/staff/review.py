@@ -21,6 +21,7 @@ from ff_api.jobs import enqueue, enqueue_crm_sync
 from ff_api.security import StaffPrincipal
 from ff_api.services import Services
 from ff_api.staff import auditing
+from ff_api.staff.analytics import duplicate_cluster_for
 from ff_api.staff.views import (
     ApproveBody,
     AssignBody,
@@ -136,7 +137,7 @@ async def queue_counts(where: QueueFilter) -> QueueCounts:
 async def detail(services: Services, application_id: str) -> StaffApplicationDetail:
     raw = await review.load(application_id)
     record = review.record_of(raw)
-    return application_detail(
+    view = application_detail(
         record,
         allowed_actions=[a.value for a in lifecycle.staff_actions(record.status)],
         four_eyes_threshold_pence=services.settings.review.four_eyes_threshold_pence,
@@ -144,6 +145,8 @@ async def detail(services: Services, application_id: str) -> StaffApplicationDet
         documents=await uploads.for_application(application_id),
         audit=await audit.query(target_id=application_id, limit=500, oldest_first=True),
     )
+    cluster = await duplicate_cluster_for(services, application_id)
+    return view if cluster is None else msgspec.structs.replace(view, duplicates=cluster)
 
 
 async def _act(

@@ -23,6 +23,7 @@ from ff_api.staff.sync_views import (
 )
 from ff_shared.domain.audit import AuditEvent
 from ff_shared.domain.documents import DocumentRecord
+from ff_shared.domain.funnel import DuplicateCluster
 from ff_shared.domain.records import ApplicationRecord
 from ff_shared.domain.review import DeclineReason
 from ff_shared.stores.mongo.notes import Note
@@ -244,6 +245,9 @@ class StaffApplicationDetail(msgspec.Struct, kw_only=True):
     """The version of ``decision``; verified open-banking figures re-run it as a new one."""
     earlier_decisions: list[EarlierDecisionView] = msgspec.field(default_factory=list)
     """Superseded decisions, oldest first, each with its trace."""
+    duplicates: DuplicateCluster | None = None
+    """Other applications sharing an e-mail, phone, device or bank-account hash with this one
+    within the tracker's window, and the shared signals (None: no duplicates seen)."""
 
 
 def _convert(value: Any, tp: Any) -> Any:
