@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
+import asyncpg
 import msgspec
 from litestar import Controller, get
 from litestar.params import Parameter
@@ -79,6 +80,17 @@ class DuplicatesView(msgspec.Struct, kw_only=True):
     clusters: list[DuplicateCluster]
     applications: int
     """Applications that are in some cluster."""
+
+
+async def duplicate_cluster_for(services: Services, application_id: str) -> DuplicateCluster | None:
+    """What the staff review shows of an application's duplicates (None: in no cluster, or the
+    tracker's schema is not deployed where this API runs)."""
+    window = timedelta(days=services.settings.tracker.duplicate_window_days)
+    try:
+        async with services.tracker.pool.acquire() as conn:
+            return await store.cluster_of_application(conn, application_id, window=window)
+    except asyncpg.exceptions.UndefinedTableError:
+        return None
 
 
 class ExtractView(msgspec.Struct, kw_only=True):
@@ -265,20 +277,8 @@ class AnalyticsController(Controller):
         window = timedelta(days=days)
         if application_id is not None:
             async with services.tracker.pool.acquire() as conn:
-                links = await store.links_sharing_hashes(conn, [application_id])
-                known = {link.application_id for link in links}
-                for _ in range(10):
-                    more = await store.links_sharing_hashes(conn, sorted(known))
-                    grown = {link.application_id for link in more}
-                    links = more
-                    if grown == known:
-                        break
-                    known = grown
-            clusters = [
-                c
-                for c in cluster_duplicates(links, window=window)
-                if any(m.application_id == application_id for m in c.applications)
-            ]
+                found = await store.cluster_of_application(conn, application_id, window=window)
+            clusters = [found] if found is not None else []
             return DuplicatesView(
                 environment=None,
                 date_from=None,

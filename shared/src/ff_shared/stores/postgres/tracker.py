@@ -18,7 +18,12 @@ from typing import Any, Literal
 import asyncpg
 import msgspec
 
-from ff_shared.domain.funnel import FieldErrorCount, IdentityLink
+from ff_shared.domain.funnel import (
+    DuplicateCluster,
+    FieldErrorCount,
+    IdentityLink,
+    cluster_duplicates,
+)
 from ff_shared.domain.tracking import (
     BatchDelta,
     SessionDelta,
@@ -443,6 +448,24 @@ async def links_sharing_hashes(
         list(application_ids),
     )
     return [IdentityLink(application_id=r[0], kind=r[1], hash=r[2], seen_at=r[3]) for r in rows]
+
+
+async def cluster_of_application(
+    conn: asyncpg.Connection, application_id: str, *, window: timedelta, max_hops: int = 10
+) -> DuplicateCluster | None:
+    """The duplicate cluster an application belongs to, following shared hashes hop by hop."""
+    known = {application_id}
+    links = await links_sharing_hashes(conn, [application_id])
+    for _ in range(max_hops):
+        grown = known | {link.application_id for link in links}
+        if grown == known:
+            break
+        known = grown
+        links = await links_sharing_hashes(conn, sorted(known))
+    for cluster in cluster_duplicates(links, window=window):
+        if any(m.application_id == application_id for m in cluster.applications):
+            return cluster
+    return None
 
 
 class SessionRow(msgspec.Struct, frozen=True, kw_only=True):
