@@ -103,6 +103,15 @@ class ServerProcess:
         self.close()
 
 
+def start_simulator(
+    name: str, module: str, workdir: Path, *args: str, port: int | None = None
+) -> ServerProcess:
+    """An in-repo third-party simulator in its own process: ``python -m MODULE --port N ARGS``."""
+    port = port or free_port()
+    argv = [sys.executable, "-m", module, "--port", str(port), *args]
+    return ServerProcess(name, argv, port=port, workdir=workdir)
+
+
 def start_mongo_standin(workdir: Path, port: int | None = None) -> ServerProcess:
     """The nx-27017 MongoDB wire-protocol server, in memory."""
     port = port or free_port()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -32,7 +31,7 @@ from ff_shared.integrations.dynamics.client import DynamicsClient
 from ff_shared.integrations.dynamics.schemas import LOAN_APPLICATIONS
 from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.settings import DynamicsSettings, ObvArchiverSettings, ObvSettings
-from ff_shared.standins import ServerProcess, free_port
+from ff_shared.standins import ServerProcess, start_simulator
 from ff_shared.stores.postgres import apply_migrations
 from ff_shared.stores.postgres import obv as archive
 from ff_workers.obv_archiver.fetch import Fetched, FetchFailed, fetch_report
@@ -184,23 +183,16 @@ def _admin_dsn(dsn: str) -> str:
 
 @pytest.fixture(scope="session")
 def archive_dynamics_server(workdir: Path) -> Iterator[ServerProcess]:
-    port = free_port()
-    argv = [
-        sys.executable,
-        "-m",
+    with start_simulator(
+        "obv-archiver-dynamics-sim",
         "ff_shared.integrations.dynamics.simulator",
-        "--port",
-        str(port),
+        workdir,
         "--client-id",
         CLIENT_ID,
         "--client-secret",
         CLIENT_SECRET,
-    ]
-    server = ServerProcess("obv-archiver-dynamics-sim", argv, port=port, workdir=workdir)
-    try:
+    ) as server:
         yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture(scope="session")
