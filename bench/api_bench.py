@@ -109,8 +109,6 @@ def _granian(
 
 
 def _kill(server: ServerProcess) -> None:
-    server.process.kill()
-    server.process.wait(timeout=10)
     server.close()
 
 

@@ -6,8 +6,10 @@ AWS) so the platform's production clients talk to them over real sockets.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -81,14 +83,21 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def _signal_group(self, sig: signal.Signals) -> None:
+        # The server leads its own process group: its workers (granian's) go with it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig)
+
     def close(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
+            self._signal_group(signal.SIGTERM)
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                self._signal_group(signal.SIGKILL)
                 self.process.wait(timeout=5)
+        # Workers that outlived their parent would keep the port.
+        self._signal_group(signal.SIGKILL)
         self._log.close()
 
     def __enter__(self) -> ServerProcess:
