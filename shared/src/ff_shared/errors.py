@@ -10,6 +10,10 @@ from collections.abc import Sequence
 
 import msgspec
 
+from ff_shared.domain.lifecycle import FourEyesError, LifecycleError, SeniorOverrideRequiredError
+from ff_shared.domain.pricing import OutsideProductError
+from ff_shared.domain.review_actions import OfferAboveRequestError
+
 
 class FieldProblem(msgspec.Struct, frozen=True, kw_only=True):
     """One field-level failure: a dotted path into the request and a human message."""
@@ -120,6 +124,42 @@ class DependencyUnavailable(DomainError):
     status = 503
     code = "dependency_unavailable"
     title = "A service the platform depends on is unavailable"
+
+
+DOMAIN_REFUSALS: tuple[type[Exception], ...] = (
+    LifecycleError,
+    OutsideProductError,
+    OfferAboveRequestError,
+)
+"""Refusals the pure domain raises (it knows nothing of HTTP); :func:`as_domain_error` says
+what each one is in this tree."""
+
+
+def as_domain_error(exc: Exception) -> DomainError:
+    """The one translation of a domain refusal into this tree (the API's problem mapping calls
+    it; stores and services let refusals through untranslated)."""
+    match exc:
+        case FourEyesError():
+            return FourEyesRequired(str(exc))
+        case SeniorOverrideRequiredError():
+            return SeniorOverrideRequired(str(exc))
+        case LifecycleError():
+            return IllegalTransition(str(exc))
+        case OutsideProductError():
+            return InvalidInput(
+                exc.message, errors=[FieldProblem(path=exc.field, message=exc.message)]
+            )
+        case OfferAboveRequestError():
+            return InvalidInput(
+                str(exc),
+                errors=[
+                    FieldProblem(
+                        path="amount_pence",
+                        message=f"must be at most the {exc.requested_pence} requested",
+                    )
+                ],
+            )
+    raise TypeError(f"{type(exc).__name__} is not a domain refusal")
 
 
 class SettingsError(Exception):

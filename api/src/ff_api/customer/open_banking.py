@@ -29,7 +29,8 @@ from ff_shared.domain.records import ApplicationRecord, ApplicationStatus
 from ff_shared.errors import DependencyUnavailable, IllegalTransition, NotFound
 from ff_shared.integrations.errors import IntegrationError
 from ff_shared.jobs import JOB_CHECK_OPEN_BANKING, OpenBankingCheckJob, open_banking_job_id
-from ff_shared.stores.mongo import applications, crm_sync, review
+from ff_shared.stores.mongo import applications, review
+from ff_shared.stores.mongo.applications import ApplicationRepository
 
 log = structlog.get_logger()
 
@@ -137,7 +138,7 @@ async def start(
 async def callback(services: Services, reference: str) -> ApplicationRecord:
     """The customer is back from the bank: check the consent now rather than at the next poll."""
     db = services.mongo[services.settings.mongo.database]
-    record = await crm_sync.find_by_obv_reference(db, reference)
+    record = await ApplicationRepository(db).find_by_obv_reference(reference)
     if record is None or record.open_banking is None:
         raise NotFound("no application has this open-banking reference")
     await enqueue_check(services, record.id, reference, source="callback")

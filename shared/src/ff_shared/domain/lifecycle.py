@@ -101,6 +101,11 @@ class FourEyesError(LifecycleError):
     """A confirmation by someone who may not give it: not senior, or the proposer."""
 
 
+class ActionRefusedError(LifecycleError):
+    """An action the application's status allows but its record does not: there is no proposal
+    to confirm, no offer to answer, nobody to unassign."""
+
+
 STAFF_ACTIONS = frozenset(
     {Action.APPROVE, Action.CONFIRM_APPROVAL, Action.DECLINE, Action.REQUEST_INFORMATION}
 )

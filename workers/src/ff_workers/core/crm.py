@@ -16,7 +16,6 @@ import aiohttp
 import structlog
 from arq import Retry
 from arq.worker import func
-from pymongo import AsyncMongoClient
 
 from ff_shared.clock import now_utc
 from ff_shared.domain.crm import CrmSync, CrmSyncState
@@ -26,7 +25,8 @@ from ff_shared.integrations.dynamics.mapping import contact_for, loan_applicatio
 from ff_shared.integrations.errors import IntegrationError
 from ff_shared.jobs import JOB_SYNC_APPLICATION_TO_CRM
 from ff_shared.settings import Settings
-from ff_shared.stores.mongo.crm_sync import load_for_crm, record_crm_sync
+from ff_shared.stores.mongo.customers import contact_of
+from ff_workers.core.mongo import applications, close_mongo, database, open_mongo
 
 log = structlog.get_logger()
 
@@ -58,20 +58,6 @@ async def close_http(ctx: dict[str, Any]) -> None:
         await session.close()
 
 
-def open_mongo(ctx: dict[str, Any]) -> None:
-    """The worker's MongoDB handle, unless another job's start-up opened it already."""
-    if "mongo_db" in ctx:
-        return
-    settings: Settings = ctx["settings"]
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        settings.mongo.url,
-        tz_aware=True,
-        serverSelectionTimeoutMS=int(settings.mongo.timeout_seconds * 1000),
-    )
-    ctx["crm_mongo_client"] = client
-    ctx["mongo_db"] = client[settings.mongo.database]
-
-
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     open_mongo(ctx)
@@ -81,23 +67,19 @@ async def startup(ctx: dict[str, Any]) -> None:
 async def shutdown(ctx: dict[str, Any]) -> None:
     ctx.pop("dynamics", None)
     await close_http(ctx)
-    client: AsyncMongoClient[dict[str, Any]] | None = ctx.pop("crm_mongo_client", None)
-    if client is not None:
-        ctx.pop("mongo_db", None)
-        await client.close()
+    await close_mongo(ctx)
 
 
 async def sync_application_to_crm(
     ctx: dict[str, Any], application_id: str, version: int
 ) -> dict[str, Any]:
-    db = ctx["mongo_db"]
+    repository = applications(ctx)
     dynamics: DynamicsClient = ctx["dynamics"]
     job_try = int(ctx.get("job_try") or 1)
-    subject = await load_for_crm(db, application_id)
-    if subject is None:
+    application = await repository.find(application_id)
+    if application is None:
         log.warning("crm_sync_skipped", application_id=application_id, reason="not_found")
         return {"status": "skipped", "reason": "not_found"}
-    application = subject.application
     if application.version < version:
         # Enqueued just before the write it is about: give that write a moment to land.
         if job_try < WRITE_WAIT_TRIES:
@@ -111,8 +93,7 @@ async def sync_application_to_crm(
     attempts = (current.attempts if current is not None else 0) + 1
     contact_id = current.contact_id if current is not None else None
     crm_id = current.application_id if current is not None else None
-    await record_crm_sync(
-        db,
+    await repository.record_crm_sync(
         application_id,
         CrmSync(
             state=CrmSyncState.SYNCING,
@@ -125,18 +106,17 @@ async def sync_application_to_crm(
             updated_at=now_utc(),
         ),
     )
+    profile = await contact_of(database(ctx), application.customer_id)
+    erased = profile.erased or application.erased_at is not None
     try:
         contact = await dynamics.upsert_contact(
-            contact_for(
-                application, profile_email=subject.profile_email, erased=subject.customer_erased
-            )
+            contact_for(application, profile_email=profile.email, erased=erased)
         )
         contact_id = contact.id
         row = await dynamics.upsert_loan_application(loan_application_for(application, contact_id))
     except IntegrationError as exc:
         will_retry = exc.retryable and job_try < MAX_TRIES
-        await record_crm_sync(
-            db,
+        await repository.record_crm_sync(
             application_id,
             CrmSync(
                 state=CrmSyncState.RETRYING if will_retry else CrmSyncState.FAILED,
@@ -162,8 +142,7 @@ async def sync_application_to_crm(
             raise Retry(defer=retry_delay(first, job_try, exc.retry_after)) from exc
         return {"status": "failed", "error": exc.kind}
     now = now_utc()
-    await record_crm_sync(
-        db,
+    await repository.record_crm_sync(
         application_id,
         CrmSync(
             state=CrmSyncState.SYNCED,

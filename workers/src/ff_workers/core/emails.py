@@ -14,7 +14,6 @@ from typing import Any
 import structlog
 from arq import Retry
 from arq.worker import func
-from pymongo import AsyncMongoClient
 
 from ff_shared.clock import now_utc
 from ff_shared.domain import emails
@@ -24,6 +23,8 @@ from ff_shared.integrations.aws.session import client_options, make_session
 from ff_shared.jobs import JOB_SEND_APPLICATION_EMAIL
 from ff_shared.settings import Settings
 from ff_shared.stores.mongo import email_log
+from ff_shared.stores.mongo.customers import contact_of
+from ff_workers.core.mongo import applications, database, open_mongo
 
 log = structlog.get_logger()
 
@@ -35,14 +36,7 @@ RETRY_SECONDS = 30
 async def startup(ctx: dict[str, Any]) -> None:
     """A MongoDB database handle (shared with other core jobs) and an SES client."""
     settings: Settings = ctx["settings"]
-    if "mongo_db" not in ctx:
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            settings.mongo.url,
-            tz_aware=True,
-            serverSelectionTimeoutMS=int(settings.mongo.timeout_seconds * 1000),
-        )
-        ctx["mongo_client"] = client
-        ctx["mongo_db"] = client[settings.mongo.database]
+    open_mongo(ctx)
     stack = contextlib.AsyncExitStack()
     session = make_session(settings.aws)
     ctx["ses"] = await stack.enter_async_context(
@@ -61,7 +55,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 async def send_application_email(
     ctx: dict[str, Any], application_id: str, kind: str, version: int
 ) -> dict[str, Any]:
-    db = ctx["mongo_db"]
+    db = database(ctx)
     settings: Settings = ctx["settings"]
     job_try = int(ctx.get("job_try") or 1)
     email_kind = EmailKind(kind)
@@ -69,7 +63,7 @@ async def send_application_email(
     if await email_log.find(key, db=db) is not None:
         log.info("email_already_sent", application_id=application_id, kind=kind)
         return {"status": "already_sent"}
-    record = await email_log.load_application(application_id, db=db)
+    record = await applications(ctx).find(application_id)
     if record is None:
         log.warning("email_skipped", application_id=application_id, kind=kind, reason="not_found")
         return {"status": "skipped", "reason": "not_found"}
@@ -85,7 +79,7 @@ async def send_application_email(
     if record.erased_at is not None:
         log.info("email_skipped", application_id=application_id, kind=kind, reason="erased")
         return {"status": "skipped", "reason": "erased"}
-    to = emails.recipient(record, await email_log.load_profile_email(record.customer_id, db=db))
+    to = emails.recipient(record, (await contact_of(db, record.customer_id)).email)
     if to is None:
         log.warning("email_skipped", application_id=application_id, kind=kind, reason="no_address")
         return {"status": "skipped", "reason": "no_address"}

@@ -14,16 +14,16 @@ from typing import Any
 import structlog
 from arq import Retry
 from arq.worker import func
-from pymongo import AsyncMongoClient
 
 from ff_shared.clock import london_today, now_utc
+from ff_shared.domain.loan_booking import accepted_offer, customer_details
 from ff_shared.domain.loans import LmsSync, LmsSyncState, LoanTerms
 from ff_shared.domain.records import ApplicationStatus
 from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
 from ff_shared.integrations.errors import IntegrationError
 from ff_shared.jobs import JOB_CREATE_LMS_LOAN
 from ff_shared.settings import Settings
-from ff_shared.stores.mongo.lms_sync import load_for_lms, record_lms_sync
+from ff_workers.core.mongo import applications, close_mongo, open_mongo
 
 log = structlog.get_logger()
 
@@ -40,14 +40,7 @@ def retry_delay(first_seconds: float, job_try: int) -> float:
 async def startup(ctx: dict[str, Any]) -> None:
     """The job's clients: a MongoDB database handle and the Anchor LMS client."""
     settings: Settings = ctx["settings"]
-    if "mongo_db" not in ctx:
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            settings.mongo.url,
-            tz_aware=True,
-            serverSelectionTimeoutMS=int(settings.mongo.timeout_seconds * 1000),
-        )
-        ctx["mongo_client"] = client
-        ctx["mongo_db"] = client[settings.mongo.database]
+    open_mongo(ctx)
     ctx["anchor_lms"] = AnchorLmsClient(settings.anchor_lms)
 
 
@@ -55,19 +48,16 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     lms: AnchorLmsClient | None = ctx.pop("anchor_lms", None)
     if lms is not None:
         await lms.aclose()
-    client: AsyncMongoClient[dict[str, Any]] | None = ctx.pop("mongo_client", None)
-    if client is not None:
-        ctx.pop("mongo_db", None)
-        await client.close()
+    await close_mongo(ctx)
 
 
 async def create_lms_loan(ctx: dict[str, Any], application_id: str) -> dict[str, Any]:
-    db = ctx["mongo_db"]
+    repository = applications(ctx)
     lms: AnchorLmsClient = ctx["anchor_lms"]
     job_try = int(ctx.get("job_try") or 1)
     log.info("lms_loan_job_started", application_id=application_id)
 
-    application = await load_for_lms(db, application_id)
+    application = await repository.find(application_id)
     if application is None:
         log.warning("lms_loan_skipped", application_id=application_id, reason="not_found")
         return {"status": "skipped", "reason": "not_found"}
@@ -85,9 +75,9 @@ async def create_lms_loan(ctx: dict[str, Any], application_id: str) -> dict[str,
         )
         return {"status": "skipped", "reason": f"application is {application.status.value}"}
     attempts = (current.attempts if current is not None else 0) + 1
-    if application.offer is None:
-        await record_lms_sync(
-            db,
+    offer = accepted_offer(application)
+    if offer is None:
+        await repository.record_lms_sync(
             application_id,
             LmsSync(
                 state=LmsSyncState.FAILED,
@@ -100,8 +90,7 @@ async def create_lms_loan(ctx: dict[str, Any], application_id: str) -> dict[str,
         return {"status": "failed", "error": "no_offer"}
 
     # Recorded before the call: a worker killed while waiting for the LMS leaves this visible.
-    await record_lms_sync(
-        db,
+    await repository.record_lms_sync(
         application_id,
         LmsSync(
             state=LmsSyncState.CREATING,
@@ -110,7 +99,6 @@ async def create_lms_loan(ctx: dict[str, Any], application_id: str) -> dict[str,
             updated_at=now_utc(),
         ),
     )
-    offer = application.offer
     terms = LoanTerms(
         advance_pence=offer.amount_pence,
         term_months=offer.term_months,
@@ -120,12 +108,11 @@ async def create_lms_loan(ctx: dict[str, Any], application_id: str) -> dict[str,
     )
     try:
         created = await lms.create_agreement(
-            application_id=application_id, customer=application.customer, terms=terms
+            application_id=application_id, customer=customer_details(application), terms=terms
         )
     except IntegrationError as exc:
         will_retry = exc.retryable and job_try < MAX_TRIES
-        await record_lms_sync(
-            db,
+        await repository.record_lms_sync(
             application_id,
             LmsSync(
                 state=LmsSyncState.RETRYING if will_retry else LmsSyncState.FAILED,
@@ -147,8 +134,7 @@ async def create_lms_loan(ctx: dict[str, Any], application_id: str) -> dict[str,
         return {"status": "failed", "error": exc.kind}
 
     now = now_utc()
-    await record_lms_sync(
-        db,
+    await repository.record_lms_sync(
         application_id,
         LmsSync(
             state=LmsSyncState.CREATED,

@@ -41,8 +41,9 @@ from ff_shared.jobs import (
     crm_sync_job_id,
 )
 from ff_shared.settings import Settings
-from ff_shared.stores.mongo.crm_sync import builtins, change_application, load_application
+from ff_shared.stores.mongo.applications import ApplicationRepository
 from ff_workers.core.crm import open_http, retry_delay
+from ff_workers.core.mongo import applications
 
 log = structlog.get_logger()
 
@@ -92,23 +93,27 @@ def _consent_of(record: ApplicationRecord, reference: str) -> OpenBankingConsent
 
 
 async def _set_state(
-    db: Any, application_id: str, reference: str, state: ConsentState, error: str | None
+    repository: ApplicationRepository,
+    application_id: str,
+    reference: str,
+    state: ConsentState,
+    error: str | None,
 ) -> ApplicationRecord | None:
     """Record a new consent state (or error); None when the consent is no longer current."""
 
-    def change(raw: dict[str, Any], record: ApplicationRecord) -> None:
+    def change(record: ApplicationRecord) -> ApplicationRecord:
         consent = _consent_of(record, reference)
         if consent.state == state and consent.last_error == error:
             raise _Superseded  # nothing to write
-        raw["open_banking"] = builtins(
-            msgspec.structs.replace(consent, state=state, last_error=error, updated_at=now_utc())
+        updated = msgspec.structs.replace(
+            consent, state=state, last_error=error, updated_at=now_utc()
         )
+        return msgspec.structs.replace(record, open_banking=updated)
 
     try:
-        written, _ = await change_application(db, application_id, change)
+        return await repository.update(application_id, change)
     except _Superseded:
         return None
-    return written
 
 
 def _data(record: ApplicationRecord) -> ApplicationData:
@@ -117,18 +122,18 @@ def _data(record: ApplicationRecord) -> ApplicationData:
 
 
 def _complete(
-    raw: dict[str, Any],
     record: ApplicationRecord,
     *,
     reference: str,
     summary: OpenBankingSummary,
     product: LoanProduct,
     now: datetime,
-) -> int | None:
+) -> ApplicationRecord:
     """Keep the summary and, if the application is still in review, re-run the decision as a
-    new version. Returns the new decision version (None: not re-run)."""
+    new version (the consent names it; None: not re-run)."""
     consent = _consent_of(record, reference)
     new_version: int | None = None
+    redecided: dict[str, Any] = {}
     if record.status in REDECIDE_STATUSES and record.decision is not None:
         decision = reassess(
             _data(record),
@@ -146,23 +151,22 @@ def _complete(
             decision=record.decision,
         )
         new_version = record.decision_version + 1
-        raw["earlier_decisions"] = [*builtins(record.earlier_decisions), builtins(superseded)]
-        raw["decision"] = builtins(decision)
-        raw["decision_version"] = new_version
-        raw["decided_at"] = now
-    raw["open_banking"] = builtins(
-        msgspec.structs.replace(
-            consent,
-            state=ConsentState.COMPLETED,
-            summary=summary,
-            decision_version=new_version,
-            completed_at=now,
-            updated_at=now,
-            last_error=None,
-        )
+        redecided = {
+            "earlier_decisions": (*record.earlier_decisions, superseded),
+            "decision": msgspec.to_builtins(decision, builtin_types=(datetime,)),
+            "decision_version": new_version,
+            "decided_at": now,
+        }
+    completed = msgspec.structs.replace(
+        consent,
+        state=ConsentState.COMPLETED,
+        summary=summary,
+        decision_version=new_version,
+        completed_at=now,
+        updated_at=now,
+        last_error=None,
     )
-    raw["updated_at"] = now
-    return new_version
+    return msgspec.structs.replace(record, open_banking=completed, updated_at=now, **redecided)
 
 
 async def _enqueue_crm_sync(ctx: dict[str, Any], record: ApplicationRecord) -> None:
@@ -177,11 +181,11 @@ async def _enqueue_crm_sync(ctx: dict[str, Any], record: ApplicationRecord) -> N
 async def check_open_banking(
     ctx: dict[str, Any], application_id: str, reference: str
 ) -> dict[str, Any]:
-    db = ctx["mongo_db"]
+    repository = applications(ctx)
     obv: ObvClient = ctx["obv"]
     settings: Settings = ctx["settings"]
     job_try = int(ctx.get("job_try") or 1)
-    record = await load_application(db, application_id)
+    record = await repository.find(application_id)
     consent = record.open_banking if record is not None else None
     if record is None or consent is None or consent.reference != reference:
         log.info("open_banking_check_skipped", application_id=application_id, reason="superseded")
@@ -195,7 +199,7 @@ async def check_open_banking(
         status = await obv.consent(reference)
         if status.status in _CONSENT_STATES:
             written = await _set_state(
-                db, application_id, reference, _CONSENT_STATES[status.status], None
+                repository, application_id, reference, _CONSENT_STATES[status.status], None
             )
             if written is not None:
                 await _enqueue_crm_sync(ctx, written)
@@ -205,7 +209,9 @@ async def check_open_banking(
             return {"status": _CONSENT_STATES[status.status].value}
         if status.status != "Authorised" or status.report_status != "Ready":
             if status.status == "Authorised":
-                await _set_state(db, application_id, reference, ConsentState.AUTHORISED, None)
+                await _set_state(
+                    repository, application_id, reference, ConsentState.AUTHORISED, None
+                )
             raise Retry(defer=settings.obv.poll_interval_seconds)
         fetched = await obv.fetch_report(reference)
         report = report_from_wire(fetched.report, raw=fetched.raw)
@@ -214,7 +220,7 @@ async def check_open_banking(
     except IntegrationError as exc:
         will_retry = exc.retryable and job_try < MAX_TRIES
         state = consent.state if will_retry else ConsentState.FAILED
-        await _set_state(db, application_id, reference, state, exc.summary())
+        await _set_state(repository, application_id, reference, state, exc.summary())
         log.warning(
             "open_banking_check_failed",
             application_id=application_id,
@@ -229,11 +235,9 @@ async def check_open_banking(
         return {"status": "failed", "error": exc.kind}
     now = now_utc()
     try:
-        written, decision_version = await change_application(
-            db,
+        written = await repository.update(
             application_id,
-            lambda raw, current: _complete(
-                raw,
+            lambda current: _complete(
                 current,
                 reference=reference,
                 summary=report.summary,
@@ -243,6 +247,7 @@ async def check_open_banking(
         )
     except _Superseded:
         return {"status": "skipped", "reason": "superseded"}
+    decision_version = written.open_banking.decision_version if written.open_banking else None
     await _enqueue_crm_sync(ctx, written)
     log.info(
         "open_banking_completed",

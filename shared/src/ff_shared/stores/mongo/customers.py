@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from ff_shared.domain.records import CustomerProfile
@@ -70,3 +71,20 @@ async def update_profile(
         what="profile",
     )
     return _profile(document)
+
+
+class Contact(msgspec.Struct, frozen=True, kw_only=True):
+    """What a job that writes to a customer or about them needs of their profile."""
+
+    email: str | None
+    erased: bool
+
+
+async def contact_of(db: AsyncDatabase[dict[str, Any]], customer_id: str) -> Contact:
+    """The customer's contact e-mail and whether they were erased, through the caller's
+    database (no profile: no address, not erased)."""
+    raw = await db[CustomerDocument.Settings.name].find_one(
+        {"_id": customer_id}, {"email": 1, "erased_at": 1}
+    )
+    found = raw or {}
+    return Contact(email=found.get("email"), erased=found.get("erased_at") is not None)

@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 
-from ff_shared.domain.records import ApplicationRecord
 from ff_shared.stores.mongo.connection import collection
-from ff_shared.stores.mongo.documents import ApplicationDocument, EmailLogDocument
-from ff_shared.stores.mongo.review import record_of
+from ff_shared.stores.mongo.documents import EmailLogDocument
 
 
 class SentEmail(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,7 +25,10 @@ class SentEmail(msgspec.Struct, frozen=True, kw_only=True):
     sent_at: datetime | None
 
 
-def _collection(db: Any | None) -> Any:
+Database = AsyncDatabase[dict[str, Any]]
+
+
+def _collection(db: Database | None) -> AsyncCollection[dict[str, Any]]:
     if db is None:
         return collection(EmailLogDocument)
     return db[EmailLogDocument.Settings.name]
@@ -35,7 +38,7 @@ def event_key(application_id: str, kind: str, version: int) -> str:
     return f"{application_id}:{kind}:{version}"
 
 
-async def find(key: str, *, db: Any | None = None) -> SentEmail | None:
+async def find(key: str, *, db: Database | None = None) -> SentEmail | None:
     raw = await _collection(db).find_one({"_id": key})
     if raw is None:
         return None
@@ -51,7 +54,7 @@ async def record_sent(
     kind: str,
     message_id: str,
     now: datetime,
-    db: Any | None = None,
+    db: Database | None = None,
 ) -> None:
     await _collection(db).replace_one(
         {"_id": key},
@@ -66,7 +69,7 @@ async def record_sent(
     )
 
 
-async def for_application(application_id: str, *, db: Any | None = None) -> list[SentEmail]:
+async def for_application(application_id: str, *, db: Database | None = None) -> list[SentEmail]:
     cursor = _collection(db).find({"application_id": application_id}).sort([("sent_at", 1)])
     out: list[SentEmail] = []
     async for raw in cursor:
@@ -74,14 +77,3 @@ async def for_application(application_id: str, *, db: Any | None = None) -> list
         raw["id"] = raw.pop("_id")
         out.append(msgspec.convert(raw, SentEmail))
     return out
-
-
-async def load_application(application_id: str, *, db: Any) -> ApplicationRecord | None:
-    """The application as a worker reads it, through the worker's own client."""
-    raw = await db[ApplicationDocument.Settings.name].find_one({"_id": application_id})
-    return None if raw is None else record_of(raw)
-
-
-async def load_profile_email(customer_id: str, *, db: Any) -> str | None:
-    raw = await db["customers"].find_one({"_id": customer_id}, {"email": 1})
-    return None if raw is None else raw.get("email")

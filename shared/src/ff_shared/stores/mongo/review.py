@@ -6,20 +6,17 @@ someone pages through the queue never shift, repeat or hide items on later pages
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
 from ff_shared.domain.lifecycle import (
-    SUBMITTED,
     FourEyesError,
     IllegalTransitionError,
     SeniorOverrideRequiredError,
 )
-from ff_shared.domain.records import ApplicationRecord, ApplicationStatus
+from ff_shared.domain.records import ApplicationRecord
 from ff_shared.errors import (
     FourEyesRequired,
     IllegalTransition,
@@ -27,106 +24,33 @@ from ff_shared.errors import (
     SeniorOverrideRequired,
     StaleVersion,
 )
+from ff_shared.stores.mongo.applications import (
+    ApplicationRepository,
+    Position,
+    QueueFilter,
+    SortKey,
+    record_from_document,
+    sort_value,
+    text_clause,
+)
+
+__all__ = ["Position", "QueueFilter", "SortKey", "sort_value", "text_clause"]
 from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import ApplicationDocument
 from ff_shared.stores.mongo.versioned import replace_if_version
 
-SortKey = Literal["submitted_at", "amount"]
-SORT_PATHS: dict[str, str] = {"submitted_at": "submitted_at", "amount": "steps.loan.amount_pence"}
-
-SortValue = int | datetime
 T = TypeVar("T")
-
-
-class QueueFilter(msgspec.Struct, frozen=True, kw_only=True):
-    statuses: tuple[ApplicationStatus, ...] = ()
-    """Empty: every submitted status."""
-    outcome: str | None = None
-    assigned_to: str | None = None
-    unassigned: bool = False
-    min_amount_pence: int | None = None
-    max_amount_pence: int | None = None
-    submitted_from: datetime | None = None
-    submitted_to: datetime | None = None
-    q: str | None = None
-
-
-class Position(msgspec.Struct, frozen=True, kw_only=True):
-    """Where the previous page ended."""
-
-    value: SortValue
-    id: str
 
 
 def _collection() -> Any:
     return collection(ApplicationDocument)
 
 
-def record_of(raw: dict[str, Any]) -> ApplicationRecord:
-    raw = dict(raw)
-    raw["id"] = raw.pop("_id")
-    raw.pop("revision_id", None)
-    return msgspec.convert(raw, ApplicationRecord)
+def _bound() -> ApplicationRepository:
+    return ApplicationRepository(collection(ApplicationDocument).database)
 
 
-def _contains(word: str) -> dict[str, str]:
-    return {"$regex": re.escape(word), "$options": "i"}
-
-
-def text_clause(q: str) -> dict[str, Any] | None:
-    """Every word must appear in the reference, the e-mail, or the first or last name."""
-    words = q.split()
-    if not words:
-        return None
-    return {
-        "$and": [
-            {
-                "$or": [
-                    {"reference": _contains(word)},
-                    {"steps.personal.email": _contains(word)},
-                    {"steps.personal.first_name": _contains(word)},
-                    {"steps.personal.last_name": _contains(word)},
-                ]
-            }
-            for word in words
-        ]
-    }
-
-
-def _match(where: QueueFilter, *, with_status: bool = True) -> dict[str, Any]:
-    clauses: list[dict[str, Any]] = []
-    statuses = where.statuses if with_status and where.statuses else tuple(SUBMITTED)
-    clauses.append({"status": {"$in": sorted(s.value for s in statuses)}})
-    if where.outcome is not None:
-        clauses.append({"decision.outcome": where.outcome})
-    if where.unassigned:
-        clauses.append({"assigned_to": None})
-    elif where.assigned_to is not None:
-        clauses.append({"assigned_to.staff.id": where.assigned_to})
-    amount: dict[str, int] = {}
-    if where.min_amount_pence is not None:
-        amount["$gte"] = where.min_amount_pence
-    if where.max_amount_pence is not None:
-        amount["$lte"] = where.max_amount_pence
-    if amount:
-        clauses.append({"steps.loan.amount_pence": amount})
-    submitted: dict[str, datetime] = {}
-    if where.submitted_from is not None:
-        submitted["$gte"] = where.submitted_from
-    if where.submitted_to is not None:
-        submitted["$lt"] = where.submitted_to
-    if submitted:
-        clauses.append({"submitted_at": submitted})
-    if where.q and (text := text_clause(where.q)) is not None:
-        clauses.append(text)
-    return {"$and": clauses}
-
-
-def sort_value(record: ApplicationRecord, sort: SortKey) -> SortValue:
-    if sort == "amount":
-        return int(record.steps.get("loan", {}).get("amount_pence", 0))
-    assert record.submitted_at is not None
-    return record.submitted_at
+record_of = record_from_document
 
 
 async def list_queue(
@@ -137,33 +61,13 @@ async def list_queue(
     after: Position | None,
     limit: int,
 ) -> list[ApplicationRecord]:
-    path = SORT_PATHS[sort]
-    match = _match(where)
-    if after is not None:
-        beyond = "$lt" if descending else "$gt"
-        match["$and"].append(
-            {
-                "$or": [
-                    {path: {beyond: after.value}},
-                    {path: after.value, "_id": {beyond: after.id}},
-                ]
-            }
-        )
-    order = -1 if descending else 1
-    cursor = _collection().find(match).sort([(path, order), ("_id", order)]).limit(limit)
-    return [record_of(raw) async for raw in cursor]
+    return await _bound().list_queue(
+        where, sort=sort, descending=descending, after=after, limit=limit
+    )
 
 
 async def count_by_status(where: QueueFilter) -> dict[str, int]:
-    """How many applications each submitted status holds, under every filter but status."""
-    counts = {status.value: 0 for status in ApplicationStatus if status in SUBMITTED}
-    pipeline = [
-        {"$match": _match(where, with_status=False)},
-        {"$group": {"_id": "$status", "n": {"$sum": 1}}},
-    ]
-    async for row in await _collection().aggregate(pipeline):
-        counts[str(row["_id"])] = int(row["n"])
-    return counts
+    return await _bound().count_by_status(where)
 
 
 async def load(application_id: str) -> dict[str, Any]:
@@ -223,8 +127,7 @@ async def change_application(
 
 
 async def for_customer(customer_id: str) -> list[ApplicationRecord]:
-    cursor = _collection().find({"customer_id": customer_id}).sort([("_id", 1)])
-    return [record_of(raw) async for raw in cursor]
+    return await _bound().all_for_customer(customer_id)
 
 
 async def raw_for_customer(customer_id: str) -> list[dict[str, Any]]:
@@ -233,9 +136,4 @@ async def raw_for_customer(customer_id: str) -> list[dict[str, Any]]:
 
 
 async def customer_ids_matching(clause: dict[str, Any]) -> list[str]:
-    """Customers with an application matching ``clause`` (``find``, not ``distinct``: the
-    embedded MongoDB stand-in's ``distinct`` ignores its filter)."""
-    found = {
-        str(raw["customer_id"]) async for raw in _collection().find(clause, {"customer_id": 1})
-    }
-    return sorted(found)
+    return await _bound().customer_ids_matching(clause)
