@@ -1,6 +1,7 @@
 """The one place that turns failures into RFC 9457 problem documents.
 
 Expected business failures are ``DomainError``s and keep their status and stable ``code``;
+the pure domain's refusals (state-machine and pricing rules) are translated into them here;
 Litestar's own HTTP errors (unknown route, wrong method, body too large, undecodable body) are
 translated to the same shape; anything else is a bug, logged with its traceback and answered 500
 without internals.
@@ -18,7 +19,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
-from ff_shared.errors import DomainError, FieldProblem
+from ff_shared.errors import DOMAIN_REFUSALS, DomainError, FieldProblem, as_domain_error
 from ff_shared.logging import scrub_text
 
 log = structlog.get_logger()
@@ -79,6 +80,11 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
         errors=list(exc.errors),
         headers=headers,
     )
+
+
+def domain_refusal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """A refusal of the pure domain (a state-machine or pricing rule), as its domain error."""
+    return domain_error_handler(request, as_domain_error(exc))
 
 
 _HTTP_CODES = {
@@ -166,6 +172,7 @@ def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: domain_error_handler,
+    **{refusal: domain_refusal_handler for refusal in DOMAIN_REFUSALS},
     HTTPException: http_exception_handler,
     Exception: unexpected_error_handler,
 }

@@ -113,6 +113,30 @@ def test_erasing_a_loan_keeps_the_regulated_record_without_identity() -> None:
     assert "CONC" in retained[0].reason
 
 
+def test_erasing_an_open_application_record_withdraws_it_and_keeps_nothing_personal() -> None:
+    record = _record(_application("in_review"))
+    erased = privacy.erase_record(record, now=NOW)
+    assert erased.withdrawn is True
+    assert erased.application.status is ApplicationStatus.WITHDRAWN
+    assert erased.application.steps == {}
+    assert erased.application.erased_at == NOW
+    assert erased.application.id == "app-1"
+    text = msgspec.json.encode(erased.application).decode()
+    assert [v for v in IDENTIFYING if v in text] == []
+    assert erased.retained == []
+
+
+def test_erasing_an_accepted_loan_record_keeps_it_accepted_with_the_reason() -> None:
+    offer = offer_for(PRODUCT, 100_000, 12, TODAY)
+    made = OfferMade(offer=offer, proposed_by=STAFF, made_at=NOW, at_version=10)
+    record = _record(_application("accepted", offer=msgspec.to_builtins(made)))
+    erased = privacy.erase_record(record, now=NOW)
+    assert erased.withdrawn is False
+    assert erased.application.status is ApplicationStatus.ACCEPTED
+    assert erased.application.offer == made
+    assert [r.where for r in erased.retained] == ["applications/app-1"]
+
+
 def test_profile_erasure_blanks_contact_details() -> None:
     changes = privacy.profile_erasure(now=NOW)
     assert changes == {

@@ -17,7 +17,9 @@ from typing import Any
 
 import msgspec
 
-from ff_shared.domain.records import ApplicationStatus
+from ff_shared.domain import lifecycle
+from ff_shared.domain.lifecycle import Action
+from ff_shared.domain.records import ApplicationRecord, ApplicationStatus
 
 ERASED = "[erased]"
 
@@ -125,6 +127,32 @@ def erase_application(
             )
         )
     return erased, retained
+
+
+class ErasedApplication(msgspec.Struct, frozen=True, kw_only=True):
+    application: ApplicationRecord
+    withdrawn: bool
+    """It was still open, so erasure withdrew it first."""
+    retained: list[Retained]
+
+
+def erase_record(record: ApplicationRecord, *, now: datetime) -> ErasedApplication:
+    """Withdraw the application if it is still open, then anonymise it (as
+    :func:`erase_application` does its stored form)."""
+    withdrawn = Action.WITHDRAW in lifecycle.TRANSITIONS[record.status]
+    if withdrawn:
+        record = msgspec.structs.replace(
+            record, status=lifecycle.next_status(record.status, Action.WITHDRAW)
+        )
+    stored: dict[str, Any] = msgspec.to_builtins(record, builtin_types=(datetime,))
+    stored["_id"] = stored.pop("id")
+    erased, retained = erase_application(stored, now=now)
+    erased["id"] = erased.pop("_id")
+    return ErasedApplication(
+        application=msgspec.convert(erased, ApplicationRecord),
+        withdrawn=withdrawn,
+        retained=retained,
+    )
 
 
 def profile_erasure(*, now: datetime) -> dict[str, Any]:

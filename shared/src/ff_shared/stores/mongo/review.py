@@ -11,19 +11,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from ff_shared.domain.lifecycle import (
-    FourEyesError,
-    IllegalTransitionError,
-    SeniorOverrideRequiredError,
-)
 from ff_shared.domain.records import ApplicationRecord
-from ff_shared.errors import (
-    FourEyesRequired,
-    IllegalTransition,
-    NotFound,
-    SeniorOverrideRequired,
-    StaleVersion,
-)
+from ff_shared.errors import NotFound, StaleVersion
 from ff_shared.stores.mongo.applications import (
     ApplicationRepository,
     Position,
@@ -33,11 +22,11 @@ from ff_shared.stores.mongo.applications import (
     sort_value,
     text_clause,
 )
-
-__all__ = ["Position", "QueueFilter", "SortKey", "sort_value", "text_clause"]
 from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import ApplicationDocument
 from ff_shared.stores.mongo.versioned import replace_if_version
+
+__all__ = ["Position", "QueueFilter", "SortKey", "sort_value", "text_clause"]
 
 T = TypeVar("T")
 
@@ -109,14 +98,7 @@ async def change_application(
         raise StaleVersion(
             f"the application is at version {current.version}, not {expected_version}"
         )
-    try:
-        result = change(raw, current)
-    except IllegalTransitionError as exc:
-        raise IllegalTransition(str(exc)) from exc
-    except SeniorOverrideRequiredError as exc:
-        raise SeniorOverrideRequired(str(exc)) from exc
-    except FourEyesError as exc:
-        raise FourEyesRequired(str(exc)) from exc
+    result = change(raw, current)
     if before_write is not None:
         await before_write(result, current.version + 1)
     if not await replace_if_version(_collection(), raw, current.version):
