@@ -23,6 +23,7 @@ from tests.fixtures.staff import (
     act,
     sent_emails,
 )
+from tests.fixtures.workers import close_worker
 
 from ff_shared.settings import Settings
 from ff_workers.core import emails
@@ -64,7 +65,7 @@ async def drain(settings: Settings) -> None:
     try:
         await worker.main()
     finally:
-        await worker.close()
+        await close_worker(worker)
 
 
 def _only(moto_url: str, to: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from arq.connections import RedisSettings
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from tests.fixtures.api import TokenFactory, bearer
+from tests.fixtures.workers import close_worker
 
 from ff_shared.clock import now_utc
 from ff_shared.domain.funnel import furthest_stage
@@ -298,7 +299,7 @@ async def test_the_cron_job_writes_daily_extracts_listed_with_download_links(
     try:
         await asyncio.wait_for(worker.async_run(), timeout=120)
     finally:
-        await worker.close()
+        await close_worker(worker)
     assert worker.jobs_complete >= 1
     assert worker.jobs_failed == 0
     response = await tracker_client.get(

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, Router, get, patch, post, put
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ff_api.customer import service
@@ -56,14 +56,16 @@ class ProfileController(Controller):
     tags = ["customer: profile"]
 
     @get(operation_id="get_me", summary="The caller's profile and settings")
-    async def get_me(self, customer: CustomerPrincipal) -> MeView:
+    async def get_me(self, customer: NamedDependency[CustomerPrincipal]) -> MeView:
         return me_view(await service.me(customer))
 
     @patch(
         operation_id="update_me",
         summary="Change the caller's profile or settings (optimistic: send the version you saw)",
     )
-    async def update_me(self, customer: CustomerPrincipal, data: MePatch) -> MeView:
+    async def update_me(
+        self, customer: NamedDependency[CustomerPrincipal], data: JSONBody[MePatch]
+    ) -> MeView:
         await service.me(customer)
         changes: dict[str, Any] = {}
         for name in ("preferred_name", "mobile"):
@@ -90,17 +92,19 @@ class ApplicationController(Controller):
         summary="Start a draft application",
         status_code=HTTP_201_CREATED,
     )
-    async def create(self, customer: CustomerPrincipal) -> Response[ApplicationView]:
+    async def create(
+        self, customer: NamedDependency[CustomerPrincipal]
+    ) -> Response[ApplicationView]:
         record = await service.create_application(customer)
         return _with_etag(application_view(record, STEPS), HTTP_201_CREATED)
 
     @get(operation_id="list_applications", summary="The caller's applications, newest first")
     async def list_applications(
         self,
-        customer: CustomerPrincipal,
-        limit: Annotated[int, Parameter(ge=1, le=100, description="Page size")] = 20,
+        customer: NamedDependency[CustomerPrincipal],
+        limit: Annotated[int, QueryParameter(ge=1, le=100, description="Page size")] = 20,
         cursor: Annotated[
-            str | None, Parameter(description="next_cursor of the previous page")
+            str | None, QueryParameter(description="next_cursor of the previous page")
         ] = None,
     ) -> ApplicationPage:
         before = service.decode_cursor(cursor) if cursor else None
@@ -119,7 +123,7 @@ class ApplicationController(Controller):
         summary="One of the caller's applications",
     )
     async def get_one(
-        self, customer: CustomerPrincipal, application_id: str
+        self, customer: NamedDependency[CustomerPrincipal], application_id: FromPath[str]
     ) -> Response[ApplicationView]:
         record = await applications.get_application(
             application_id, customer_id=customer.customer_id
@@ -135,11 +139,11 @@ class ApplicationController(Controller):
     async def save_step(
         self,
         request: Request[Any, Any, Any],
-        customer: CustomerPrincipal,
-        services: Services,
-        application_id: str,
-        step: str,
-        if_match: Annotated[str | None, Parameter(header="If-Match")] = None,
+        customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
+        application_id: FromPath[str],
+        step: FromPath[str],
+        if_match: Annotated[str | None, HeaderParameter(name="If-Match")] = None,
     ) -> Response[ApplicationView]:
         raw = await request.body()
         try:
@@ -159,10 +163,10 @@ class ApplicationController(Controller):
     )
     async def submit(
         self,
-        customer: CustomerPrincipal,
-        services: Services,
-        application_id: str,
-        idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+        customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
+        application_id: FromPath[str],
+        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[ApplicationView]:
         if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
             raise InvalidInput(

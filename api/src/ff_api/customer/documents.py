@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 import msgspec
 import structlog
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ff_api.customer import auditing
@@ -192,7 +193,10 @@ class DocumentController(Controller):
         status_code=HTTP_201_CREATED,
     )
     async def create(
-        self, customer: CustomerPrincipal, services: Services, data: DocumentCreate
+        self,
+        customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
+        data: JSONBody[DocumentCreate],
     ) -> DocumentUpload:
         await applications.get_application(data.application_id, customer_id=customer.customer_id)
         record, upload = await create_upload(
@@ -226,7 +230,10 @@ class DocumentController(Controller):
         status_code=HTTP_200_OK,
     )
     async def confirm(
-        self, customer: CustomerPrincipal, services: Services, document_id: str
+        self,
+        customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
+        document_id: FromPath[str],
     ) -> CustomerDocumentView:
         record = await uploads.get(document_id, customer_id=customer.customer_id)
         try:
@@ -259,7 +266,10 @@ class DocumentController(Controller):
         summary="One of the caller's documents, with a short-lived download link",
     )
     async def get_one(
-        self, customer: CustomerPrincipal, services: Services, document_id: str
+        self,
+        customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
+        document_id: FromPath[str],
     ) -> CustomerDocumentView:
         record = await uploads.get(document_id, customer_id=customer.customer_id)
         return await _view(services, record)
@@ -270,9 +280,9 @@ class DocumentController(Controller):
     )
     async def list_documents(
         self,
-        customer: CustomerPrincipal,
-        services: Services,
-        application_id: Annotated[str, Parameter(description="The application's id")],
+        customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
+        application_id: Annotated[str, QueryParameter(description="The application's id")],
     ) -> list[CustomerDocumentView]:
         await applications.get_application(application_id, customer_id=customer.customer_id)
         return [

@@ -15,7 +15,8 @@ from typing import Annotated, Any
 import msgspec
 import structlog
 from litestar import Controller, Response, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from ff_api.customer import auditing
@@ -38,7 +39,7 @@ log = structlog.get_logger()
 _ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 IfMatch = Annotated[
     str | None,
-    Parameter(header="If-Match", description="The application's ETag (version) you saw"),
+    HeaderParameter(name="If-Match", description="The application's ETag (version) you saw"),
 ]
 
 
@@ -190,9 +191,9 @@ class OfferController(Controller):
     )
     async def accept(
         self,
-        customer: CustomerPrincipal,
-        services: Services,
-        application_id: str,
+        customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
+        application_id: FromPath[str],
         if_match: IfMatch = None,
     ) -> Response[ApplicationView]:
         record = await accept_offer(services, customer, application_id, if_match_version(if_match))
@@ -205,7 +206,10 @@ class OfferController(Controller):
         status_code=HTTP_200_OK,
     )
     async def decline(
-        self, customer: CustomerPrincipal, application_id: str, if_match: IfMatch = None
+        self,
+        customer: NamedDependency[CustomerPrincipal],
+        application_id: FromPath[str],
+        if_match: IfMatch = None,
     ) -> Response[ApplicationView]:
         record = await decline_offer(customer, application_id, if_match_version(if_match))
         return _view(record)
@@ -218,9 +222,9 @@ class OfferController(Controller):
     )
     async def provide_information(
         self,
-        customer: CustomerPrincipal,
-        application_id: str,
-        data: InformationResponse,
+        customer: NamedDependency[CustomerPrincipal],
+        application_id: FromPath[str],
+        data: JSONBody[InformationResponse],
         if_match: IfMatch = None,
     ) -> Response[ApplicationView]:
         record = await provide_information(

@@ -17,6 +17,8 @@ from typing import Any
 import msgspec
 import structlog
 from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ff_api.customer.schemas import OpenBankingView, open_banking_view
@@ -162,7 +164,10 @@ class OpenBankingController(Controller):
         status_code=HTTP_201_CREATED,
     )
     async def start_open_banking(
-        self, customer: CustomerPrincipal, services: Services, application_id: str
+        self,
+        customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
+        application_id: FromPath[str],
     ) -> Response[OpenBankingView]:
         consent, created = await start(services, customer, application_id)
         view = open_banking_view(consent)
@@ -175,7 +180,7 @@ class OpenBankingController(Controller):
         summary="Where the application's open-banking consent is",
     )
     async def get_open_banking(
-        self, customer: CustomerPrincipal, application_id: str
+        self, customer: NamedDependency[CustomerPrincipal], application_id: FromPath[str]
     ) -> OpenBankingView:
         record = await applications.get_application(
             application_id, customer_id=customer.customer_id

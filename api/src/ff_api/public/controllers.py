@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from ff_api.services import Services
@@ -45,7 +47,9 @@ class PublicController(Controller):
         summary="Price a loan: instalment, totals, APR and the repayment schedule",
         status_code=HTTP_200_OK,
     )
-    async def create_quote(self, data: QuoteRequest, services: Services) -> Quote:
+    async def create_quote(
+        self, data: JSONBody[QuoteRequest], services: NamedDependency[Services]
+    ) -> Quote:
         try:
             return quote(services.product, data.amount_pence, data.term_months, london_today())
         except OutsideProductError as exc:
@@ -58,7 +62,7 @@ class PublicController(Controller):
         operation_id="describe_application_form",
         summary="The application's steps in order, each with its JSON Schema and a valid example",
     )
-    async def application_form(self, services: Services) -> ApplicationForm:
+    async def application_form(self, services: NamedDependency[Services]) -> ApplicationForm:
         p = services.product
         return ApplicationForm(
             steps=[

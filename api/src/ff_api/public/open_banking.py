@@ -6,7 +6,8 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 
 from ff_api.customer import open_banking
 from ff_api.services import Services
@@ -29,12 +30,13 @@ class OpenBankingCallbackController(Controller):
     )
     async def callback(
         self,
-        services: Services,
+        services: NamedDependency[Services],
         reference: Annotated[
-            str, Parameter(min_length=1, max_length=64, description="OBV's consent reference")
+            str, QueryParameter(min_length=1, max_length=64, description="OBV's consent reference")
         ],
         status: Annotated[
-            str | None, Parameter(max_length=40, description="The journey's outcome, as OBV saw it")
+            str | None,
+            QueryParameter(max_length=40, description="The journey's outcome, as OBV saw it"),
         ] = None,
     ) -> CallbackReceived:
         await open_banking.callback(services, reference)

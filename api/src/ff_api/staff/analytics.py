@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 import asyncpg
 import msgspec
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, QueryParameter
 
 from ff_api.security import StaffPrincipal
 from ff_api.services import Services
@@ -140,11 +141,14 @@ def _environment(services: Services, environment: str | None) -> str:
 
 
 DateFrom = Annotated[
-    date | None, Parameter(query="from", description="First day (UTC), default 29 days before to")
+    date | None,
+    QueryParameter(name="from", description="First day (UTC), default 29 days before to"),
 ]
-DateTo = Annotated[date | None, Parameter(query="to", description="Last day (UTC), default today")]
+DateTo = Annotated[
+    date | None, QueryParameter(name="to", description="Last day (UTC), default today")
+]
 Environment = Annotated[
-    str | None, Parameter(description="Tracked environment (default: the deployment's)")
+    str | None, QueryParameter(description="Tracked environment (default: the deployment's)")
 ]
 
 
@@ -166,13 +170,13 @@ class AnalyticsController(Controller):
     )
     async def funnel(
         self,
-        staff: StaffPrincipal,
-        services: Services,
-        form: Annotated[str, Parameter(description="Tracked form")] = "application",
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        form: Annotated[str, QueryParameter(description="Tracked form")] = "application",
         date_from: DateFrom = None,
         date_to: DateTo = None,
-        window_days: Annotated[int, Parameter(ge=1, le=365)] = 30,
-        breakdown: Breakdown = "none",
+        window_days: Annotated[int, QueryParameter(ge=1, le=365)] = 30,
+        breakdown: FromQuery[Breakdown] = "none",
         environment: Environment = None,
     ) -> FunnelView:
         if form not in FORMS:
@@ -265,12 +269,12 @@ class AnalyticsController(Controller):
     )
     async def duplicates(
         self,
-        staff: StaffPrincipal,
-        services: Services,
-        application_id: Annotated[str | None, Parameter(max_length=64)] = None,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        application_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
         date_from: DateFrom = None,
         date_to: DateTo = None,
-        window_days: Annotated[int | None, Parameter(ge=1, le=365)] = None,
+        window_days: Annotated[int | None, QueryParameter(ge=1, le=365)] = None,
         environment: Environment = None,
     ) -> DuplicatesView:
         days = window_days or services.settings.tracker.duplicate_window_days
@@ -318,11 +322,13 @@ class AnalyticsController(Controller):
     )
     async def extracts(
         self,
-        staff: StaffPrincipal,
-        services: Services,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
         environment: Environment = None,
-        before: Annotated[date | None, Parameter(description="Only days before this one")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=300)] = 30,
+        before: Annotated[
+            date | None, QueryParameter(description="Only days before this one")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=300)] = 30,
     ) -> ExtractPage:
         env = _environment(services, environment)
         async with services.tracker.pool.acquire() as conn:

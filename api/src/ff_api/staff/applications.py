@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ff_api.security import StaffPrincipal
@@ -33,17 +34,19 @@ from ff_shared.stores.mongo.review import QueueFilter
 
 StatusFilter = Annotated[
     list[ApplicationStatus] | None,
-    Parameter(description="Only these statuses (repeat the parameter for several)"),
+    QueryParameter(description="Only these statuses (repeat the parameter for several)"),
 ]
 AssignedTo = Annotated[
     str | None,
-    Parameter(description="A staff member's id, `me`, or `none` for unassigned applications"),
+    QueryParameter(description="A staff member's id, `me`, or `none` for unassigned applications"),
 ]
-Amount = Annotated[int | None, Parameter(ge=0, description="Requested amount bound, in pence")]
-When = Annotated[datetime | None, Parameter(description="Submission time bound (ISO 8601)")]
+Amount = Annotated[int | None, QueryParameter(ge=0, description="Requested amount bound, in pence")]
+When = Annotated[datetime | None, QueryParameter(description="Submission time bound (ISO 8601)")]
 Query = Annotated[
     str | None,
-    Parameter(max_length=200, description="Free text matched against name, e-mail and reference"),
+    QueryParameter(
+        max_length=200, description="Free text matched against name, e-mail and reference"
+    ),
 ]
 
 
@@ -94,9 +97,9 @@ class StaffApplicationController(Controller):
     )
     async def list_applications(
         self,
-        staff: StaffPrincipal,
+        staff: NamedDependency[StaffPrincipal],
         status: StatusFilter = None,
-        outcome: Outcome | None = None,
+        outcome: FromQuery[Outcome | None] = None,
         assigned_to: AssignedTo = None,
         min_amount_pence: Amount = None,
         max_amount_pence: Amount = None,
@@ -104,10 +107,12 @@ class StaffApplicationController(Controller):
         submitted_to: When = None,
         q: Query = None,
         sort: Annotated[
-            Sort, Parameter(description="Sort key; a leading - sorts newest or largest first")
+            Sort, QueryParameter(description="Sort key; a leading - sorts newest or largest first")
         ] = "submitted_at",
-        cursor: Annotated[str | None, Parameter(description="next_cursor of the last page")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 25,
+        cursor: Annotated[
+            str | None, QueryParameter(description="next_cursor of the last page")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 25,
     ) -> QueuePage:
         where = _filter(
             staff,
@@ -130,8 +135,8 @@ class StaffApplicationController(Controller):
     )
     async def counts(
         self,
-        staff: StaffPrincipal,
-        outcome: Outcome | None = None,
+        staff: NamedDependency[StaffPrincipal],
+        outcome: FromQuery[Outcome | None] = None,
         assigned_to: AssignedTo = None,
         min_amount_pence: Amount = None,
         max_amount_pence: Amount = None,
@@ -159,7 +164,10 @@ class StaffApplicationController(Controller):
         opt={"permission": "applications.read"},
     )
     async def get_one(
-        self, staff: StaffPrincipal, services: Services, application_id: str
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        application_id: FromPath[str],
     ) -> StaffApplicationDetail:
         return await review.detail(services, application_id)
 
@@ -171,7 +179,11 @@ class StaffApplicationController(Controller):
         opt={"permission": "applications.assign"},
     )
     async def assign(
-        self, staff: StaffPrincipal, services: Services, application_id: str, data: AssignBody
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        application_id: FromPath[str],
+        data: JSONBody[AssignBody],
     ) -> StaffApplicationDetail:
         await review.assign(services, staff, application_id, data)
         return await review.detail(services, application_id)
@@ -184,7 +196,11 @@ class StaffApplicationController(Controller):
         opt={"permission": "applications.assign"},
     )
     async def unassign(
-        self, staff: StaffPrincipal, services: Services, application_id: str, data: VersionBody
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        application_id: FromPath[str],
+        data: JSONBody[VersionBody],
     ) -> StaffApplicationDetail:
         await review.unassign(services, staff, application_id, data.version)
         return await review.detail(services, application_id)
@@ -197,7 +213,11 @@ class StaffApplicationController(Controller):
         opt={"permission": "applications.decide"},
     )
     async def approve(
-        self, staff: StaffPrincipal, services: Services, application_id: str, data: ApproveBody
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        application_id: FromPath[str],
+        data: JSONBody[ApproveBody],
     ) -> StaffApplicationDetail:
         await review.approve(services, staff, application_id, data)
         return await review.detail(services, application_id)
@@ -210,7 +230,11 @@ class StaffApplicationController(Controller):
         opt={"permission": "applications.confirm"},
     )
     async def confirm_approval(
-        self, staff: StaffPrincipal, services: Services, application_id: str, data: VersionBody
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        application_id: FromPath[str],
+        data: JSONBody[VersionBody],
     ) -> StaffApplicationDetail:
         await review.confirm_approval(services, staff, application_id, data.version)
         return await review.detail(services, application_id)
@@ -223,7 +247,11 @@ class StaffApplicationController(Controller):
         opt={"permission": "applications.decide"},
     )
     async def decline(
-        self, staff: StaffPrincipal, services: Services, application_id: str, data: DeclineBody
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        application_id: FromPath[str],
+        data: JSONBody[DeclineBody],
     ) -> StaffApplicationDetail:
         await review.decline(services, staff, application_id, data)
         return await review.detail(services, application_id)
@@ -237,10 +265,10 @@ class StaffApplicationController(Controller):
     )
     async def request_information(
         self,
-        staff: StaffPrincipal,
-        services: Services,
-        application_id: str,
-        data: RequestInformationBody,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        application_id: FromPath[str],
+        data: JSONBody[RequestInformationBody],
     ) -> StaffApplicationDetail:
         await review.request_information(services, staff, application_id, data)
         return await review.detail(services, application_id)
@@ -253,6 +281,9 @@ class StaffApplicationController(Controller):
         opt={"permission": "applications.note"},
     )
     async def add_note(
-        self, staff: StaffPrincipal, application_id: str, data: NoteBody
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        application_id: FromPath[str],
+        data: JSONBody[NoteBody],
     ) -> NoteView:
         return note_view(await review.add_note(staff, application_id, data))

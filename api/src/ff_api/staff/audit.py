@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 
 from ff_api.security import StaffPrincipal
 from ff_api.staff.views import AuditPage, audit_view
@@ -54,16 +55,22 @@ class StaffAuditController(Controller):
     )
     async def query(
         self,
-        staff: StaffPrincipal,
-        actor: Annotated[str | None, Parameter(description="The actor's id")] = None,
-        target: Annotated[str | None, Parameter(description="The target record's id")] = None,
-        action: Annotated[str | None, Parameter(description="e.g. application.approved")] = None,
-        at_from: Annotated[
-            datetime | None, Parameter(query="from", description="Inclusive")
+        staff: NamedDependency[StaffPrincipal],
+        actor: Annotated[str | None, QueryParameter(description="The actor's id")] = None,
+        target: Annotated[str | None, QueryParameter(description="The target record's id")] = None,
+        action: Annotated[
+            str | None, QueryParameter(description="e.g. application.approved")
         ] = None,
-        at_to: Annotated[datetime | None, Parameter(query="to", description="Exclusive")] = None,
-        cursor: Annotated[str | None, Parameter(description="next_cursor of the last page")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        at_from: Annotated[
+            datetime | None, QueryParameter(name="from", description="Inclusive")
+        ] = None,
+        at_to: Annotated[
+            datetime | None, QueryParameter(name="to", description="Exclusive")
+        ] = None,
+        cursor: Annotated[
+            str | None, QueryParameter(description="next_cursor of the last page")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> AuditPage:
         events = await audit.query(
             actor_id=actor,

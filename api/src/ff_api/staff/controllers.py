@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Router, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.types import ControllerRouterHandler
 
 from ff_api.loans.staff import StaffCustomerLoansController
@@ -34,7 +34,7 @@ class StaffSelfController(Controller):
         summary="The calling staff member, roles and permissions",
         opt={"permission": "staff.self"},
     )
-    async def me(self, staff: StaffPrincipal) -> StaffMe:
+    async def me(self, staff: NamedDependency[StaffPrincipal]) -> StaffMe:
         return StaffMe(
             id=staff.staff_id,
             username=staff.username,

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ff_api.security import StaffPrincipal
@@ -204,10 +205,12 @@ class StaffCustomerController(Controller):
     )
     async def search(
         self,
-        staff: StaffPrincipal,
-        q: Annotated[str | None, Parameter(max_length=200)] = None,
-        cursor: Annotated[str | None, Parameter(description="next_cursor of the last page")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 25,
+        staff: NamedDependency[StaffPrincipal],
+        q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        cursor: Annotated[
+            str | None, QueryParameter(description="next_cursor of the last page")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 25,
     ) -> CustomerPage:
         ids = await customer_search.search(
             q, after_id=_after(cursor) if cursor else None, limit=limit + 1
@@ -226,7 +229,9 @@ class StaffCustomerController(Controller):
         summary="A customer: profile, identity, applications, documents and notes",
         opt={"permission": "customers.read"},
     )
-    async def get_one(self, staff: StaffPrincipal, customer_id: str) -> StaffCustomerView:
+    async def get_one(
+        self, staff: NamedDependency[StaffPrincipal], customer_id: FromPath[str]
+    ) -> StaffCustomerView:
         return await customer_view(customer_id)
 
     @patch(
@@ -236,7 +241,10 @@ class StaffCustomerController(Controller):
         opt={"permission": "customers.edit"},
     )
     async def update(
-        self, staff: StaffPrincipal, customer_id: str, data: CustomerPatch
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        customer_id: FromPath[str],
+        data: JSONBody[CustomerPatch],
     ) -> StaffCustomerView:
         current = await _editable(customer_id, data.version)
         changes = {
@@ -268,7 +276,10 @@ class StaffCustomerController(Controller):
         opt={"permission": "customers.note"},
     )
     async def add_note(
-        self, staff: StaffPrincipal, customer_id: str, data: CustomerNoteBody
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        customer_id: FromPath[str],
+        data: JSONBody[CustomerNoteBody],
     ) -> NoteView:
         await _editable(customer_id, data.version)
         now = now_utc()
@@ -296,7 +307,10 @@ class StaffCustomerController(Controller):
         opt={"permission": "customers.export"},
     )
     async def export(
-        self, staff: StaffPrincipal, services: Services, customer_id: str
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        customer_id: FromPath[str],
     ) -> Response[dict[str, Any]]:
         document = await privacy.export(services, staff, customer_id)
         return Response(
@@ -312,6 +326,10 @@ class StaffCustomerController(Controller):
         opt={"permission": "customers.erase"},
     )
     async def erase(
-        self, staff: StaffPrincipal, services: Services, customer_id: str, data: VersionBody
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        customer_id: FromPath[str],
+        data: JSONBody[VersionBody],
     ) -> ErasureReport:
         return await privacy.erase(services, staff, customer_id, data.version)

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ff_api.customer.documents import (
@@ -56,7 +58,10 @@ class StaffDocumentController(Controller):
         opt={"permission": "documents.upload"},
     )
     async def create(
-        self, staff: StaffPrincipal, services: Services, data: StaffDocumentCreate
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        data: JSONBody[StaffDocumentCreate],
     ) -> DocumentUpload:
         if data.application_id is None and data.customer_id is None:
             raise InvalidInput(
@@ -113,7 +118,10 @@ class StaffDocumentController(Controller):
         opt={"permission": "documents.upload"},
     )
     async def confirm(
-        self, staff: StaffPrincipal, services: Services, document_id: str
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        document_id: FromPath[str],
     ) -> StaffDocumentView:
         record = await uploads.get(document_id)
         target = Target(type="document", id=record.id)
@@ -152,7 +160,10 @@ class StaffDocumentController(Controller):
         opt={"permission": "documents.read"},
     )
     async def get_one(
-        self, staff: StaffPrincipal, services: Services, document_id: str
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        document_id: FromPath[str],
     ) -> StaffDocumentView:
         record = await uploads.get(document_id)
         url = await download_url(services, record)

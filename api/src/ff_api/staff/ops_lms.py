@@ -12,7 +12,8 @@ import asyncpg
 import msgspec
 import structlog
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from ff_api.security import StaffPrincipal
@@ -302,11 +303,11 @@ class LmsOpsController(Controller):
     )
     async def list_backups(
         self,
-        staff: StaffPrincipal,
-        services: Services,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         before: Annotated[
-            datetime | None, Parameter(description="next_before of the previous page")
+            datetime | None, QueryParameter(description="next_before of the previous page")
         ] = None,
     ) -> BackupPage:
         async with _pool(services).acquire() as conn:
@@ -325,7 +326,10 @@ class LmsOpsController(Controller):
         opt=PERMISSION,
     )
     async def get_backup(
-        self, staff: StaffPrincipal, services: Services, backup_id: str
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        backup_id: FromPath[str],
     ) -> BackupDetail:
         async with _pool(services).acquire() as conn:
             backup = await catalogue.get_backup(conn, backup_id)
@@ -347,11 +351,11 @@ class LmsOpsController(Controller):
     )
     async def list_runs(
         self,
-        staff: StaffPrincipal,
-        services: Services,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         before: Annotated[
-            datetime | None, Parameter(description="next_before of the previous page")
+            datetime | None, QueryParameter(description="next_before of the previous page")
         ] = None,
     ) -> RunPage:
         async with _pool(services).acquire() as conn:
@@ -369,7 +373,12 @@ class LmsOpsController(Controller):
         summary="One run and its steps",
         opt=PERMISSION,
     )
-    async def get_run(self, staff: StaffPrincipal, services: Services, run_id: str) -> RunView:
+    async def get_run(
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        run_id: FromPath[str],
+    ) -> RunView:
         async with _pool(services).acquire() as conn:
             run = await catalogue.get_run(conn, run_id)
             steps = await catalogue.run_steps(conn, [run_id])
@@ -383,7 +392,10 @@ class LmsOpsController(Controller):
         opt=PERMISSION,
     )
     async def trigger_run(
-        self, staff: StaffPrincipal, services: Services, data: RunRequest | None = None
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        data: JSONBody[RunRequest | None] = None,
     ) -> RunView:
         return await _request(
             services,
@@ -403,11 +415,11 @@ class LmsOpsController(Controller):
     )
     async def rerun_step(
         self,
-        staff: StaffPrincipal,
-        services: Services,
-        backup_id: str,
-        step: str,
-        data: RunRequest | None = None,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        backup_id: FromPath[str],
+        step: FromPath[str],
+        data: JSONBody[RunRequest | None] = None,
     ) -> RunView:
         try:
             chosen = Step(step)
@@ -449,10 +461,10 @@ class LmsOpsController(Controller):
     )
     async def restore_backup(
         self,
-        staff: StaffPrincipal,
-        services: Services,
-        backup_id: str,
-        data: RunRequest | None = None,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        backup_id: FromPath[str],
+        data: JSONBody[RunRequest | None] = None,
     ) -> RunView:
         async with _pool(services).acquire() as conn:
             backup = await catalogue.get_backup(conn, backup_id)
@@ -477,7 +489,9 @@ class LmsOpsController(Controller):
         summary="The restored database the portals read, and the one kept for rollback",
         opt=PERMISSION,
     )
-    async def get_loanbook(self, staff: StaffPrincipal, services: Services) -> LoanBookView:
+    async def get_loanbook(
+        self, staff: NamedDependency[StaffPrincipal], services: NamedDependency[Services]
+    ) -> LoanBookView:
         async with _pool(services).acquire() as conn:
             return _loanbook_view(await catalogue.current_loanbook(conn))
 
@@ -489,7 +503,10 @@ class LmsOpsController(Controller):
         opt=PERMISSION,
     )
     async def rollback(
-        self, staff: StaffPrincipal, services: Services, data: RunRequest | None = None
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        data: JSONBody[RunRequest | None] = None,
     ) -> LoanBookView:
         async with _pool(services).acquire() as conn:
             before = await catalogue.current_loanbook(conn)

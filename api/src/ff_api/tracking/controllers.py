@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK
 
 from ff_api.services import Services
@@ -32,7 +33,7 @@ class TrackController(Controller):
         status_code=HTTP_200_OK,
     )
     async def track(
-        self, request: Request[Any, Any, Any], services: Services
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services]
     ) -> Response[TrackResult]:
         tracker = services.tracker
         await check_rate(
