@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
@@ -10,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
+from ff_api.headers import checked_idempotency_key
 from ff_api.loans import service
 from ff_api.loans.schemas import (
     LoanList,
@@ -26,24 +26,17 @@ from ff_api.security import CustomerPrincipal
 from ff_api.services import Services
 from ff_shared.errors import FieldProblem, InvalidInput
 
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
-
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip")]
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="Page size")]
 
 
-def checked_idempotency_key(value: str | None) -> str:
+def required_idempotency_key(value: str | None) -> str:
     if value is None:
         raise InvalidInput(
             "a payment needs an Idempotency-Key header, so a retry never pays twice",
             errors=[FieldProblem(path="header.Idempotency-Key", message="is required")],
         )
-    if not IDEMPOTENCY_KEY.match(value):
-        raise InvalidInput(
-            "Idempotency-Key must be 8 to 128 letters, digits or ._:-",
-            errors=[FieldProblem(path="header.Idempotency-Key", message="is not a valid key")],
-        )
-    return value
+    return checked_idempotency_key(value)
 
 
 class CustomerLoansController(Controller):
@@ -115,7 +108,7 @@ class CustomerLoansController(Controller):
             HeaderParameter(name="Idempotency-Key", description="Unique per payment (8-128 chars)"),
         ] = None,
     ) -> Response[PaymentView]:
-        key = checked_idempotency_key(idempotency_key)
+        key = required_idempotency_key(idempotency_key)
         outcome = await service.pay(
             services,
             customer.customer_id,
