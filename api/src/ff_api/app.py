@@ -43,6 +43,7 @@ from ff_shared.settings import Settings, load_settings
 from ff_shared.stores.loanbook.connection import close_pool as close_loanbook_pool
 from ff_shared.stores.loanbook.connection import create_pool as create_loanbook_pool
 from ff_shared.stores.mongo import close_mongo, connect_mongo
+from ff_shared.stores.mongo.applications import ApplicationRepository
 from ff_shared.stores.postgres import create_pool as create_postgres_pool
 
 log = structlog.get_logger()
@@ -97,6 +98,7 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                 product=product,
                 http=http,
                 mongo=mongo,
+                applications=ApplicationRepository(mongo[settings.mongo.database]),
                 redis=redis,
                 aws=aws,
                 customer_tokens=verifier(cognito.customer_pool_id, cognito.customer_client_id),

@@ -9,12 +9,18 @@ import msgspec
 import structlog
 
 from ff_api.services import Services
+from ff_shared.domain.emails import EmailKind
+from ff_shared.domain.review_actions import FollowUp
 from ff_shared.errors import DependencyUnavailable
 from ff_shared.jobs import (
+    JOB_CREATE_LMS_LOAN,
+    JOB_SEND_APPLICATION_EMAIL,
     JOB_SYNC_APPLICATION_TO_CRM,
     CrmSyncJob,
     JobRef,
+    application_email_job_id,
     crm_sync_job_id,
+    lms_loan_job_id,
 )
 
 log = structlog.get_logger()
@@ -53,3 +59,49 @@ async def enqueue_crm_sync(services: Services, application_id: str, version: int
         _defer_by=CRM_SYNC_DEFER,
         **msgspec.structs.asdict(job),
     )
+
+
+EMAIL_DEFER = timedelta(seconds=1)
+"""Lets the write that the e-mail is about land before the job looks for it."""
+
+
+async def enqueue_email(
+    services: Services, application_id: str, kind: EmailKind, version: int
+) -> None:
+    """Tell the customer about the write producing ``version``, once it has landed (the job
+    sends only if that version carries the event, so a refused write e-mails nobody)."""
+    await enqueue(
+        services,
+        JOB_SEND_APPLICATION_EMAIL,
+        job_id=application_email_job_id(application_id, kind.value, version),
+        application_id=application_id,
+        kind=kind.value,
+        version=version,
+        _defer_by=EMAIL_DEFER,
+    )
+
+
+async def enqueue_effects(
+    services: Services,
+    application_id: str,
+    version: int,
+    *,
+    emails: tuple[EmailKind, ...] = (),
+    follow_ups: tuple[FollowUp, ...] = (),
+) -> None:
+    """Enqueue the e-mails and jobs a domain change calls for, keyed by the version its write
+    produces."""
+    for kind in emails:
+        await enqueue_email(services, application_id, kind, version)
+    for follow_up in follow_ups:
+        if follow_up is FollowUp.SYNC_TO_CRM:
+            await enqueue_crm_sync(services, application_id, version)
+        elif follow_up is FollowUp.CREATE_LMS_LOAN:
+            # Keyed by the application alone: Anchor books one loan per application however
+            # often it is asked.
+            await enqueue(
+                services,
+                JOB_CREATE_LMS_LOAN,
+                job_id=lms_loan_job_id(application_id),
+                application_id=application_id,
+            )

@@ -18,6 +18,7 @@ from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
 from ff_shared.integrations.aws.cognito import PoolVerifier
 from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.settings import Settings
+from ff_shared.stores.mongo.applications import ApplicationRepository
 
 
 @dataclass
@@ -26,6 +27,8 @@ class Services:
     product: LoanProduct
     http: aiohttp.ClientSession
     mongo: AsyncMongoClient[dict[str, Any]]
+    applications: ApplicationRepository
+    """Every read and write of an application, on ``mongo``'s database."""
     redis: ArqRedis
     aws: aioboto3.Session
     customer_tokens: PoolVerifier

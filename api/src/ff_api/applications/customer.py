@@ -16,7 +16,6 @@ from ff_api.headers import checked_idempotency_key, if_match_version
 from ff_api.security import CustomerPrincipal
 from ff_api.services import Services
 from ff_shared.errors import MalformedBody
-from ff_shared.stores.mongo import applications
 
 
 class ApplicationController(Controller):
@@ -29,21 +28,22 @@ class ApplicationController(Controller):
         status_code=HTTP_201_CREATED,
     )
     async def create(
-        self, customer: NamedDependency[CustomerPrincipal]
+        self, customer: NamedDependency[CustomerPrincipal], services: NamedDependency[Services]
     ) -> Response[ApplicationView]:
-        record = await service.create_application(customer)
+        record = await service.create_application(services, customer)
         return application_response(record, HTTP_201_CREATED)
 
     @get(operation_id="list_applications", summary="The caller's applications, newest first")
     async def list_applications(
         self,
         customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
         limit: Annotated[int, QueryParameter(ge=1, le=100, description="Page size")] = 20,
         cursor: Annotated[
             str | None, QueryParameter(description="next_cursor of the previous page")
         ] = None,
     ) -> ApplicationPage:
-        return await service.list_applications(customer, limit=limit, cursor=cursor)
+        return await service.list_applications(services, customer, limit=limit, cursor=cursor)
 
     @get(
         "/{application_id:str}",
@@ -51,11 +51,12 @@ class ApplicationController(Controller):
         summary="One of the caller's applications",
     )
     async def get_one(
-        self, customer: NamedDependency[CustomerPrincipal], application_id: FromPath[str]
+        self,
+        customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
+        application_id: FromPath[str],
     ) -> Response[ApplicationView]:
-        record = await applications.get_application(
-            application_id, customer_id=customer.customer_id
-        )
+        record = await services.applications.get(application_id, customer_id=customer.customer_id)
         return application_response(record)
 
     @put(

@@ -4,7 +4,7 @@ staff's review queue (list, count, open one). The review actions are in ``review
 from __future__ import annotations
 
 import binascii
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
@@ -21,7 +21,7 @@ from ff_api.applications.staff_schemas import (
     queue_item,
 )
 from ff_api.audit import service as auditing
-from ff_api.jobs import enqueue, enqueue_crm_sync
+from ff_api.jobs import enqueue_crm_sync, enqueue_email
 from ff_api.security import CustomerPrincipal
 from ff_api.services import Services
 from ff_shared.clock import london_date, now_utc
@@ -45,36 +45,32 @@ from ff_shared.errors import (
     NotFound,
     StaleVersion,
 )
-from ff_shared.jobs import JOB_SEND_APPLICATION_EMAIL, application_email_job_id
-from ff_shared.stores.mongo import applications, audit, customers, notes, review, uploads
-from ff_shared.stores.mongo.review import Position, QueueFilter, SortKey
+from ff_shared.stores.mongo import audit, customers, notes, uploads
+from ff_shared.stores.mongo.applications import Position, QueueFilter, SortKey, sort_value
 
 log = structlog.get_logger()
 
 Sort = Literal["submitted_at", "-submitted_at", "amount", "-amount"]
-
-EMAIL_DEFER = timedelta(seconds=1)
-"""Lets the submission land before the decision e-mail's job looks for it."""
 
 
 def _problems(exc: StepValidationError) -> list[FieldProblem]:
     return [FieldProblem(path=e.path, message=e.message) for e in exc.errors]
 
 
-async def create_application(principal: CustomerPrincipal) -> ApplicationRecord:
+async def create_application(services: Services, principal: CustomerPrincipal) -> ApplicationRecord:
     now = now_utc()
     await customers.ensure_profile(principal.customer_id, email=principal.email, now=now)
-    record = await applications.create_application(principal.customer_id, now)
+    record = await services.applications.create(principal.customer_id, now)
     log.info("application_created", application_id=record.id)
     return record
 
 
 async def list_applications(
-    principal: CustomerPrincipal, *, limit: int, cursor: str | None
+    services: Services, principal: CustomerPrincipal, *, limit: int, cursor: str | None
 ) -> ApplicationPage:
     """The customer's applications, newest first, a page at a time."""
     before = pagination.id_after(cursor) if cursor else None
-    records = await applications.list_customer_applications(
+    records = await services.applications.list_for_customer(
         principal.customer_id, limit=limit + 1, before_id=before
     )
     page = records[:limit]
@@ -94,7 +90,7 @@ async def save_step(
 ) -> ApplicationRecord:
     if step not in STEPS:
         raise NotFound(f"no step called {step!r}; the steps are {', '.join(STEPS)}")
-    current = await applications.get_application(application_id, customer_id=principal.customer_id)
+    current = await services.applications.get(application_id, customer_id=principal.customer_id)
     if current.status != ApplicationStatus.DRAFT:
         raise ApplicationLocked(
             f"the application is {current.status.value} and can no longer be edited"
@@ -110,7 +106,7 @@ async def save_step(
         raise InvalidInput(
             f"the {step} step did not pass validation", errors=_problems(exc)
         ) from exc
-    record = await applications.save_step(
+    record = await services.applications.save_step(
         application_id,
         customer_id=principal.customer_id,
         step=step,
@@ -133,7 +129,7 @@ async def submit(
     application_id: str,
     idempotency_key: str | None,
 ) -> ApplicationRecord:
-    current = await applications.get_application(application_id, customer_id=principal.customer_id)
+    current = await services.applications.get(application_id, customer_id=principal.customer_id)
     if current.status != ApplicationStatus.DRAFT:
         if idempotency_key is not None and idempotency_key == current.submit_idempotency_key:
             return current
@@ -159,19 +155,10 @@ async def submit(
     if decision.outcome is Outcome.DECLINE:
         # Enqueued before the write and keyed by the version it produces: the job sends only
         # if this submission is the write that landed.
-        version = current.version + 1
-        await enqueue(
-            services,
-            JOB_SEND_APPLICATION_EMAIL,
-            job_id=application_email_job_id(application_id, EmailKind.DECLINED.value, version),
-            application_id=application_id,
-            kind=EmailKind.DECLINED.value,
-            version=version,
-            _defer_by=EMAIL_DEFER,
-        )
+        await enqueue_email(services, application_id, EmailKind.DECLINED, current.version + 1)
     # The CRM learns of the application once this write lands (the job checks it did).
     await enqueue_crm_sync(services, application_id, current.version + 1)
-    record = await applications.record_submission(
+    record = await services.applications.record_submission(
         application_id,
         customer_id=principal.customer_id,
         expected_version=current.version,
@@ -182,9 +169,7 @@ async def submit(
     )
     if record is None:
         # Another request changed or submitted it between our read and our write.
-        latest = await applications.get_application(
-            application_id, customer_id=principal.customer_id
-        )
+        latest = await services.applications.get(application_id, customer_id=principal.customer_id)
         if idempotency_key is not None and latest.submit_idempotency_key == idempotency_key:
             return latest
         if latest.status != ApplicationStatus.DRAFT:
@@ -210,7 +195,7 @@ async def submit(
 
 def encode_cursor(sort: Sort, record: ApplicationRecord) -> str:
     key: SortKey = "amount" if sort.endswith("amount") else "submitted_at"
-    value = review.sort_value(record, key)
+    value = sort_value(record, key)
     payload = {"s": sort, "v": value.isoformat() if isinstance(value, datetime) else value}
     payload["id"] = record.id
     return pagination.encode(msgspec.json.encode(payload))
@@ -239,11 +224,11 @@ def decode_cursor(cursor: str, sort: Sort) -> Position:
 
 
 async def list_queue(
-    where: QueueFilter, *, sort: Sort, cursor: str | None, limit: int
+    services: Services, where: QueueFilter, *, sort: Sort, cursor: str | None, limit: int
 ) -> QueuePage:
     key: SortKey = "amount" if sort.endswith("amount") else "submitted_at"
     after = decode_cursor(cursor, sort) if cursor else None
-    records = await review.list_queue(
+    records = await services.applications.list_queue(
         where, sort=key, descending=sort.startswith("-"), after=after, limit=limit + 1
     )
     page = records[:limit]
@@ -253,14 +238,13 @@ async def list_queue(
     )
 
 
-async def queue_counts(where: QueueFilter) -> QueueCounts:
-    counts = await review.count_by_status(where)
+async def queue_counts(services: Services, where: QueueFilter) -> QueueCounts:
+    counts = await services.applications.count_by_status(where)
     return QueueCounts(counts=counts, total=sum(counts.values()))
 
 
 async def detail(services: Services, application_id: str) -> StaffApplicationDetail:
-    raw = await review.load(application_id)
-    record = review.record_of(raw)
+    record = await services.applications.get(application_id)
     view = application_detail(
         record,
         allowed_actions=[a.value for a in lifecycle.staff_actions(record.status)],

@@ -28,7 +28,7 @@ from ff_api.services import Services
 from ff_shared.domain.decision import Outcome
 from ff_shared.domain.records import ApplicationStatus
 from ff_shared.errors import FieldProblem, InvalidInput
-from ff_shared.stores.mongo.review import QueueFilter
+from ff_shared.stores.mongo.applications import QueueFilter
 
 StatusFilter = Annotated[
     list[ApplicationStatus] | None,
@@ -96,6 +96,7 @@ class StaffApplicationController(Controller):
     async def list_applications(
         self,
         staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
         status: StatusFilter = None,
         outcome: FromQuery[Outcome | None] = None,
         assigned_to: AssignedTo = None,
@@ -123,7 +124,7 @@ class StaffApplicationController(Controller):
             submitted_to=submitted_to,
             q=q,
         )
-        return await service.list_queue(where, sort=sort, cursor=cursor, limit=limit)
+        return await service.list_queue(services, where, sort=sort, cursor=cursor, limit=limit)
 
     @get(
         "/counts",
@@ -134,6 +135,7 @@ class StaffApplicationController(Controller):
     async def counts(
         self,
         staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
         outcome: FromQuery[Outcome | None] = None,
         assigned_to: AssignedTo = None,
         min_amount_pence: Amount = None,
@@ -153,7 +155,7 @@ class StaffApplicationController(Controller):
             submitted_to=submitted_to,
             q=q,
         )
-        return await service.queue_counts(where)
+        return await service.queue_counts(services, where)
 
     @get(
         "/{application_id:str}",
@@ -281,7 +283,8 @@ class StaffApplicationController(Controller):
     async def add_note(
         self,
         staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
         application_id: FromPath[str],
         data: JSONBody[NoteBody],
     ) -> NoteView:
-        return note_view(await review.add_note(staff, application_id, data))
+        return note_view(await review.add_note(services, staff, application_id, data))

@@ -22,11 +22,12 @@ from ff_api.customers.schemas import (
 from ff_api.documents.schemas import document_view
 from ff_api.schemas import note_view
 from ff_api.security import CustomerPrincipal, StaffPrincipal
+from ff_api.services import Services
 from ff_shared.clock import now_utc
 from ff_shared.domain.audit import Target
 from ff_shared.domain.records import ApplicationRecord, CustomerProfile
 from ff_shared.errors import CustomerErased, StaleVersion
-from ff_shared.stores.mongo import customer_search, customers, notes, review, uploads
+from ff_shared.stores.mongo import customer_search, customers, notes, uploads
 from ff_shared.stores.mongo.notes import Note
 
 UNSET = msgspec.UNSET
@@ -99,9 +100,9 @@ def _application_summary(record: ApplicationRecord) -> ApplicationSummary:
     )
 
 
-async def customer_view(customer_id: str) -> StaffCustomerView:
+async def customer_view(services: Services, customer_id: str) -> StaffCustomerView:
     profile = await customers.get_profile(customer_id)
-    records = await review.for_customer(customer_id)
+    records = await services.applications.all_for_customer(customer_id)
     return StaffCustomerView(
         id=profile.id,
         email=profile.email,
@@ -128,12 +129,20 @@ async def _editable(customer_id: str, version: int) -> CustomerProfile:
     return profile
 
 
-async def search(q: str | None, *, cursor: str | None, limit: int) -> CustomerPage:
+async def search(
+    services: Services, q: str | None, *, cursor: str | None, limit: int
+) -> CustomerPage:
     ids = await customer_search.search(
-        q, after_id=pagination.id_after(cursor, uuid_ids=False) if cursor else None, limit=limit + 1
+        services.applications,
+        q,
+        after_id=pagination.id_after(cursor, uuid_ids=False) if cursor else None,
+        limit=limit + 1,
     )
     page = ids[:limit]
-    items = [_summary(await customers.get_profile(i), await review.for_customer(i)) for i in page]
+    items = [
+        _summary(await customers.get_profile(i), await services.applications.all_for_customer(i))
+        for i in page
+    ]
     return CustomerPage(
         items=items, next_cursor=pagination.id_cursor(page[-1]) if len(ids) > limit else None
     )

@@ -19,6 +19,7 @@ from ff_api.customers.schemas import (
 )
 from ff_api.schemas import NoteView, note_view
 from ff_api.security import StaffPrincipal
+from ff_api.services import Services
 
 
 class StaffCustomerController(Controller):
@@ -33,13 +34,14 @@ class StaffCustomerController(Controller):
     async def search(
         self,
         staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
         q: Annotated[str | None, QueryParameter(max_length=200)] = None,
         cursor: Annotated[
             str | None, QueryParameter(description="next_cursor of the last page")
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 25,
     ) -> CustomerPage:
-        return await service.search(q, cursor=cursor, limit=limit)
+        return await service.search(services, q, cursor=cursor, limit=limit)
 
     @get(
         "/{customer_id:str}",
@@ -48,9 +50,12 @@ class StaffCustomerController(Controller):
         opt={"permission": "customers.read"},
     )
     async def get_one(
-        self, staff: NamedDependency[StaffPrincipal], customer_id: FromPath[str]
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        customer_id: FromPath[str],
     ) -> StaffCustomerView:
-        return await service.customer_view(customer_id)
+        return await service.customer_view(services, customer_id)
 
     @patch(
         "/{customer_id:str}",
@@ -61,11 +66,12 @@ class StaffCustomerController(Controller):
     async def update(
         self,
         staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
         customer_id: FromPath[str],
         data: JSONBody[CustomerPatch],
     ) -> StaffCustomerView:
         await service.update(staff, customer_id, data)
-        return await service.customer_view(customer_id)
+        return await service.customer_view(services, customer_id)
 
     @post(
         "/{customer_id:str}/notes",

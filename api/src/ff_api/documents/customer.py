@@ -15,7 +15,7 @@ from ff_api.documents.schemas import CustomerDocumentView, DocumentCreate, Docum
 from ff_api.security import CustomerPrincipal
 from ff_api.services import Services
 from ff_shared.domain.documents import Uploader
-from ff_shared.stores.mongo import applications, uploads
+from ff_shared.stores.mongo import uploads
 
 
 class DocumentController(Controller):
@@ -33,7 +33,7 @@ class DocumentController(Controller):
         services: NamedDependency[Services],
         data: JSONBody[DocumentCreate],
     ) -> DocumentUpload:
-        await applications.get_application(data.application_id, customer_id=customer.customer_id)
+        await services.applications.get(data.application_id, customer_id=customer.customer_id)
         return await service.request_upload(
             services,
             customer_actor(customer),
@@ -86,7 +86,7 @@ class DocumentController(Controller):
         services: NamedDependency[Services],
         application_id: Annotated[str, QueryParameter(description="The application's id")],
     ) -> list[CustomerDocumentView]:
-        await applications.get_application(application_id, customer_id=customer.customer_id)
+        await services.applications.get(application_id, customer_id=customer.customer_id)
         return [
             await service.customer_document_view(services, r)
             for r in await uploads.for_application(application_id)

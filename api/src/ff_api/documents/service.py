@@ -34,7 +34,7 @@ from ff_shared.errors import (
     UploadRejected,
 )
 from ff_shared.integrations.aws import s3
-from ff_shared.stores.mongo import customers, review, uploads
+from ff_shared.stores.mongo import customers, uploads
 from ff_shared.stores.mongo.applications import new_id
 
 log = structlog.get_logger()
@@ -225,7 +225,7 @@ async def customer_document_view(
     )
 
 
-async def owner_of(data: StaffDocumentCreate) -> str:
+async def owner_of(services: Services, data: StaffDocumentCreate) -> str:
     """The customer a staff upload belongs to: the application's, or the one named (not
     erased)."""
     if data.application_id is None and data.customer_id is None:
@@ -237,7 +237,7 @@ async def owner_of(data: StaffDocumentCreate) -> str:
         )
     customer_id = data.customer_id
     if data.application_id is not None:
-        application = review.record_of(await review.load(data.application_id))
+        application = await services.applications.get(data.application_id)
         if customer_id is not None and customer_id != application.customer_id:
             raise InvalidInput(
                 "the application belongs to another customer",

@@ -38,7 +38,7 @@ class StaffDocumentController(Controller):
         services: NamedDependency[Services],
         data: JSONBody[StaffDocumentCreate],
     ) -> DocumentUpload:
-        customer_id = await service.owner_of(data)
+        customer_id = await service.owner_of(services, data)
         return await service.request_upload(
             services,
             staff_actor(staff),

@@ -54,10 +54,13 @@ class OfferController(Controller):
     async def decline(
         self,
         customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
         application_id: FromPath[str],
         if_match: IfMatch = None,
     ) -> Response[ApplicationView]:
-        record = await service.decline_offer(customer, application_id, if_match_version(if_match))
+        record = await service.decline_offer(
+            services, customer, application_id, if_match_version(if_match)
+        )
         return application_response(record)
 
     @post(
@@ -69,11 +72,12 @@ class OfferController(Controller):
     async def provide_information(
         self,
         customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
         application_id: FromPath[str],
         data: JSONBody[InformationResponse],
         if_match: IfMatch = None,
     ) -> Response[ApplicationView]:
         record = await service.provide_information(
-            customer, application_id, if_match_version(if_match), data
+            services, customer, application_id, if_match_version(if_match), data
         )
         return application_response(record)

@@ -12,7 +12,6 @@ from ff_api.open_banking.schemas import OpenBankingView, open_banking_view
 from ff_api.security import CustomerPrincipal
 from ff_api.services import Services
 from ff_shared.errors import NotFound
-from ff_shared.stores.mongo import applications
 
 
 class OpenBankingController(Controller):
@@ -48,11 +47,12 @@ class OpenBankingController(Controller):
         summary="Where the application's open-banking consent is",
     )
     async def get_open_banking(
-        self, customer: NamedDependency[CustomerPrincipal], application_id: FromPath[str]
+        self,
+        customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
+        application_id: FromPath[str],
     ) -> OpenBankingView:
-        record = await applications.get_application(
-            application_id, customer_id=customer.customer_id
-        )
+        record = await services.applications.get(application_id, customer_id=customer.customer_id)
         view = open_banking_view(record.open_banking)
         if view is None:
             raise NotFound("open banking has not been started for this application")

@@ -11,8 +11,7 @@ from the bank, OBV redirects to the public callback, which runs the check at onc
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import msgspec
 import structlog
@@ -26,8 +25,6 @@ from ff_shared.domain.records import ApplicationRecord, ApplicationStatus
 from ff_shared.errors import DependencyUnavailable, IllegalTransition, NotFound
 from ff_shared.integrations.errors import IntegrationError
 from ff_shared.jobs import JOB_CHECK_OPEN_BANKING, OpenBankingCheckJob, open_banking_job_id
-from ff_shared.stores.mongo import applications, review
-from ff_shared.stores.mongo.applications import ApplicationRepository
 
 log = structlog.get_logger()
 
@@ -41,11 +38,6 @@ IN_PROGRESS = frozenset({ConsentState.AWAITING_AUTHORISATION, ConsentState.AUTHO
 def idempotency_key(application_id: str, attempt: int) -> str:
     """OBV's ``x-idempotency-key`` (at most 40 characters) for one consent attempt."""
     return hashlib.sha256(f"{application_id}:{attempt}".encode()).hexdigest()[:40]
-
-
-class _AlreadyRecorded(Exception):
-    def __init__(self, consent: OpenBankingConsent) -> None:
-        self.consent = consent
 
 
 def _check_open(record: ApplicationRecord) -> None:
@@ -73,7 +65,7 @@ async def start(
     services: Services, customer: CustomerPrincipal, application_id: str
 ) -> tuple[OpenBankingConsent, bool]:
     """The application's consent in progress, or a new one: (consent, newly started)."""
-    current = await applications.get_application(application_id, customer_id=customer.customer_id)
+    current = await services.applications.get(application_id, customer_id=customer.customer_id)
     _check_open(current)
     existing = current.open_banking
     if existing is not None and (
@@ -100,42 +92,31 @@ async def start(
         updated_at=now,
     )
 
-    def change(raw: dict[str, Any], record: ApplicationRecord) -> None:
-        _check_open(record)
-        stored = record.open_banking
-        if stored is not None and stored.attempt >= attempt:
-            raise _AlreadyRecorded(stored)
-        raw["open_banking"] = msgspec.to_builtins(consent, builtin_types=(datetime,))
-        raw["updated_at"] = now
-
-    async def before_write(_result: None, new_version: int) -> None:
-        await enqueue_check(
-            services,
-            application_id,
-            consent.reference,
-            source="poll",
-            defer=services.settings.obv.poll_interval_seconds,
-        )
-        await enqueue_crm_sync(services, application_id, new_version)
-
-    try:
-        await review.change_application(
-            application_id,
-            change,
-            expected_version=None,
-            customer_id=customer.customer_id,
-            before_write=before_write,
-        )
-    except _AlreadyRecorded as recorded:
-        return recorded.consent, False
+    # Re-read: a concurrent start may have recorded its consent while OBV answered.
+    latest = await services.applications.get(application_id, customer_id=customer.customer_id)
+    _check_open(latest)
+    stored = latest.open_banking
+    if stored is not None and stored.attempt >= attempt:
+        return stored, False
+    await enqueue_check(
+        services,
+        application_id,
+        consent.reference,
+        source="poll",
+        defer=services.settings.obv.poll_interval_seconds,
+    )
+    await enqueue_crm_sync(services, application_id, latest.version + 1)
+    started_on = msgspec.structs.replace(
+        latest, open_banking=consent, updated_at=now, version=latest.version + 1
+    )
+    await services.applications.save(started_on, expected_version=latest.version)
     log.info("open_banking_started", application_id=application_id, reference=consent.reference)
     return consent, True
 
 
 async def callback(services: Services, reference: str) -> ApplicationRecord:
     """The customer is back from the bank: check the consent now rather than at the next poll."""
-    db = services.mongo[services.settings.mongo.database]
-    record = await ApplicationRepository(db).find_by_obv_reference(reference)
+    record = await services.applications.find_by_obv_reference(reference)
     if record is None or record.open_banking is None:
         raise NotFound("no application has this open-banking reference")
     await enqueue_check(services, record.id, reference, source="callback")

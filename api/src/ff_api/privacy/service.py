@@ -21,16 +21,15 @@ from ff_api.schemas import note_view
 from ff_api.security import StaffPrincipal
 from ff_api.services import Services
 from ff_shared.clock import now_utc
-from ff_shared.domain import lifecycle, privacy
+from ff_shared.domain import privacy
 from ff_shared.domain.audit import Target
 from ff_shared.domain.documents import DocumentStatus
-from ff_shared.domain.lifecycle import Action
 from ff_shared.domain.privacy import Retained
-from ff_shared.domain.records import ApplicationRecord, CustomerProfile
+from ff_shared.domain.records import CustomerProfile
 from ff_shared.errors import StaleVersion
 from ff_shared.integrations.aws import s3
 from ff_shared.integrations.aws.session import client_options
-from ff_shared.stores.mongo import audit, customers, data_keys, email_log, notes, review, uploads
+from ff_shared.stores.mongo import audit, customers, data_keys, email_log, notes, uploads
 
 log = structlog.get_logger()
 
@@ -39,7 +38,7 @@ EXPORT_FORMAT = "fairfinance.subject-access/1"
 
 async def export(services: Services, staff: StaffPrincipal, customer_id: str) -> dict[str, Any]:
     profile = await customers.get_profile(customer_id)
-    records = await review.for_customer(customer_id)
+    records = await services.applications.all_for_customer(customer_id)
     documents = await uploads.for_customer(customer_id)
     file_notes = await notes.for_customer(customer_id)
     trail = await audit.query(customer_id=customer_id, limit=100_000, oldest_first=True)
@@ -86,29 +85,22 @@ async def _erase_profile(customer_id: str, version: int, now: datetime) -> Custo
 
 
 async def _erase_application(
-    record: ApplicationRecord, now: datetime
-) -> tuple[bool, list[Retained]]:
-    """Withdraw it if it is still open, then anonymise it; returns (withdrawn, retained)."""
-    withdrawn = False
-    kept: list[Retained] = []
-
-    def change(raw: dict[str, Any], current: ApplicationRecord) -> None:
-        nonlocal withdrawn, kept
-        withdrawn = Action.WITHDRAW in lifecycle.TRANSITIONS[current.status]
-        if withdrawn:
-            raw["status"] = lifecycle.next_status(current.status, Action.WITHDRAW).value
-        erased, kept = privacy.erase_application(raw, now=now)
-        raw.clear()
-        raw.update(erased)
-
-    for attempt in range(3):
+    services: Services, application_id: str, now: datetime
+) -> privacy.ErasedApplication:
+    """Withdraw it if it is still open, then anonymise it, over the version read; a write in
+    between is read again."""
+    attempts = 3
+    while True:
+        current = await services.applications.get(application_id)
+        erased = privacy.erase_record(current, now=now)
         try:
-            await review.change_application(record.id, change, expected_version=None)
-            break
+            await services.applications.save(erased.application, expected_version=current.version)
         except StaleVersion:
-            if attempt == 2:
+            attempts -= 1
+            if attempts == 0:
                 raise
-    return withdrawn, kept
+            continue
+        return erased
 
 
 async def _delete_identity(services: Services, customer_id: str) -> bool:
@@ -136,11 +128,11 @@ async def erase(
     retained: list[Retained] = []
     withdrawn = anonymised = 0
     loans: set[str] = set()
-    for record in await review.for_customer(customer_id):
-        was_withdrawn, kept = await _erase_application(record, now)
-        withdrawn += was_withdrawn
+    for record in await services.applications.all_for_customer(customer_id):
+        erased = await _erase_application(services, record.id, now)
+        withdrawn += erased.withdrawn
         anonymised += 1
-        retained.extend(kept)
+        retained.extend(erased.retained)
         if privacy.is_loan(msgspec.to_builtins(record)):
             loans.add(record.id)
     deleted = 0

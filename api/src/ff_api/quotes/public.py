@@ -10,8 +10,7 @@ from litestar.status_codes import HTTP_200_OK
 from ff_api.quotes.schemas import QuoteRequest
 from ff_api.services import Services
 from ff_shared.clock import london_today
-from ff_shared.domain.pricing import OutsideProductError, Quote, quote
-from ff_shared.errors import FieldProblem, InvalidInput
+from ff_shared.domain.pricing import Quote, quote
 
 
 class QuoteController(Controller):
@@ -27,9 +26,4 @@ class QuoteController(Controller):
     async def create_quote(
         self, data: JSONBody[QuoteRequest], services: NamedDependency[Services]
     ) -> Quote:
-        try:
-            return quote(services.product, data.amount_pence, data.term_months, london_today())
-        except OutsideProductError as exc:
-            raise InvalidInput(
-                exc.message, errors=[FieldProblem(path=exc.field, message=exc.message)]
-            ) from exc
+        return quote(services.product, data.amount_pence, data.term_months, london_today())

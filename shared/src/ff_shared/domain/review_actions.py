@@ -50,6 +50,10 @@ class FollowUp(enum.StrEnum):
     CREATE_LMS_LOAN = "create_lms_loan"
 
 
+ACCEPTED_FOLLOW_UPS = (FollowUp.CREATE_LMS_LOAN, FollowUp.SYNC_TO_CRM)
+"""An accepted offer is booked as a loan and told to the CRM (again, safely, on a repeat)."""
+
+
 class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
     action: str
     before: dict[str, Any]
@@ -307,7 +311,7 @@ def accept_offer(current: ApplicationRecord, *, now: datetime) -> Reviewed:
         current,
         "application.offer_accepted",
         now,
-        follow_ups=(FollowUp.CREATE_LMS_LOAN, FollowUp.SYNC_TO_CRM),
+        follow_ups=ACCEPTED_FOLLOW_UPS,
         status=lifecycle.next_status(current.status, Action.ACCEPT_OFFER),
         offer=offer,
     )

@@ -18,7 +18,8 @@ from ff_shared.domain.records import ApplicationStatus
 from ff_shared.domain.steps import EXAMPLES
 from ff_shared.integrations.aws.s3 import ensure_bucket
 from ff_shared.settings import load_settings
-from ff_shared.stores.mongo import applications, close_mongo, connect_mongo, review
+from ff_shared.stores.mongo import close_mongo, connect_mongo
+from ff_shared.stores.mongo.applications import ApplicationRepository
 from ff_shared.stores.mongo.customers import ensure_profile
 
 if TYPE_CHECKING:
@@ -45,8 +46,9 @@ async def seed_review_demo(stack: Stack) -> None:
         user = await cognito.admin_get_user(UserPoolId=pool.pool_id, Username=DEMO_APPLICANT)
     customer_id = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
     mongo = await connect_mongo(settings.mongo)
+    applications = ApplicationRepository(mongo[settings.mongo.database])
     try:
-        if await review.for_customer(customer_id):
+        if await applications.all_for_customer(customer_id):
             return
         now = now_utc()
         today = london_date(now)
@@ -57,7 +59,7 @@ async def seed_review_demo(stack: Stack) -> None:
             answers = copy.deepcopy(EXAMPLES)
             answers["personal"].update(first_name="Jordan", last_name="Demo", email=DEMO_APPLICANT)
             answers["loan"].update(amount_pence=amount, term_months=term)
-            record = await applications.create_application(customer_id, now)
+            record = await applications.create(customer_id, now)
             steps: dict[str, StepStruct] = {}
             for step in STEPS:
                 steps[step] = validate_step(step, answers[step], today=today, product=product)

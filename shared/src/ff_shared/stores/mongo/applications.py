@@ -31,7 +31,6 @@ from ff_shared.domain.lifecycle import SUBMITTED
 from ff_shared.domain.loans import LmsSync
 from ff_shared.domain.records import ApplicationRecord, ApplicationStatus
 from ff_shared.errors import ApplicationLocked, NotFound, StaleVersion
-from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import ApplicationDocument
 
 Document = dict[str, Any]
@@ -394,69 +393,3 @@ class ApplicationRepository:
         async for row in await self._applications.aggregate(pipeline):
             counts[str(row["_id"])] = int(row["n"])
         return counts
-
-
-def _bound() -> ApplicationRepository:
-    return ApplicationRepository(collection(ApplicationDocument).database)
-
-
-async def create_application(customer_id: str, now: datetime) -> ApplicationRecord:
-    return await _bound().create(customer_id, now)
-
-
-async def find_application(
-    application_id: str, *, customer_id: str | None = None
-) -> ApplicationRecord | None:
-    return await _bound().find(application_id, customer_id=customer_id)
-
-
-async def get_application(
-    application_id: str, *, customer_id: str | None = None
-) -> ApplicationRecord:
-    return await _bound().get(application_id, customer_id=customer_id)
-
-
-async def list_customer_applications(
-    customer_id: str, *, limit: int, before_id: str | None = None
-) -> list[ApplicationRecord]:
-    return await _bound().list_for_customer(customer_id, limit=limit, before_id=before_id)
-
-
-async def save_step(
-    application_id: str,
-    *,
-    customer_id: str,
-    step: str,
-    data: dict[str, Any],
-    expected_version: int | None,
-    now: datetime,
-) -> ApplicationRecord:
-    return await _bound().save_step(
-        application_id,
-        customer_id=customer_id,
-        step=step,
-        data=data,
-        expected_version=expected_version,
-        now=now,
-    )
-
-
-async def record_submission(
-    application_id: str,
-    *,
-    customer_id: str,
-    expected_version: int,
-    status: ApplicationStatus,
-    decision: dict[str, Any],
-    idempotency_key: str | None,
-    now: datetime,
-) -> ApplicationRecord | None:
-    return await _bound().record_submission(
-        application_id,
-        customer_id=customer_id,
-        expected_version=expected_version,
-        status=status,
-        decision=decision,
-        idempotency_key=idempotency_key,
-        now=now,
-    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ff_shared.stores.mongo import review
+from ff_shared.stores.mongo.applications import ApplicationRepository, text_clause
 from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import CustomerDocument
 
@@ -48,7 +48,7 @@ def _application_clause(q: str) -> dict[str, Any]:
         # $elemMatch: the embedded MongoDB stand-in does not match a regex through an array path.
         {"steps.address.previous_addresses": {"$elemMatch": {"postcode": _loose(q)}}},
     ]
-    if (names := review.text_clause(q)) is not None:
+    if (names := text_clause(q)) is not None:
         alternatives.append(names)
     if (phone := phone_pattern(q)) is not None:
         alternatives.append({"steps.personal.mobile": phone})
@@ -65,12 +65,14 @@ def _profile_clause(q: str) -> dict[str, Any]:
     return {"$or": alternatives}
 
 
-async def search(q: str | None, *, after_id: str | None, limit: int) -> list[str]:
+async def search(
+    applications: ApplicationRepository, q: str | None, *, after_id: str | None, limit: int
+) -> list[str]:
     """Ids of the customers matching ``q`` (every customer without one), in id order."""
     profiles = collection(CustomerDocument)
     clauses: list[dict[str, Any]] = []
     if q and q.strip():
-        from_applications = await review.customer_ids_matching(_application_clause(q))
+        from_applications = await applications.customer_ids_matching(_application_clause(q))
         clauses.append({"$or": [_profile_clause(q), {"_id": {"$in": from_applications}}]})
     if after_id is not None:
         clauses.append({"_id": {"$gt": after_id}})
