@@ -214,17 +214,19 @@ class ApplicationRepository:
         return None if document is None else record_from_document(document)
 
     async def create(self, customer_id: str, now: datetime) -> ApplicationRecord:
-        document = ApplicationDocument(
+        record = ApplicationRecord(
             id=new_id(),
             reference=new_reference(),
             customer_id=customer_id,
-            status=ApplicationStatus.DRAFT.value,
+            status=ApplicationStatus.DRAFT,
             version=1,
+            steps={},
             created_at=now,
             updated_at=now,
         )
-        await self._applications.insert_one(document.model_dump(by_alias=True))
-        return await self.get(document.id, customer_id=customer_id)
+        await self._applications.insert_one(document_from_record(record))
+        # Read back: the stored dates are what every later read will see (BSON keeps ms).
+        return await self.get(record.id, customer_id=customer_id)
 
     async def save(self, record: ApplicationRecord, *, expected_version: int) -> ApplicationRecord:
         """Write ``record`` — what the domain decided from the application at
