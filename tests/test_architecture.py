@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,45 @@ def test_the_domain_does_no_io() -> None:
         or (m.startswith("ff_shared.") and not m.startswith("ff_shared.domain"))
     )
     assert offenders == []
+
+
+PRODUCT_PACKAGES = ["shared/src/ff_shared", "api/src/ff_api", "workers/src/ff_workers"]
+
+
+def _dynamic_imports(package_dir: Path) -> set[tuple[str, str]]:
+    """``importlib.import_module("...")`` and ``__import__("...")`` with a literal name."""
+    found: set[tuple[str, str]] = set()
+    for path in package_dir.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            first = node.args[0]
+            if name in {"import_module", "__import__"} and isinstance(first, ast.Constant):
+                found.add((str(path.relative_to(ROOT)), str(first.value)))
+    return found
+
+
+@pytest.mark.parametrize("package", PRODUCT_PACKAGES)
+def test_the_product_never_imports_the_stand_ins(package: str) -> None:
+    """Anywhere, not only at module level: ``ff dev`` reaches the product's command line as an
+    entry point that ff-standins declares, so no product module names ff_standins."""
+    imports = _imports(ROOT / package) | _dynamic_imports(ROOT / package)
+    offenders = sorted(f for f, m in imports if m.split(".")[0] == "ff_standins")
+    assert offenders == []
+
+
+@pytest.mark.parametrize("member", ["shared", "api", "workers"])
+def test_no_product_member_depends_on_the_stand_ins(member: str) -> None:
+    project = tomllib.loads((ROOT / member / "pyproject.toml").read_text())["project"]
+    assert not [d for d in project["dependencies"] if d.startswith("ff-standins")]
+
+
+def test_the_stand_ins_reach_only_the_development_environment() -> None:
+    root = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "ff-standins" not in root["project"]["dependencies"]
+    assert "ff-standins" in root["dependency-groups"]["dev"]
+    dockerfile = (ROOT / "docker/Dockerfile").read_text()
+    assert "--no-dev" in dockerfile
+    assert "standins" not in dockerfile

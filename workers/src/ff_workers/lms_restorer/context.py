@@ -22,7 +22,7 @@ ProgressSink = Callable[[str, int, int], None]
 
 RestorerFactory = Callable[[], AbstractAsyncContextManager["SqlServerRestorer"]]
 
-TEST_CONVERTER_MODULE = "ff_workers.lms_restorer.test_converter"
+TEST_CONVERTER_MODULE = "ff_standins.sqb_converter"
 
 
 class StepFailed(Exception):

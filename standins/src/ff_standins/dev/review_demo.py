@@ -4,7 +4,6 @@ and one submitted application waiting in the review queue."""
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING
 
 import aioboto3
 import msgspec
@@ -20,9 +19,7 @@ from ff_shared.integrations.aws.s3 import ensure_bucket
 from ff_shared.settings import load_settings
 from ff_shared.stores.mongo import applications, close_mongo, connect_mongo, review
 from ff_shared.stores.mongo.customers import ensure_profile
-
-if TYPE_CHECKING:
-    from ff_workers.cli.dev import Stack
+from ff_standins.dev.stack import Stack
 
 DEMO_APPLICANT = "demo.customer2@example.com"
 
