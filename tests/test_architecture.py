@@ -113,3 +113,116 @@ def test_the_stand_ins_reach_only_the_development_environment() -> None:
     dockerfile = (ROOT / "docker/Dockerfile").read_text()
     assert "--no-dev" in dockerfile
     assert "standins" not in dockerfile
+
+
+def _module_name(path: Path, src: Path) -> str:
+    parts = list(path.relative_to(src).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _module_level_imports(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
+    """Imports that run when the module is imported: top level, and inside top-level ``if``
+    and ``try`` blocks, but not under ``if TYPE_CHECKING:`` nor inside functions or classes."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    for node in body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        elif isinstance(node, ast.If):
+            if not _is_type_checking(node.test):
+                found += _module_level_imports(node.body)
+            found += _module_level_imports(node.orelse)
+        elif isinstance(node, ast.Try):
+            for block in (node.body, node.orelse, node.finalbody):
+                found += _module_level_imports(block)
+            for handler in node.handlers:
+                found += _module_level_imports(handler.body)
+    return found
+
+
+def _import_graph(packages: list[str]) -> dict[str, set[str]]:
+    """Module -> the modules of ``packages`` it imports at import time. ``from a import b`` is an
+    edge to ``a.b`` when that is a module, else to ``a``."""
+    sources = {}
+    for package in packages:
+        src = (ROOT / package).parent
+        for path in (ROOT / package).rglob("*.py"):
+            sources[_module_name(path, src)] = path
+    graph: dict[str, set[str]] = {name: set() for name in sources}
+    for name, path in sources.items():
+        is_package = path.name == "__init__.py"
+        for node in _module_level_imports(ast.parse(path.read_text(), filename=str(path)).body):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                base = node.module or ""
+                if node.level:
+                    anchor = name.split(".")
+                    anchor = anchor[: len(anchor) - node.level + (1 if is_package else 0)]
+                    base = ".".join([*anchor, base] if base else anchor)
+                targets = [
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in sources else base
+                    for alias in node.names
+                ]
+            graph[name].update(t for t in targets if t in sources and t != name)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected component of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                components.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return components
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(graph) == [["a", "b", "c"]]
+
+
+def test_import_graph_sees_the_product_modules() -> None:
+    graph = _import_graph(PRODUCT_PACKAGES)
+    assert "ff_workers.lms_restorer.context" in graph["ff_workers.lms_restorer.restore"]
+    assert "ff_shared.settings" in graph["ff_api.app"]
+
+
+@pytest.mark.parametrize(
+    "packages", [PRODUCT_PACKAGES, ["standins/src/ff_standins"]], ids=["product", "standins"]
+)
+def test_no_import_cycles(packages: list[str]) -> None:
+    assert _cycles(_import_graph(packages)) == []
