@@ -31,7 +31,7 @@ import msgspec
 from ff_shared.domain.application import STEPS, ApplicationData, example_for, validate_step
 from ff_shared.domain.decision import decide
 from ff_shared.domain.product import LoanProduct
-from ff_shared.standins import ServerProcess, free_port, start_mongo_standin, wait_for_port
+from ff_standins.servers import ServerProcess, free_port, start_mongo_standin, wait_for_port
 
 QUOTE_BODY = json.dumps({"amount_pence": 100_000, "term_months": 12})
 

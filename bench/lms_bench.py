@@ -27,10 +27,10 @@ import aioboto3
 from ff_shared.integrations.aws.s3_archive import archive_file, ensure_bucket
 from ff_shared.integrations.aws.session import client_options
 from ff_shared.integrations.sftp.client import SftpConfig, open_sftp
-from ff_shared.integrations.sftp.server import load_or_create_host_key, public_key_line
 from ff_shared.settings import AwsSettings
-from ff_shared.standins import free_port, start_moto, wait_for_port
-from ff_workers.lms_restorer.test_converter import make_test_sqb
+from ff_standins.servers import free_port, start_moto, wait_for_port
+from ff_standins.sftp_server import load_or_create_host_key, public_key_line
+from ff_standins.sqb_converter import make_test_sqb
 
 MB = 1024 * 1024
 REGION = "eu-west-2"
@@ -52,9 +52,9 @@ def start_sftp_process(root: Path, key_file: Path) -> tuple[subprocess.Popen[byt
     port = free_port()
     process = subprocess.Popen(
         [
-            str(Path(sys.executable).parent / "ff"),
-            "lms",
-            "sftp-server",
+            sys.executable,
+            "-m",
+            "ff_standins.dev.lms",
             "--root",
             str(root),
             "--port",

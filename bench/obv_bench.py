@@ -32,9 +32,9 @@ from ff_shared.integrations.dynamics.client import DynamicsClient
 from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.logging import configure_logging
 from ff_shared.settings import DynamicsSettings, ObvArchiverSettings, ObvSettings
-from ff_shared.standins import ServerProcess, free_port
 from ff_shared.stores.postgres import apply_migrations
 from ff_shared.stores.postgres.obv import TRANSACTION_COLUMNS
+from ff_standins.servers import ServerProcess, free_port
 from ff_workers.obv_archiver.fetch import fetch_report
 from ff_workers.obv_archiver.run import ArchiveRequest, run_archive
 
@@ -49,7 +49,7 @@ def _simulators(workdir: Path) -> tuple[ServerProcess, ServerProcess]:
         [
             sys.executable,
             "-m",
-            "ff_shared.integrations.dynamics.simulator",
+            "ff_standins.dynamics.simulator",
             "--port",
             str(dynamics_port),
         ],
@@ -58,7 +58,7 @@ def _simulators(workdir: Path) -> tuple[ServerProcess, ServerProcess]:
     )
     obv = ServerProcess(
         "bench-obv",
-        [sys.executable, "-m", "ff_shared.integrations.obv.simulator", "--port", str(obv_port)],
+        [sys.executable, "-m", "ff_standins.obv.simulator", "--port", str(obv_port)],
         port=obv_port,
         workdir=workdir,
     )

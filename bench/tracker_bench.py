@@ -38,7 +38,6 @@ import msgspec
 from ff_shared.clock import now_utc
 from ff_shared.domain.tracking import StampedEvent, fold
 from ff_shared.settings import TrackerSettings
-from ff_shared.standins import start_moto
 from ff_shared.stores.postgres import apply_migrations
 from ff_shared.stores.postgres import tracker as store
 from ff_shared.tracking.config import IngestConfig, batch_limits
@@ -46,6 +45,7 @@ from ff_shared.tracking.generator import Generated, generate
 from ff_shared.tracking.loader import load
 from ff_shared.tracking.s3_lake import ensure_bucket
 from ff_shared.tracking.sqs import ensure_queue_pair
+from ff_standins.servers import start_moto
 from ff_workers.tracker_processor.processor import Processor, Totals
 
 REGION = "eu-west-2"

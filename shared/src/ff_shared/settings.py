@@ -381,7 +381,7 @@ def _type_name(tp: Any) -> str:
 
 
 def _field_docs(cls: type[msgspec.Struct]) -> dict[str, str]:
-    """Attribute docstrings, read from the source so the README table explains each variable."""
+    """Attribute docstrings, read from the source so the settings table explains each variable."""
     import ast
     import inspect
     import textwrap
@@ -415,7 +415,7 @@ def _walk(
 
 
 def variables(cls: type[msgspec.Struct] = Settings) -> list[Variable]:
-    """Every variable the settings read, for the README and ``ff settings``."""
+    """Every variable the settings read, for docs/settings.md and ``ff settings``."""
     out: list[Variable] = []
     docs_cache: dict[type[msgspec.Struct], dict[str, str]] = {}
     for name, field, owner in _walk(cls, PREFIX):

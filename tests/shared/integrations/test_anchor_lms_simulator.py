@@ -15,9 +15,9 @@ from tests.fixtures.anchor_lms import AnchorSimulator
 from ff_shared.domain.loans import CustomerDetails, LoanTerms
 from ff_shared.integrations.anchor_lms.client import WSDL_PATH, AnchorLmsClient
 from ff_shared.integrations.anchor_lms.schemas import NAMESPACE
-from ff_shared.integrations.anchor_lms.simulator import Credentials, create_app
 from ff_shared.settings import AnchorLmsSettings
-from ff_shared.standins import free_port
+from ff_standins.anchor_lms.simulator import Credentials, create_app
+from ff_standins.servers import free_port
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 CREDENTIALS = Credentials(username="u", user_id="7", password="memory-pw")

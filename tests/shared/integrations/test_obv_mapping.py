@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ff_shared.integrations.obv import schemas as wire
-from ff_shared.integrations.obv.households import generate_report
 from ff_shared.integrations.obv.mapping import (
     Problem,
     ReportInvalid,
@@ -19,6 +18,7 @@ from ff_shared.integrations.obv.mapping import (
     pence,
     report_from_wire,
 )
+from ff_standins.obv.households import generate_report
 
 GENERATED = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 

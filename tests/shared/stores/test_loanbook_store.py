@@ -27,7 +27,7 @@ from ff_shared.stores.loanbook.schema import (
     existing_tables,
     schema_statements,
 )
-from ff_shared.stores.loanbook.seed import seed_demo_loans
+from ff_standins.loanbook.seed import seed_demo_loans
 
 TODAY = date(2026, 6, 10)
 NOW = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)

@@ -18,9 +18,9 @@ from tests.fixtures.lms import BACKUP_PASSWORD, LmsHarness, MakeLms
 from ff_shared.domain.backups import RunStatus, Step, StepStatus
 from ff_shared.errors import SettingsError
 from ff_shared.integrations.sftp.client import CHUNK_BYTES, SftpConfig, SftpRefused, open_sftp
-from ff_shared.integrations.sftp.server import generate_host_key, public_key_line, start_sftp_server
 from ff_shared.settings import load_settings
-from ff_workers.lms_restorer.test_converter import make_test_sqb
+from ff_standins.sftp_server import generate_host_key, public_key_line, start_sftp_server
+from ff_standins.sqb_converter import make_test_sqb
 from ff_workers.lms_restorer.worker import open_clients
 
 NAME = "FULL_AnchorLMS_20261127_013000.sqb"
@@ -198,8 +198,7 @@ async def test_a_converter_that_fails_fails_the_step_with_its_message(lms: LmsHa
 async def test_a_converter_that_hangs_is_killed_at_the_timeout(make_lms: MakeLms) -> None:
     lms = await make_lms(
         FF_LMS_CONVERTER_COMMAND=(
-            "python -m ff_workers.lms_restorer.test_converter --sleep 60"
-            " {input} {output} FILE:{password_file}"
+            "python -m ff_standins.sqb_converter --sleep 60 {input} {output} FILE:{password_file}"
         ),
         FF_LMS_CONVERTER_TIMEOUT_SECONDS="1.5",
     )
@@ -280,8 +279,7 @@ async def test_production_settings_refuse_the_test_converter(base_env: dict[str,
         {
             **base_env,
             "FF_ENVIRONMENT": "production",
-            "FF_LMS_CONVERTER_COMMAND": "python -m ff_workers.lms_restorer.test_converter"
-            " {input} {output}",
+            "FF_LMS_CONVERTER_COMMAND": "python -m ff_standins.sqb_converter {input} {output}",
         }
     )
     with pytest.raises(SettingsError, match="test converter"):
@@ -292,7 +290,7 @@ async def test_production_settings_refuse_the_test_converter(base_env: dict[str,
 def test_the_test_converter_itself_refuses_to_run_in_production(tmp_path: Path) -> None:
     source = make_test_sqb(tmp_path / "x.sqb")
     result = subprocess.run(
-        [sys.executable, "-m", "ff_workers.lms_restorer.test_converter", str(source), "o.bak"],
+        [sys.executable, "-m", "ff_standins.sqb_converter", str(source), "o.bak"],
         env={**os.environ, "FF_ENVIRONMENT": "production"},
         capture_output=True,
         text=True,

@@ -26,8 +26,8 @@ from ff_shared.clock import london_today
 from ff_shared.domain.backups import RunStatus, Step, StepStatus
 from ff_shared.stores.loanbook.connection import connect, with_database
 from ff_shared.stores.loanbook.schema import drop_database, ensure_loanbook
-from ff_shared.stores.loanbook.seed import seed_demo_loans
 from ff_shared.stores.postgres import lms as catalogue
+from ff_standins.loanbook.seed import seed_demo_loans
 from ff_workers.lms_restorer.restore import odbc_restorer
 
 SERVER = os.environ.get("FF_TEST_LMS_SQLSERVER_CONNECTION_STRING")

@@ -31,9 +31,9 @@ from ff_shared.integrations.dynamics.client import DynamicsClient
 from ff_shared.integrations.dynamics.schemas import LOAN_APPLICATIONS
 from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.settings import DynamicsSettings, ObvArchiverSettings, ObvSettings
-from ff_shared.standins import ServerProcess, start_simulator
 from ff_shared.stores.postgres import apply_migrations
 from ff_shared.stores.postgres import obv as archive
+from ff_standins.servers import ServerProcess, start_simulator
 from ff_workers.obv_archiver.fetch import Fetched, FetchFailed, fetch_report
 from ff_workers.obv_archiver.run import ArchiveRequest, OnProgress, run_archive
 from ff_workers.obv_archiver.summary import RunSummary
@@ -185,7 +185,7 @@ def _admin_dsn(dsn: str) -> str:
 def archive_dynamics_server(workdir: Path) -> Iterator[ServerProcess]:
     with start_simulator(
         "obv-archiver-dynamics-sim",
-        "ff_shared.integrations.dynamics.simulator",
+        "ff_standins.dynamics.simulator",
         workdir,
         "--client-id",
         CLIENT_ID,

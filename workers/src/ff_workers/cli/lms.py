@@ -3,7 +3,7 @@
 ``ff lms run`` carries out a run here and now, drawing progress for downloads and uploads;
 ``list``, ``show``, ``runs`` read the catalogue; ``rerun``, ``restore``, ``rollback`` are the
 operator's actions (recorded in ``lms.ops_actions``); ``retention`` applies the archive's
-retention; ``sftp-server`` serves a directory over SFTP for the local stack.
+retention.
 
 Settings come from the environment; with no FF_ environment, from the running local stack.
 """
@@ -17,7 +17,6 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -25,16 +24,10 @@ import msgspec
 from ff_shared.clock import now_utc
 from ff_shared.domain.backups import STEPS, RunMode, RunStatus, Step
 from ff_shared.errors import DomainError
-from ff_shared.integrations.sftp.server import (
-    load_or_create_host_key,
-    serve_forever,
-    start_sftp_server,
-)
 from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings, load_settings
 from ff_shared.stores.postgres import lms as catalogue
 from ff_shared.stores.postgres.lms import BackupRecord
-from ff_workers.cli.dev_lms import SFTP_PORT, host_key_path, sftp_root
 from ff_workers.cli.devstate import read_state, state_path
 from ff_workers.cli.errors import CommandError
 from ff_workers.lms_restorer.context import Clients
@@ -280,32 +273,6 @@ def _retention(args: argparse.Namespace) -> int:
     return asyncio.run(_with_clients(cli_settings(), body))
 
 
-def _sftp_server(args: argparse.Namespace) -> int:
-    """Serve ``--root`` over SFTP until interrupted (the local stack's Anchor drop)."""
-    password = os.environ.get("FF_LMS_SFTP_PASSWORD")
-    if not password:
-        raise CommandError("set FF_LMS_SFTP_PASSWORD: the server's one user logs in with it")
-
-    root = Path(args.root) if args.root else sftp_root()
-    host_key = Path(args.host_key) if args.host_key else host_key_path()
-    port = args.port or int(os.environ.get("FF_LMS_SFTP_PORT", SFTP_PORT))
-
-    async def serve() -> None:
-        key = load_or_create_host_key(host_key)
-        handle = await start_sftp_server(
-            root,
-            host_key=key,
-            username=os.environ.get("FF_LMS_SFTP_USERNAME", "lms"),
-            password=password,
-            port=port,
-        )
-        print(f"sftp       serving {handle.root} on {handle.host}:{handle.port}", flush=True)
-        await serve_forever(handle)
-
-    asyncio.run(serve())
-    return 0
-
-
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "lms", help="the nightly loan-book backup: run, list, restore, roll back"
@@ -345,9 +312,3 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     retention = commands.add_parser("retention", help="delete archived backups past retention")
     retention.add_argument("--dry-run", action="store_true", help="only list what would go")
     retention.set_defaults(handler=_retention)
-
-    server = commands.add_parser("sftp-server", help="serve a directory over SFTP (local stack)")
-    server.add_argument("--root", help="directory served as / (default: the local stack's)")
-    server.add_argument("--port", type=int, help="port (default: FF_LMS_SFTP_PORT, else 8122)")
-    server.add_argument("--host-key", help="host key file, created if missing (default: local)")
-    server.set_defaults(handler=_sftp_server)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 
 from ff_shared.errors import SettingsError
-from ff_workers.cli import dev, lms, migrate, obv, settings_cmd, token, tracker, worker
+from ff_workers.cli import lms, migrate, obv, settings_cmd, token, tracker, worker
 from ff_workers.cli.errors import CommandError
 
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
 # Each command module registers its sub-commands; a feature adds one line here.
-COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
-    dev.register,
+COMMANDS: list[Register] = [
     token.register,
     settings_cmd.register,
     migrate.register,
@@ -22,18 +24,39 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     lms.register,
 ]
 
+PLUGIN_GROUP = "ff.commands"
+"""Commands other installed packages add: ``ff dev`` comes from ff-standins, which the
+development environment installs and no production image does."""
+
+
+def _stand_ins_missing(_args: argparse.Namespace) -> int:
+    raise CommandError(
+        "`ff dev` runs the platform on the stand-ins, which are not installed here: "
+        "install the ff-standins package (`uv sync` in the repository does)"
+    )
+
+
+def _plugin_commands() -> dict[str, Register]:
+    return {ep.name: ep.load() for ep in entry_points(group=PLUGIN_GROUP)}
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ff", description="Fair Finance platform command line")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for register in COMMANDS:
+    plugins = _plugin_commands()
+    if "dev" not in plugins:
+        missing = sub.add_parser("dev", help="run the whole platform locally (needs ff-standins)")
+        missing.set_defaults(handler=_stand_ins_missing)
+    for register in [*plugins.values(), *COMMANDS]:
         register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.handler is not _stand_ins_missing:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         status = args.handler(args)
     except SettingsError as exc:

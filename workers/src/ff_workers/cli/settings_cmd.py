@@ -18,15 +18,19 @@ def markdown_table() -> str:
 
 
 START, END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
+SETTINGS_PAGE = Path("docs/settings.md")
 
 
-def update_readme(path: Path) -> bool:
-    """Rewrite the README's settings table from the code; True when it changed."""
+def update_table(path: Path) -> bool:
+    """Rewrite the settings table between the markers in ``path`` from the code; True when it
+    changed."""
     text = path.read_text()
     head, sep, rest = text.partition(START)
     _, sep2, tail = rest.partition(END)
     if not sep or not sep2:
-        raise CommandError(f"{path} has no {START} ... {END} markers")
+        raise CommandError(
+            f"{path} has no {START} ... {END} markers (the table lives in {SETTINGS_PAGE})"
+        )
     updated = f"{head}{START}\n{markdown_table()}\n{END}{tail}"
     if updated != text:
         path.write_text(updated)
@@ -34,9 +38,12 @@ def update_readme(path: Path) -> bool:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.update_readme:
-        changed = update_readme(Path(args.update_readme))
-        print("README settings table updated" if changed else "README settings table current")
+    if args.update_docs:
+        path = Path(args.update_docs)
+        if not path.exists():
+            raise CommandError(f"{path} not found: run from the repository root or give its path")
+        changed = update_table(path)
+        print(f"{path}: settings table {'updated' if changed else 'current'}")
         return 0
     if args.check:
         load_settings()
@@ -49,5 +56,12 @@ def _run(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("settings", help="list the environment variables (or --check them)")
     parser.add_argument("--check", action="store_true", help="parse the current environment")
-    parser.add_argument("--update-readme", metavar="PATH", help="rewrite PATH's settings table")
+    parser.add_argument(
+        "--update-docs",
+        "--update-readme",
+        nargs="?",
+        const=str(SETTINGS_PAGE),
+        metavar="PATH",
+        help=f"rewrite the settings table of PATH (default {SETTINGS_PAGE})",
+    )
     parser.set_defaults(handler=_run)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import asyncpg
 import msgspec
@@ -14,15 +14,22 @@ import msgspec
 from ff_shared.integrations.sftp.client import SftpConfig
 from ff_shared.settings import LmsSettings, Settings
 
-if TYPE_CHECKING:
-    from ff_workers.lms_restorer.restore import SqlServerRestorer
-
 ProgressSink = Callable[[str, int, int], None]
 """Called with (what, bytes done, bytes in total); the command line draws it, the worker not."""
 
-RestorerFactory = Callable[[], AbstractAsyncContextManager["SqlServerRestorer"]]
+Row = dict[str, Any]
 
-TEST_CONVERTER_MODULE = "ff_workers.lms_restorer.test_converter"
+
+class SqlServerRestorer(Protocol):
+    """Runs one statement on the restore target (outside any transaction: RDS and RESTORE refuse
+    to run inside one) and returns the rows of its first result set."""
+
+    async def run(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+
+RestorerFactory = Callable[[], AbstractAsyncContextManager[SqlServerRestorer]]
+
+TEST_CONVERTER_MODULE = "ff_standins.sqb_converter"
 
 
 class StepFailed(Exception):

@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import aioodbc
 import pyodbc
@@ -43,18 +43,16 @@ from ff_shared.integrations.aws.s3_archive import download_file
 from ff_shared.logging import scrub_text
 from ff_shared.stores.postgres import lms as catalogue
 from ff_shared.stores.postgres.lms import BackupRecord, StepRecord
-from ff_workers.lms_restorer.context import Clients, StepDone, StepFailed, StepNotConfigured
+from ff_workers.lms_restorer.context import (
+    Clients,
+    Row,
+    SqlServerRestorer,
+    StepDone,
+    StepFailed,
+    StepNotConfigured,
+)
 
 log = structlog.get_logger()
-
-Row = dict[str, Any]
-
-
-class SqlServerRestorer(Protocol):
-    """Runs one statement on the restore target (outside any transaction: RDS and RESTORE refuse
-    to run inside one) and returns the rows of its first result set."""
-
-    async def run(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
 
 class RestoreFailed(Exception):

@@ -24,9 +24,14 @@ from ff_shared.jobs import LMS_RUN
 from ff_shared.settings import Settings, resolve_ssm_references
 from ff_shared.stores.postgres import create_pool
 from ff_shared.stores.postgres import lms as catalogue
-from ff_workers.lms_restorer.context import Clients, RestorerFactory, refuses_test_converter
+from ff_workers.lms_restorer.context import (
+    Clients,
+    RestorerFactory,
+    SqlServerRestorer,
+    refuses_test_converter,
+)
 from ff_workers.lms_restorer.pipeline import execute_run, request_run
-from ff_workers.lms_restorer.restore import SqlServerRestorer, odbc_restorer
+from ff_workers.lms_restorer.restore import odbc_restorer
 from ff_workers.runtime import bind_job, heartbeat_job, unbind_job
 
 log = structlog.get_logger()

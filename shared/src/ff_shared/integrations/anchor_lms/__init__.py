@@ -1,1 +1,1 @@
-"""Anchor LMS, the loan-management system: its SOAP client, WSDL and simulator."""
+"""Anchor LMS, the loan-management system: its SOAP client and WSDL."""

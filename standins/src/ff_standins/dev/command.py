@@ -14,30 +14,30 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
 import aioboto3
 import asyncpg
-import msgspec
 
 from ff_shared.errors import SettingsError
 from ff_shared.integrations.aws.cognito import PoolIds, ensure_pool, ensure_user
-from ff_shared.settings import load_settings, settings_to_env
-from ff_shared.standins import (
+from ff_shared.settings import Settings, load_settings, settings_to_env
+from ff_shared.stores.mongo import close_mongo, connect_mongo
+from ff_shared.stores.mongo.customers import ensure_profile
+from ff_standins.dev.lms import LMS_PROCESSES, seed_lms
+from ff_standins.dev.loans import ANCHOR_LMS_SIMULATOR, seed_loan_book
+from ff_standins.dev.review_demo import seed_documents_and_email, seed_review_demo
+from ff_standins.dev.stack import Seeder, Stack
+from ff_standins.dev.tracker import TRACKER_PROCESSOR, seed_tracker
+from ff_standins.servers import (
     ServerProcess,
     port_open,
     start_mongo_standin,
     start_moto,
     wait_for_port,
 )
-from ff_shared.stores.mongo import close_mongo, connect_mongo
-from ff_shared.stores.mongo.customers import ensure_profile
-from ff_workers.cli.dev_lms import LMS_PROCESSES, seed_lms
-from ff_workers.cli.dev_loans import ANCHOR_LMS_SIMULATOR, seed_loan_book
-from ff_workers.cli.dev_tracker import TRACKER_PROCESSOR, seed_tracker
 from ff_workers.cli.devstate import (
     DEMO_PASSWORD,
     DevState,
@@ -47,7 +47,6 @@ from ff_workers.cli.devstate import (
     write_state,
 )
 from ff_workers.cli.errors import CommandError
-from ff_workers.cli.review_demo import seed_documents_and_email, seed_review_demo
 
 DEMO_CUSTOMERS = ["demo.customer@example.com", "demo.customer2@example.com"]
 DEMO_STAFF = {
@@ -62,18 +61,6 @@ CUSTOMER_POOL = "ff-customers"
 STAFF_POOL = "ff-staff"
 
 DEFAULT_PORTS = {"api": 8000, "moto": 8100, "mongo": 27017}
-
-
-class Stack(msgspec.Struct, kw_only=True):
-    """What the seeders have learnt; each adds its FF_ variables to ``env``."""
-
-    env: dict[str, str]
-    pools: dict[str, PoolState]
-    aws_endpoint_url: str
-    aws_region: str
-
-
-Seeder = Callable[[Stack], Awaitable[None]]
 
 
 def _host_port(url: str, default_port: int) -> tuple[str, int]:
@@ -174,8 +161,8 @@ WORKERS: list[tuple[str, list[str]]] = [
     ANCHOR_LMS_SIMULATOR,
     # Dynamics 365 and Open Banking Vision simulators, on the ports of FF_DYNAMICS_BASE_URL (8101)
     # and FF_OBV_BASE_URL (8103).
-    ("dynamics-sim", [sys.executable, "-m", "ff_shared.integrations.dynamics.simulator"]),
-    ("obv-sim", [sys.executable, "-m", "ff_shared.integrations.obv.simulator"]),
+    ("dynamics-sim", [sys.executable, "-m", "ff_standins.dynamics.simulator"]),
+    ("obv-sim", [sys.executable, "-m", "ff_standins.obv.simulator"]),
     ("worker-obv-archiver", [str(Path(sys.executable).parent / "ff"), "worker", "obv-archiver"]),
     *LMS_PROCESSES,
     TRACKER_PROCESSOR,
@@ -210,10 +197,8 @@ def _stop(processes: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
             proc.wait(timeout=5)
 
 
-def _run(args: argparse.Namespace) -> int:
-    workdir = state_dir()
-    logdir = workdir / "logs"
-    logdir.mkdir(parents=True, exist_ok=True)
+def _base_env(api_port: int) -> dict[str, str]:
+    """The FF_ environment the stack starts from, with local defaults for what is unset."""
     env = {k: v for k, v in os.environ.items() if k.startswith("FF_")}
     env.setdefault("FF_ENVIRONMENT", "local")
     env.setdefault("FF_LOG_JSON", "true")
@@ -221,69 +206,138 @@ def _run(args: argparse.Namespace) -> int:
     env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    env.setdefault("FF_API_PORT", str(args.port))
+    env.setdefault("FF_API_PORT", str(api_port))
     env.setdefault("FF_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/fairfinance")
+    return env
+
+
+def _ensure_mongo(env: dict[str, str], logdir: Path, standins: list[ServerProcess]) -> None:
+    """FF_MONGO_URL's server, else one already on the default port, else the embedded stand-in."""
+    if "FF_MONGO_URL" in env:
+        host, port = _host_port(env["FF_MONGO_URL"], 27017)
+        if not port_open(host, port):
+            raise CommandError(f"FF_MONGO_URL points at {host}:{port}, which does not answer")
+        print(f"mongo      using {host}:{port}")
+    elif port_open("127.0.0.1", DEFAULT_PORTS["mongo"]):
+        env["FF_MONGO_URL"] = f"mongodb://127.0.0.1:{DEFAULT_PORTS['mongo']}"
+        print(f"mongo      using the server already on 127.0.0.1:{DEFAULT_PORTS['mongo']}")
+    else:
+        mongo = start_mongo_standin(logdir, DEFAULT_PORTS["mongo"])
+        standins.append(mongo)
+        env["FF_MONGO_URL"] = f"mongodb://127.0.0.1:{mongo.port}"
+        print(f"mongo      started the embedded stand-in on 127.0.0.1:{mongo.port}")
+
+
+def _ensure_aws(env: dict[str, str], logdir: Path, standins: list[ServerProcess]) -> None:
+    """FF_AWS_ENDPOINT_URL when set, else moto server on its default port."""
+    if "FF_AWS_ENDPOINT_URL" in env:
+        return
+    if port_open("127.0.0.1", DEFAULT_PORTS["moto"]):
+        raise CommandError(f"port {DEFAULT_PORTS['moto']} is taken: is another `ff dev` running?")
+    moto = start_moto(logdir, DEFAULT_PORTS["moto"])
+    standins.append(moto)
+    env["FF_AWS_ENDPOINT_URL"] = moto.url
+    print(f"aws        started moto server on {moto.url}")
+
+
+def _check_redis(env: dict[str, str]) -> None:
+    host, port = _host_port(env.get("FF_REDIS_URL", "redis://127.0.0.1:6379/0"), 6379)
+    if not port_open(host, port):
+        raise CommandError(f"Redis is not reachable at {host}:{port}")
+
+
+def _seed(env: dict[str, str]) -> Stack:
+    """Run every seeder in order; the stack they return holds what the processes need."""
+    stack = Stack(
+        env=env,
+        pools={},
+        aws_endpoint_url=env["FF_AWS_ENDPOINT_URL"],
+        aws_region=env.get("FF_AWS_REGION", "eu-west-2"),
+    )
+
+    async def seed() -> None:
+        for seeder in SEEDERS:
+            await seeder(stack)
+
+    asyncio.run(seed())
+    return stack
+
+
+def _child_env(stack: Stack) -> tuple[Settings, dict[str, str]]:
+    """The seeded settings, checked, and the environment every process of the stack runs with."""
+    try:
+        settings = load_settings(stack.env)
+    except SettingsError as exc:
+        raise CommandError(str(exc)) from exc
+    child_env = {
+        **settings_to_env(settings),
+        **{k: v for k, v in stack.env.items() if not k.startswith("FF_")},
+    }
+    return settings, child_env
+
+
+def _start_stack(
+    settings: Settings,
+    child_env: dict[str, str],
+    logdir: Path,
+    processes: list[tuple[str, subprocess.Popen[bytes]]],
+    *,
+    workers: bool,
+) -> None:
+    """The API, then (unless ``workers`` is false) the workers and simulators."""
+    api_port = settings.api.port
+    if port_open("127.0.0.1", api_port):
+        raise CommandError(f"port {api_port} is taken: is another `ff dev` running?")
+    api = _start_process("api", api_argv(api_port, settings.api.host), child_env, logdir)
+    processes.append(("api", api))
+    if workers:
+        for name, argv in WORKERS:
+            processes.append((name, _start_process(name, argv, child_env, logdir)))
+    wait_for_port("127.0.0.1", api_port, timeout=60, name="the API")
+
+
+def _announce(state: DevState, stack: Stack, names: list[str], logdir: Path) -> None:
+    print(f"api        {state.api_url}  (OpenAPI: {state.api_url}/schema/openapi.json)")
+    for name in names:
+        print(f"worker     {name}")
+    print(f"logs       {logdir}")
+    users = ", ".join(u for p in stack.pools.values() for u in p.users)
+    print(f"demo users {users}\n           `ff token EMAIL` prints a bearer token")
+    print("ready; Ctrl-C stops the stack", flush=True)
+
+
+def _supervise(processes: list[tuple[str, subprocess.Popen[bytes]]], logdir: Path) -> None:
+    """Until SIGINT or SIGTERM; a process that exits stops the whole stack."""
+    stop = {"now": False}
+
+    def _signal(_signum: int, _frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _signal)
+    signal.signal(signal.SIGINT, _signal)
+    while not stop["now"]:
+        for name, proc in processes:
+            if proc.poll() is not None:
+                log_file = logdir / f"{name}.log"
+                raise CommandError(f"{name} exited ({proc.returncode}); see {log_file}")
+        time.sleep(0.5)
+
+
+def _run(args: argparse.Namespace) -> int:
+    logdir = state_dir() / "logs"
+    logdir.mkdir(parents=True, exist_ok=True)
+    env = _base_env(args.port)
     standins: list[ServerProcess] = []
     processes: list[tuple[str, subprocess.Popen[bytes]]] = []
     try:
-        if "FF_MONGO_URL" in env:
-            host, port = _host_port(env["FF_MONGO_URL"], 27017)
-            if not port_open(host, port):
-                raise CommandError(f"FF_MONGO_URL points at {host}:{port}, which does not answer")
-            print(f"mongo      using {host}:{port}")
-        elif port_open("127.0.0.1", DEFAULT_PORTS["mongo"]):
-            env["FF_MONGO_URL"] = f"mongodb://127.0.0.1:{DEFAULT_PORTS['mongo']}"
-            print(f"mongo      using the server already on 127.0.0.1:{DEFAULT_PORTS['mongo']}")
-        else:
-            mongo = start_mongo_standin(logdir, DEFAULT_PORTS["mongo"])
-            standins.append(mongo)
-            env["FF_MONGO_URL"] = f"mongodb://127.0.0.1:{mongo.port}"
-            print(f"mongo      started the embedded stand-in on 127.0.0.1:{mongo.port}")
-        if "FF_AWS_ENDPOINT_URL" not in env:
-            if port_open("127.0.0.1", DEFAULT_PORTS["moto"]):
-                raise CommandError(
-                    f"port {DEFAULT_PORTS['moto']} is taken: is another `ff dev` running?"
-                )
-            moto = start_moto(logdir, DEFAULT_PORTS["moto"])
-            standins.append(moto)
-            env["FF_AWS_ENDPOINT_URL"] = moto.url
-            print(f"aws        started moto server on {moto.url}")
-        redis_host, redis_port = _host_port(
-            env.get("FF_REDIS_URL", "redis://127.0.0.1:6379/0"), 6379
-        )
-        if not port_open(redis_host, redis_port):
-            raise CommandError(f"Redis is not reachable at {redis_host}:{redis_port}")
-        stack = Stack(
-            env=env,
-            pools={},
-            aws_endpoint_url=env["FF_AWS_ENDPOINT_URL"],
-            aws_region=env.get("FF_AWS_REGION", "eu-west-2"),
-        )
-
-        async def seed() -> None:
-            for seeder in SEEDERS:
-                await seeder(stack)
-
-        asyncio.run(seed())
-        try:
-            settings = load_settings(stack.env)
-        except SettingsError as exc:
-            raise CommandError(str(exc)) from exc
-        child_env = {
-            **settings_to_env(settings),
-            **{k: v for k, v in env.items() if not k.startswith("FF_")},
-        }
-        api_port = settings.api.port
-        if port_open("127.0.0.1", api_port):
-            raise CommandError(f"port {api_port} is taken: is another `ff dev` running?")
-        api = _start_process("api", api_argv(api_port, settings.api.host), child_env, logdir)
-        processes.append(("api", api))
-        if not args.no_workers:
-            for name, argv in WORKERS:
-                processes.append((name, _start_process(name, argv, child_env, logdir)))
-        wait_for_port("127.0.0.1", api_port, timeout=60, name="the API")
+        _ensure_mongo(env, logdir, standins)
+        _ensure_aws(env, logdir, standins)
+        _check_redis(env)
+        stack = _seed(env)
+        settings, child_env = _child_env(stack)
+        _start_stack(settings, child_env, logdir, processes, workers=not args.no_workers)
         state = DevState(
-            api_url=f"http://127.0.0.1:{api_port}",
+            api_url=f"http://127.0.0.1:{settings.api.port}",
             aws_endpoint_url=stack.aws_endpoint_url,
             aws_region=stack.aws_region,
             pools=stack.pools,
@@ -291,26 +345,8 @@ def _run(args: argparse.Namespace) -> int:
             pids=[p.pid for _, p in processes],
         )
         write_state(state)
-        print(f"api        {state.api_url}  (OpenAPI: {state.api_url}/schema/openapi.json)")
-        for name, _ in processes[1:]:
-            print(f"worker     {name}")
-        print(f"logs       {logdir}")
-        users = ", ".join(u for p in stack.pools.values() for u in p.users)
-        print(f"demo users {users}\n           `ff token EMAIL` prints a bearer token")
-        print("ready; Ctrl-C stops the stack", flush=True)
-        stop = {"now": False}
-
-        def _signal(_signum: int, _frame: object) -> None:
-            stop["now"] = True
-
-        signal.signal(signal.SIGTERM, _signal)
-        signal.signal(signal.SIGINT, _signal)
-        while not stop["now"]:
-            for name, proc in processes:
-                if proc.poll() is not None:
-                    log_file = logdir / f"{name}.log"
-                    raise CommandError(f"{name} exited ({proc.returncode}); see {log_file}")
-            time.sleep(0.5)
+        _announce(state, stack, [name for name, _ in processes[1:]], logdir)
+        _supervise(processes, logdir)
         return 0
     finally:
         _stop(processes)

@@ -4,7 +4,6 @@ and one submitted application waiting in the review queue."""
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING
 
 import aioboto3
 import msgspec
@@ -21,9 +20,7 @@ from ff_shared.settings import load_settings
 from ff_shared.stores.mongo import close_mongo, connect_mongo
 from ff_shared.stores.mongo.applications import ApplicationRepository
 from ff_shared.stores.mongo.customers import ensure_profile
-
-if TYPE_CHECKING:
-    from ff_workers.cli.dev import Stack
+from ff_standins.dev.stack import Stack
 
 DEMO_APPLICANT = "demo.customer2@example.com"
 

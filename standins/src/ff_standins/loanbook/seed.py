@@ -20,9 +20,9 @@ from ff_shared.domain.loans import CustomerDetails, LoanTerms
 from ff_shared.domain.pricing import quote
 from ff_shared.domain.product import LoanProduct
 from ff_shared.stores.loanbook.connection import connect
-from ff_shared.stores.loanbook.ledger import book_agreement, customer_id_of, record_payment
 from ff_shared.stores.loanbook.queries import list_customer_loans
 from ff_shared.stores.loanbook.schema import ensure_loanbook
+from ff_standins.loanbook.ledger import book_agreement, customer_id_of, record_payment
 
 log = structlog.get_logger()
 

@@ -1,6 +1,6 @@
 """A Dynamics 365 (Dataverse) Web API simulator: the OData subset the platform uses, over HTTP.
 
-    python -m ff_shared.integrations.dynamics.simulator --port 8101
+    python -m ff_standins.dynamics.simulator --port 8101
 
 - ``POST /{tenant}/oauth2/v2.0/token``: client-credentials grant; tokens are opaque, expire
   after ``token_lifetime_seconds`` and are refused (``401``) afterwards or once revoked.
@@ -11,7 +11,7 @@
   ``ff_platformid`` alternate key with ``If-Match``/``If-None-Match`` (``412`` when they fail);
   DELETE. Rows carry ``@odata.etag`` (``W/"<version>"``) and a server-set ``modifiedon``
   (whole seconds, as Dataverse keeps it).
-- Admin, under ``/_sim``: faults and the request log (see :mod:`ff_shared.integrations.simulation`),
+- Admin, under ``/_sim``: faults and the request log (see :mod:`ff_standins.simulation`),
   ``POST /_sim/config`` (``token_lifetime_seconds``, ``alternate_keys``),
   ``POST /_sim/tokens/revoke``, ``GET /_sim/tokens``, ``GET /_sim/entities/{set}`` (every row)
   and ``POST /_sim/entities/{set}`` (insert rows as given, ``modifiedon`` included, for tests
@@ -39,7 +39,7 @@ from urllib.parse import quote, unquote, urlsplit
 from aiohttp import web
 
 from ff_shared.clock import now_utc
-from ff_shared.integrations.dynamics.odata import (
+from ff_standins.dynamics.odata import (
     ColumnType,
     ODataQueryError,
     compare_keys,
@@ -50,7 +50,7 @@ from ff_shared.integrations.dynamics.odata import (
     sort_key,
     sort_rows,
 )
-from ff_shared.integrations.simulation import (
+from ff_standins.simulation import (
     MalformedKind,
     Simulation,
     add_simulation_routes,

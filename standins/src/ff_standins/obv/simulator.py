@@ -1,6 +1,6 @@
 """An Open Banking Vision simulator: consent journeys and year-long household reports over HTTP.
 
-    python -m ff_shared.integrations.obv.simulator --port 8103
+    python -m ff_standins.obv.simulator --port 8103
 
 - ``POST /v1/consents`` (``x-api-key``, ``x-idempotency-key``): starts a consent for an
   application; the same idempotency key answers the same consent. ``GET /v1/consents/{ref}``.
@@ -11,7 +11,7 @@
 - ``GET /v1/reports/{ref}``: the report (accounts, balances, a year of transactions, the
   summary), byte-for-byte the same on every fetch until it is regenerated; ``409`` while not
   ready. Errors use the Open Banking shape ``{Code, Id, Message, Errors[]}``.
-- Admin, under ``/_sim``: faults and the request log (:mod:`ff_shared.integrations.simulation`),
+- Admin, under ``/_sim``: faults and the request log (:mod:`ff_standins.simulation`),
   ``POST /_sim/config`` (``report_delay_seconds``, ``consent_ttl_seconds``),
   ``POST /_sim/consents/{ref}/complete`` (``household``, ``seed``, ``extra_transactions``,
   ``outcome``: completes, or regenerates a completed one), ``PUT /_sim/reports/{ref}`` (replace
@@ -37,13 +37,13 @@ from aiohttp import web
 
 from ff_shared.clock import now_utc
 from ff_shared.integrations.obv import schemas as wire
-from ff_shared.integrations.obv.households import (
+from ff_standins.obv.households import (
     HOUSEHOLDS,
     Household,
     generate_report,
     household_for,
 )
-from ff_shared.integrations.simulation import (
+from ff_standins.simulation import (
     MalformedKind,
     Simulation,
     add_simulation_routes,

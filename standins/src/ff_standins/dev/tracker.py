@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import aioboto3
 import asyncpg
@@ -15,9 +14,7 @@ from ff_shared.stores.postgres import apply_migrations
 from ff_shared.tracking.config import format_queues
 from ff_shared.tracking.s3_lake import ensure_bucket
 from ff_shared.tracking.sqs import ensure_queue_pair
-
-if TYPE_CHECKING:
-    from ff_workers.cli.dev import Stack
+from ff_standins.dev.stack import Stack
 
 LOCAL_ENVIRONMENTS = ("production", "staging")
 LOCAL_BUCKET = "ff-tracker-local"

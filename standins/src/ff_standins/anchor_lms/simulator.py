@@ -1,6 +1,6 @@
 """An Anchor LMS simulator: SOAP 1.1 envelopes and faults for the repository's WSDL, over HTTP.
 
-``python -m ff_shared.integrations.anchor_lms.simulator --port 8102`` serves
+``python -m ff_standins.anchor_lms.simulator --port 8102`` serves
 ``POST /AnchorCollections.svc`` (``?wsdl`` answers the WSDL) for the operations the platform
 uses. Agreements live in memory, or, given ``--loanbook`` (an ODBC connection string), in the
 loan-book database itself, so what the simulator books and the payments it records are what the
@@ -11,7 +11,7 @@ ExternalReference (the platform's application id: a second CreateAgreement retur
 agreement with ``Created=false``), and records each PaymentReference once per agreement.
 
 Misbehaviour on demand, through the admin API shared by every simulator
-(:mod:`ff_shared.integrations.simulation`, ``/_sim/faults``: slow, 5xx, malformed body,
+(:mod:`ff_standins.simulation`, ``/_sim/faults``: slow, 5xx, malformed body,
 dropped connection, before or after the request took effect), plus SOAP faults:
 ``POST /_sim/soap-faults`` ``{"code": "ServiceUnavailable", "times": 1, "operation": null,
 "after_processing": false}``. ``GET /_sim/agreements?reference=APP`` lists the agreement
@@ -62,17 +62,18 @@ from ff_shared.integrations.anchor_lms.schemas import (
     terms_from_wire,
     transaction_to_wire,
 )
-from ff_shared.integrations.simulation import (
+from ff_shared.settings import AnchorLmsSettings, LoanBookSettings
+from ff_shared.stores.loanbook import queries
+from ff_shared.stores.loanbook.connection import close_pool, create_pool
+from ff_shared.stores.loanbook.schema import ensure_loanbook
+from ff_standins.loanbook import ledger
+from ff_standins.simulation import (
     ADMIN_PREFIX,
     MalformedKind,
     Simulation,
     add_simulation_routes,
     serve,
 )
-from ff_shared.settings import AnchorLmsSettings, LoanBookSettings
-from ff_shared.stores.loanbook import ledger, queries
-from ff_shared.stores.loanbook.connection import close_pool, create_pool
-from ff_shared.stores.loanbook.schema import ensure_loanbook
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_PATH = "/AnchorCollections.svc"

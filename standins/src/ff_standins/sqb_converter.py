@@ -1,6 +1,6 @@
 """A stand-in for Redgate's converter, for the tests and the local stack (never production).
 
-``python -m ff_workers.lms_restorer.test_converter IN.sqb OUT.bak [PASSWORD | FILE:path]``
+``python -m ff_standins.sqb_converter IN.sqb OUT.bak [PASSWORD | FILE:path]``
 takes the same arguments as ``sqb2mtf.exe``/``SQBConverter.exe`` and, like them, writes one
 native backup per thread the backup was taken with (``OUT.bak``, or ``OUT_01.bak``,
 ``OUT_02.bak``, ...), each a Microsoft Tape Format file: ``TAPE`` first, an ``MSCI`` block with the
@@ -179,7 +179,7 @@ def main(argv: list[str]) -> int:
         args = args[2:]
     if len(args) not in (2, 3):
         print(
-            "usage: test_converter [--sleep S] IN.sqb OUT.bak [PASSWORD|FILE:path]", file=sys.stderr
+            "usage: sqb_converter [--sleep S] IN.sqb OUT.bak [PASSWORD|FILE:path]", file=sys.stderr
         )
         return 2
     if delay:

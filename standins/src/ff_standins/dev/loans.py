@@ -9,7 +9,6 @@ so the customer API shows them at once.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 import aioboto3
 
@@ -17,12 +16,10 @@ from ff_shared.clock import london_today, now_utc
 from ff_shared.integrations.aws.cognito import ensure_user
 from ff_shared.settings import load_settings
 from ff_shared.stores.loanbook.connection import LoanBookUnavailable, database_of, redacted
-from ff_shared.stores.loanbook.seed import create_and_seed
+from ff_standins.dev.stack import Stack
+from ff_standins.loanbook.seed import create_and_seed
 from ff_workers.cli.devstate import DEMO_PASSWORD
 from ff_workers.cli.errors import CommandError
-
-if TYPE_CHECKING:
-    from ff_workers.cli.dev import Stack
 
 
 async def seed_loan_book(stack: Stack) -> None:
@@ -49,6 +46,6 @@ async def seed_loan_book(stack: Stack) -> None:
 
 ANCHOR_LMS_SIMULATOR = (
     "anchor-lms-sim",
-    [sys.executable, "-m", "ff_shared.integrations.anchor_lms.simulator"],
+    [sys.executable, "-m", "ff_standins.anchor_lms.simulator"],
 )
 """Listens on FF_ANCHOR_LMS_BASE_URL's port (8102) and books into FF_LOANBOOK_CONNECTION_STRING."""

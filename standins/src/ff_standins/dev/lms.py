@@ -7,13 +7,16 @@ a run reports its restore step as not configured.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import hashlib
+import os
 import shlex
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import aioboto3
 import asyncpg
@@ -21,15 +24,18 @@ import asyncpg
 from ff_shared.clock import now_utc
 from ff_shared.integrations.aws.s3_archive import ensure_bucket
 from ff_shared.integrations.aws.ssm import put_secret
-from ff_shared.integrations.sftp.server import load_or_create_host_key, public_key_line
 from ff_shared.settings import load_settings
 from ff_shared.stores.postgres import lms as catalogue
+from ff_standins.dev.stack import Stack
+from ff_standins.sftp_server import (
+    load_or_create_host_key,
+    public_key_line,
+    serve_forever,
+    start_sftp_server,
+)
+from ff_standins.sqb_converter import make_test_sqb
 from ff_workers.cli.devstate import DEMO_PASSWORD, state_dir
 from ff_workers.cli.errors import CommandError
-from ff_workers.lms_restorer.test_converter import make_test_sqb
-
-if TYPE_CHECKING:
-    from ff_workers.cli.dev import Stack
 
 SFTP_PORT = 8122
 PASSWORD_PARAMETER = "/ff/local/lms/backup-password"
@@ -68,7 +74,7 @@ async def seed_lms(stack: Stack) -> None:
     env = stack.env
     key = await asyncio.to_thread(load_or_create_host_key, host_key_path())
     name = await asyncio.to_thread(_write_demo_backup, sftp_root() / "backups")
-    converter = shlex.quote(sys.executable) + " -m ff_workers.lms_restorer.test_converter"
+    converter = shlex.quote(sys.executable) + " -m ff_standins.sqb_converter"
     env.setdefault("FF_LMS_SFTP_HOST", "127.0.0.1")
     env.setdefault("FF_LMS_SFTP_PORT", str(SFTP_PORT))
     env.setdefault("FF_LMS_SFTP_USERNAME", "lms")
@@ -108,7 +114,40 @@ async def seed_lms(stack: Stack) -> None:
     )
 
 
+def serve_sftp(argv: Sequence[str] | None = None) -> None:
+    """Serve ``--root`` over SFTP until interrupted (the local stack's Anchor drop)."""
+    parser = argparse.ArgumentParser(description="serve a directory over SFTP (local stack)")
+    parser.add_argument("--root", help="directory served as / (default: the local stack's)")
+    parser.add_argument("--port", type=int, help="port (default: FF_LMS_SFTP_PORT, else 8122)")
+    parser.add_argument("--host-key", help="host key file, created if missing (default: local)")
+    args = parser.parse_args(argv)
+    password = os.environ.get("FF_LMS_SFTP_PASSWORD")
+    if not password:
+        parser.exit(1, "set FF_LMS_SFTP_PASSWORD: the server's one user logs in with it\n")
+    root = Path(args.root) if args.root else sftp_root()
+    host_key = Path(args.host_key) if args.host_key else host_key_path()
+    port = args.port or int(os.environ.get("FF_LMS_SFTP_PORT", SFTP_PORT))
+
+    async def serve() -> None:
+        key = load_or_create_host_key(host_key)
+        handle = await start_sftp_server(
+            root,
+            host_key=key,
+            username=os.environ.get("FF_LMS_SFTP_USERNAME", "lms"),
+            password=password,
+            port=port,
+        )
+        print(f"sftp       serving {handle.root} on {handle.host}:{handle.port}", flush=True)
+        await serve_forever(handle)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+
+
 LMS_PROCESSES: list[tuple[str, list[str]]] = [
-    ("lms-sftp", [str(Path(sys.executable).parent / "ff"), "lms", "sftp-server"]),
+    ("lms-sftp", [sys.executable, "-m", "ff_standins.dev.lms"]),
     ("worker-lms-restorer", [str(Path(sys.executable).parent / "ff"), "worker", "lms-restorer"]),
 ]
+
+if __name__ == "__main__":
+    serve_sftp()

@@ -1,0 +1,1 @@
+"""Anchor LMS SOAP simulator."""

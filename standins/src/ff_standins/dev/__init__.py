@@ -1,0 +1,1 @@
+"""``ff dev``: the whole platform on one machine, with the stand-ins where nothing real runs."""

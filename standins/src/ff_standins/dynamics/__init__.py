@@ -1,0 +1,1 @@
+"""Dynamics 365 simulator."""
