@@ -224,7 +224,7 @@ def _loanbook_view(pointer: LoanBookPointer | None) -> LoanBookView:
 
 
 def _pool(services: Services) -> asyncpg.Pool:
-    pool: asyncpg.Pool = services.lms_pg
+    pool: asyncpg.Pool = services.postgres
     return pool
 
 
