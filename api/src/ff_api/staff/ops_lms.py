@@ -24,6 +24,7 @@ from ff_shared.domain.backups import STEPS, RunMode, RunStatus, Step, StepStatus
 from ff_shared.errors import DependencyUnavailable, FieldProblem, IllegalTransition, InvalidInput
 from ff_shared.jobs import LMS_RUN
 from ff_shared.stores.postgres import lms as catalogue
+from ff_shared.stores.postgres import transaction
 from ff_shared.stores.postgres.lms import (
     BackupRecord,
     ConvertedFile,
@@ -491,7 +492,7 @@ class LmsOpsController(Controller):
     async def rollback(
         self, staff: StaffPrincipal, services: Services, data: RunRequest | None = None
     ) -> LoanBookView:
-        async with _pool(services).acquire() as conn:
+        async with transaction(_pool(services)) as conn:
             before = await catalogue.current_loanbook(conn)
             pointer = await catalogue.rollback_loanbook(conn, actor=staff.username, now=now_utc())
         await record(

@@ -33,6 +33,7 @@ from ff_shared.integrations.sftp.server import (
 from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings, load_settings
 from ff_shared.stores.postgres import lms as catalogue
+from ff_shared.stores.postgres import transaction
 from ff_shared.stores.postgres.lms import BackupRecord
 from ff_workers.cli.dev_lms import SFTP_PORT, host_key_path, sftp_root
 from ff_workers.cli.devstate import read_state, state_path
@@ -192,7 +193,7 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _rollback(_args: argparse.Namespace) -> int:
     async def body(clients: Clients) -> int:
-        async with clients.pg.acquire() as conn:
+        async with transaction(clients.pg) as conn:
             try:
                 pointer = await catalogue.rollback_loanbook(
                     conn, actor=f"cli:{getpass.getuser()}", now=now_utc()
