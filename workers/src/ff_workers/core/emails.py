@@ -22,8 +22,9 @@ from ff_shared.domain.emails import EmailKind
 from ff_shared.integrations.aws.email import EmailNotSent, send_email
 from ff_shared.integrations.aws.session import client_options, make_session
 from ff_shared.jobs import JOB_SEND_APPLICATION_EMAIL
-from ff_shared.settings import Settings
 from ff_shared.stores.mongo import email_log
+from ff_workers import ctx as jobctx
+from ff_workers.ctx import JobContext
 
 log = structlog.get_logger()
 
@@ -32,9 +33,9 @@ WAIT_FOR_WRITE_SECONDS = 2
 RETRY_SECONDS = 30
 
 
-async def startup(ctx: dict[str, Any]) -> None:
+async def startup(ctx: JobContext) -> None:
     """A MongoDB database handle (shared with other core jobs) and an SES client."""
-    settings: Settings = ctx["settings"]
+    settings = jobctx.settings(ctx)
     if "mongo_db" not in ctx:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             settings.mongo.url,
@@ -51,7 +52,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["emails_stack"] = stack
 
 
-async def shutdown(ctx: dict[str, Any]) -> None:
+async def shutdown(ctx: JobContext) -> None:
     stack: contextlib.AsyncExitStack | None = ctx.pop("emails_stack", None)
     ctx.pop("ses", None)
     if stack is not None:
@@ -59,11 +60,11 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 async def send_application_email(
-    ctx: dict[str, Any], application_id: str, kind: str, version: int
+    ctx: JobContext, application_id: str, kind: str, version: int
 ) -> dict[str, Any]:
-    db = ctx["mongo_db"]
-    settings: Settings = ctx["settings"]
-    job_try = int(ctx.get("job_try") or 1)
+    db = jobctx.mongo_db(ctx)
+    settings = jobctx.settings(ctx)
+    job_try = jobctx.job_try(ctx)
     email_kind = EmailKind(kind)
     key = email_log.event_key(application_id, kind, version)
     if await email_log.find(key, db=db) is not None:
@@ -92,7 +93,7 @@ async def send_application_email(
     message = emails.compose(email_kind, record)
     try:
         message_id = await send_email(
-            ctx["ses"],
+            jobctx.ses(ctx),
             sender=settings.email.sender,
             to=[to],
             subject=message.subject,

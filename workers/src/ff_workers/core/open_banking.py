@@ -18,6 +18,7 @@ import msgspec
 import structlog
 from arq import Retry
 from arq.worker import func
+from pymongo.asynchronous.database import AsyncDatabase
 
 from ff_shared.clock import london_date, now_utc
 from ff_shared.domain.open_banking import (
@@ -40,9 +41,10 @@ from ff_shared.jobs import (
     CrmSyncJob,
     crm_sync_job_id,
 )
-from ff_shared.settings import Settings
 from ff_shared.stores.mongo.crm_sync import builtins, change_application, load_application
+from ff_workers import ctx as jobctx
 from ff_workers.core.crm import open_http, retry_delay
+from ff_workers.ctx import JobContext
 
 log = structlog.get_logger()
 
@@ -65,13 +67,13 @@ class _Superseded(Exception):
     """The application's consent is no longer the one this job is about, or is finished."""
 
 
-async def startup(ctx: dict[str, Any]) -> None:
-    settings: Settings = ctx["settings"]
+async def startup(ctx: JobContext) -> None:
+    settings = jobctx.settings(ctx)
     ctx["obv"] = ObvClient(await open_http(ctx), settings.obv)
     ctx["product"] = msgspec.convert(msgspec.to_builtins(settings.product), LoanProduct)
 
 
-async def shutdown(ctx: dict[str, Any]) -> None:
+async def shutdown(ctx: JobContext) -> None:
     ctx.pop("obv", None)
 
 
@@ -92,7 +94,11 @@ def _consent_of(record: ApplicationRecord, reference: str) -> OpenBankingConsent
 
 
 async def _set_state(
-    db: Any, application_id: str, reference: str, state: ConsentState, error: str | None
+    db: AsyncDatabase[dict[str, Any]],
+    application_id: str,
+    reference: str,
+    state: ConsentState,
+    error: str | None,
 ) -> ApplicationRecord | None:
     """Record a new consent state (or error); None when the consent is no longer current."""
 
@@ -165,9 +171,9 @@ def _complete(
     return new_version
 
 
-async def _enqueue_crm_sync(ctx: dict[str, Any], record: ApplicationRecord) -> None:
+async def _enqueue_crm_sync(ctx: JobContext, record: ApplicationRecord) -> None:
     job = CrmSyncJob(application_id=record.id, version=record.version)
-    await ctx["redis"].enqueue_job(
+    await jobctx.redis(ctx).enqueue_job(
         JOB_SYNC_APPLICATION_TO_CRM,
         _job_id=crm_sync_job_id(record.id, record.version),
         **msgspec.structs.asdict(job),
@@ -175,12 +181,12 @@ async def _enqueue_crm_sync(ctx: dict[str, Any], record: ApplicationRecord) -> N
 
 
 async def check_open_banking(
-    ctx: dict[str, Any], application_id: str, reference: str
+    ctx: JobContext, application_id: str, reference: str
 ) -> dict[str, Any]:
-    db = ctx["mongo_db"]
-    obv: ObvClient = ctx["obv"]
-    settings: Settings = ctx["settings"]
-    job_try = int(ctx.get("job_try") or 1)
+    db = jobctx.mongo_db(ctx)
+    obv = jobctx.get(ctx, "obv", ObvClient)
+    settings = jobctx.settings(ctx)
+    job_try = jobctx.job_try(ctx)
     record = await load_application(db, application_id)
     consent = record.open_banking if record is not None else None
     if record is None or consent is None or consent.reference != reference:
@@ -237,7 +243,7 @@ async def check_open_banking(
                 current,
                 reference=reference,
                 summary=report.summary,
-                product=ctx["product"],
+                product=jobctx.get(ctx, "product", LoanProduct),
                 now=now,
             ),
         )

@@ -11,16 +11,21 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import msgspec
 
+from ff_shared.integrations.aws.email import SesClient
+from ff_shared.integrations.aws.ssm import SsmClient
 from ff_shared.integrations.sftp.client import SftpConfig
 from ff_shared.settings import LmsSettings, Settings
+from ff_workers.lms_restorer.sqlserver import SqlServerRestorer
 
 if TYPE_CHECKING:
-    from ff_workers.lms_restorer.restore import SqlServerRestorer
+    from types_aiobotocore_s3 import S3Client
+else:
+    S3Client = Any
 
 ProgressSink = Callable[[str, int, int], None]
 """Called with (what, bytes done, bytes in total); the command line draws it, the worker not."""
 
-RestorerFactory = Callable[[], AbstractAsyncContextManager["SqlServerRestorer"]]
+RestorerFactory = Callable[[], AbstractAsyncContextManager[SqlServerRestorer]]
 
 TEST_CONVERTER_MODULE = "ff_workers.lms_restorer.test_converter"
 
@@ -49,9 +54,9 @@ class StepDone(msgspec.Struct, frozen=True, kw_only=True):
 class Clients:
     settings: Settings
     pg: asyncpg.Pool
-    s3: Any
-    ssm: Any
-    ses: Any
+    s3: S3Client
+    ssm: SsmClient
+    ses: SesClient
     restorer: RestorerFactory | None = None
     """Opens a connection to the restore target; None when no SQL Server is configured."""
     progress: ProgressSink | None = None
