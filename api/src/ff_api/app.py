@@ -89,10 +89,12 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
             loanbook = await create_loanbook_pool(settings.loanbook)
             stack.push_async_callback(close_loanbook_pool, loanbook)
             anchor_lms = await stack.enter_async_context(AnchorLmsClient(settings.anchor_lms))
-            lms_pg = await create_postgres_pool(
-                msgspec.structs.replace(settings.postgres, min_pool_size=0, max_pool_size=4)
+            # One pool for the one database: the catalogues, the loan-book pointer and the
+            # tracker's schema all share it. Connections open on first use.
+            postgres = await create_postgres_pool(
+                msgspec.structs.replace(settings.postgres, min_pool_size=0)
             )
-            stack.push_async_callback(lms_pg.close)
+            stack.push_async_callback(postgres.close)
             app.state.services = Services(
                 settings=settings,
                 product=product,
@@ -103,12 +105,12 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                 aws=aws,
                 customer_tokens=verifier(cognito.customer_pool_id, cognito.customer_client_id),
                 staff_tokens=verifier(cognito.staff_pool_id, cognito.staff_client_id),
-                tracker=await open_tracker_services(stack, settings, aws),
+                tracker=await open_tracker_services(stack, settings, aws, postgres),
                 s3=s3,
                 loanbook=loanbook,
                 anchor_lms=anchor_lms,
                 obv=ObvClient(http, settings.obv),
-                lms_pg=lms_pg,
+                postgres=postgres,
             )
             # The portals read the loan book lms-restorer verified and put in service.
             follower = LoanBookFollower(app.state.services)

@@ -43,7 +43,7 @@ class LoanBookFollower:
     async def sync(self) -> bool:
         """Follow the pointer once; True when the API now reads another database."""
         try:
-            async with self._services.lms_pg.acquire() as conn:
+            async with self._services.postgres.acquire() as conn:
                 pointer = await catalogue.current_loanbook(conn)
         except (asyncpg.PostgresError, OSError) as exc:
             log.warning("loanbook_pointer_unreadable", error=type(exc).__name__)

@@ -42,5 +42,5 @@ class Services:
     anchor_lms: AnchorLmsClient
     obv: ObvClient
     """Open Banking Vision: consents for the customer's bank data."""
-    lms_pg: asyncpg.Pool
-    """PostgreSQL (the ``lms`` schema): the loan-book backup catalogue and loan-book pointer."""
+    postgres: asyncpg.Pool
+    """The one PostgreSQL pool: the ``lms`` catalogue and loan-book pointer, the tracker schema."""

@@ -18,6 +18,7 @@ from tests.fixtures.workers import close_worker
 from ff_api.app import create_app
 from ff_shared.clock import now_utc
 from ff_shared.stores.postgres import lms as catalogue
+from ff_shared.stores.postgres import transaction
 from ff_workers.lms_restorer.worker import WorkerSettings
 from ff_workers.runtime import build_worker
 
@@ -151,8 +152,8 @@ async def test_rollback_switches_back_and_is_audited(
     async with api(lms) as client:
         none = await client.post(f"{BASE}/loanbook/rollback", headers=headers)
         assert none.status_code == 409
-        async with lms.clients.pg.acquire() as conn:
-            for name in ("loanbook_a", "loanbook_b"):
+        for name in ("loanbook_a", "loanbook_b"):
+            async with transaction(lms.clients.pg) as conn:
                 await catalogue.switch_loanbook(
                     conn, to_database=name, actor="lms-restorer", run_id=None, now=now_utc()
                 )
@@ -202,7 +203,7 @@ async def test_the_customer_api_reads_the_loan_book_the_pointer_names(
     restored = await lms.make_restored_database(
         f"{lms.prefix}_20261127_013000", customer_ids=[subject_of(token)]
     )
-    async with lms.clients.pg.acquire() as conn:
+    async with transaction(lms.clients.pg) as conn:
         await catalogue.switch_loanbook(
             conn, to_database=restored, actor="lms-restorer", run_id=None, now=now_utc()
         )

@@ -262,9 +262,10 @@ async def test_rollback_puts_the_previous_loan_book_back(make_lms: MakeLms) -> N
     async with lms.clients.pg.acquire() as conn:
         pointer = await catalogue.current_loanbook(conn)
         assert (pointer.current_database, pointer.previous_database) == (second, first)
-        rolled = await catalogue.rollback_loanbook(
-            conn, actor="ops@example.com", now=pointer.switched_at
-        )
+        async with conn.transaction():
+            rolled = await catalogue.rollback_loanbook(
+                conn, actor="ops@example.com", now=pointer.switched_at
+            )
         history = await conn.fetch(
             "select from_database, to_database, reason from lms.loanbook_switches order by id"
         )

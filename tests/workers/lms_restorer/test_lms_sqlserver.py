@@ -28,7 +28,7 @@ from ff_shared.stores.loanbook.connection import connect, with_database
 from ff_shared.stores.loanbook.schema import drop_database, ensure_loanbook
 from ff_shared.stores.postgres import lms as catalogue
 from ff_standins.loanbook.seed import seed_demo_loans
-from ff_workers.lms_restorer.restore import odbc_restorer
+from ff_workers.lms_restorer.sqlserver import odbc_restorer
 
 SERVER = os.environ.get("FF_TEST_LMS_SQLSERVER_CONNECTION_STRING")
 SHARED = os.environ.get("FF_TEST_LMS_SQLSERVER_SHARED_DIR")

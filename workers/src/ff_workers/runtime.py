@@ -12,17 +12,19 @@ from arq.worker import Worker, create_worker
 
 from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings
+from ff_workers import ctx as jobctx
+from ff_workers.ctx import JobContext
 
 log = structlog.get_logger()
 
 
-async def bind_job(ctx: dict[str, Any]) -> None:
+async def bind_job(ctx: JobContext) -> None:
     """arq ``on_job_start``: every log line of a job carries its id and try."""
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(job_id=ctx.get("job_id"), job_try=ctx.get("job_try"))
 
 
-async def unbind_job(_ctx: dict[str, Any]) -> None:
+async def unbind_job(_ctx: JobContext) -> None:
     structlog.contextvars.clear_contextvars()
 
 
@@ -37,9 +39,9 @@ def heartbeat_job(worker_name: str) -> CronJob:
     """A cron job that proves the worker is alive and draining: operators and readiness checks
     read the key; it expires when the worker stops running jobs."""
 
-    async def heartbeat(ctx: dict[str, Any]) -> str:
+    async def heartbeat(ctx: JobContext) -> str:
         now = datetime.now(UTC).isoformat()
-        await ctx["redis"].set(heartbeat_key(worker_name), now, ex=HEARTBEAT_TTL_SECONDS)
+        await jobctx.redis(ctx).set(heartbeat_key(worker_name), now, ex=HEARTBEAT_TTL_SECONDS)
         return now
 
     heartbeat.__qualname__ = f"heartbeat_{worker_name.replace('-', '_')}"
@@ -62,7 +64,7 @@ def build_worker(
     configure_logging(level=settings.log_level, json=settings.log_json)
     user_startup = getattr(settings_cls, "on_startup", None)
 
-    async def on_startup(ctx: dict[str, Any]) -> None:
+    async def on_startup(ctx: JobContext) -> None:
         ctx["settings"] = settings
         if user_startup is not None:
             await user_startup(ctx)

@@ -33,6 +33,7 @@ from ff_shared.domain.backups import STEPS, RunMode, RunStatus, Step, StepStatus
 from ff_shared.errors import DependencyUnavailable, FieldProblem, IllegalTransition, InvalidInput
 from ff_shared.jobs import LMS_RUN
 from ff_shared.stores.postgres import lms as catalogue
+from ff_shared.stores.postgres import transaction
 from ff_shared.stores.postgres.lms import RunRecord
 
 log = structlog.get_logger()
@@ -41,7 +42,7 @@ RERUNNABLE = {StepStatus.FAILED, StepStatus.NOT_CONFIGURED, StepStatus.SKIPPED}
 
 
 def _pool(services: Services) -> asyncpg.Pool:
-    pool: asyncpg.Pool = services.lms_pg
+    pool: asyncpg.Pool = services.postgres
     return pool
 
 
@@ -231,7 +232,7 @@ async def get_loanbook(services: Services) -> LoanBookView:
 async def rollback(
     services: Services, staff: StaffPrincipal, data: RunRequest | None
 ) -> LoanBookView:
-    async with _pool(services).acquire() as conn:
+    async with transaction(_pool(services)) as conn:
         before = await catalogue.current_loanbook(conn)
         pointer = await catalogue.rollback_loanbook(conn, actor=staff.username, now=now_utc())
     await record_staff(

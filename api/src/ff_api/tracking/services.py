@@ -1,4 +1,4 @@
-"""The tracker's long-lived clients in the API: its SQS client and PostgreSQL pool."""
+"""The tracker's long-lived clients in the API: its SQS client and the API's PostgreSQL pool."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from typing import Any
 
 import aioboto3
 import asyncpg
-import msgspec
 
 from ff_shared.integrations.aws.session import client_options
 from ff_shared.settings import Settings
-from ff_shared.stores.postgres import create_pool
 from ff_shared.tracking.config import IngestConfig, ingest_config
 
 
@@ -21,16 +19,13 @@ class TrackerServices:
     sqs: Any
     """aioboto3 SQS client for the environments' FIFO queues."""
     pool: asyncpg.Pool
-    """PostgreSQL (the ``tracker`` schema) for the staff analytics routes."""
+    """The API's PostgreSQL pool (the ``tracker`` schema) for the staff analytics routes."""
     config: IngestConfig
 
 
 async def open_tracker_services(
-    stack: AsyncExitStack, settings: Settings, aws: aioboto3.Session
+    stack: AsyncExitStack, settings: Settings, aws: aioboto3.Session, pool: asyncpg.Pool
 ) -> TrackerServices:
     config = ingest_config(settings.tracker)
     sqs = await stack.enter_async_context(aws.client("sqs", **client_options(settings.aws)))
-    postgres = msgspec.structs.replace(settings.postgres, min_pool_size=0)
-    pool = await create_pool(postgres)
-    stack.push_async_callback(pool.close)
     return TrackerServices(sqs=sqs, pool=pool, config=config)

@@ -256,9 +256,6 @@ def validate_report(
     reasons: list[QuarantineReason] = []
     produced = _aware(report.produced_at)
     ceiling = min(produced, received_at) if produced is not None else received_at
-    first_available = _aware(report.first_available_at)
-    floor = max(first_available, EARLIEST_PLAUSIBLE) if first_available else EARLIEST_PLAUSIBLE
-    latest = ceiling + CLOCK_TOLERANCE
 
     def add(code: ReasonCode, path: str, message: str) -> None:
         reasons.append(QuarantineReason(code=code, path=path, message=message))
@@ -269,7 +266,21 @@ def validate_report(
             "reference",
             f"the report is {report.reference!r}, not the {expected_reference!r} asked for",
         )
+    _check_report_dates(add, report, received_at)
+    currencies = _check_accounts(add, report)
+    for index, balance in enumerate(report.balances):
+        path = f"balances[{index}]"
+        _check_item(add, path, balance.account_id, balance.currency, balance.amount, currencies)
+        if problem := _date_problem(balance.at, ceiling, EARLIEST_PLAUSIBLE):
+            add("impossible_date", f"{path}.at", problem)
+    _check_transactions(add, report, currencies, ceiling)
+    return reasons
 
+
+_Add = Callable[[ReasonCode, str, str], None]
+
+
+def _check_report_dates(add: _Add, report: ProviderReport, received_at: datetime) -> None:
     for name, value in (
         ("produced_at", report.produced_at),
         ("first_available_at", report.first_available_at),
@@ -277,6 +288,7 @@ def validate_report(
     ):
         if value is not None and (problem := _date_problem(value, received_at, EARLIEST_PLAUSIBLE)):
             add("impossible_date", name, problem)
+    first_available = _aware(report.first_available_at)
     if (
         first_available is not None
         and (last := _aware(report.last_available_at)) is not None
@@ -288,6 +300,9 @@ def validate_report(
             "the first available date is after the last available date",
         )
 
+
+def _check_accounts(add: _Add, report: ProviderReport) -> dict[str, str]:
+    """Check the accounts; return each account's currency (the first, if listed twice)."""
     currencies: dict[str, str] = {}
     for index, account in enumerate(report.accounts):
         path = f"accounts[{index}]"
@@ -296,13 +311,16 @@ def validate_report(
         if not _CURRENCY.match(account.currency):
             add("currency_mismatch", f"{path}.currency", f"{account.currency!r} is not ISO 4217")
         currencies.setdefault(account.account_id, account.currency)
+    return currencies
 
-    for index, balance in enumerate(report.balances):
-        path = f"balances[{index}]"
-        _check_item(add, path, balance.account_id, balance.currency, balance.amount, currencies)
-        if problem := _date_problem(balance.at, ceiling, EARLIEST_PLAUSIBLE):
-            add("impossible_date", f"{path}.at", problem)
 
+def _check_transactions(
+    add: _Add, report: ProviderReport, currencies: Mapping[str, str], ceiling: datetime
+) -> None:
+    """The rows are where the volume is: the common, well-formed case takes the cheap checks."""
+    first_available = _aware(report.first_available_at)
+    floor = max(first_available, EARLIEST_PLAUSIBLE) if first_available else EARLIEST_PLAUSIBLE
+    latest = ceiling + CLOCK_TOLERANCE
     seen = Counter((t.account_id, t.transaction_id) for t in report.transactions)
     reported: set[tuple[str, str]] = set()
     for index, tx in enumerate(report.transactions):
@@ -351,7 +369,6 @@ def validate_report(
                 f"{path}.running_balance_currency",
                 f"{tx.running_balance_currency} in an account held in {expected}",
             )
-    return reasons
 
 
 def _sub_penny(amount: str) -> bool:
@@ -361,7 +378,7 @@ def _sub_penny(amount: str) -> bool:
 
 
 def _check_item(
-    add: Callable[[ReasonCode, str, str], None],
+    add: _Add,
     path: str,
     account_id: str,
     currency: str,

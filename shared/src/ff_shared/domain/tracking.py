@@ -231,34 +231,13 @@ def validate_batch(
     duplicates: list[str] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_events):
-        size = len(raw)
         try:
             event = msgspec.json.decode(raw, type=TrackerEvent)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            try:
-                loose: Any = msgspec.json.decode(raw)
-            except msgspec.DecodeError:
-                loose = None
-            detail = str(exc).replace("`$", f"`events[{index}]")
-            reason = EVENT_TOO_LARGE if size > limits.max_event_bytes else INVALID_EVENT
-            rejected.append(
-                Rejection(index=index, event_id=_event_id_of(loose), reason=reason, detail=detail)
-            )
+            rejected.append(_undecodable(index, raw, exc, limits))
             continue
-        problem: tuple[str, str] | None = None
-        if size > limits.max_event_bytes:
-            problem = EVENT_TOO_LARGE, f"{size} bytes; at most {limits.max_event_bytes}"
-        else:
-            problem = _rule_problem(event)
         environment = event.environment or default_environment
-        if problem is None and environment not in known:
-            problem = UNKNOWN_ENVIRONMENT, f"environment {environment!r} is not configured"
-        if problem is None:
-            ahead = event.client_time - received_at
-            if ahead > limits.max_future_skew:
-                problem = CLOCK_SKEW, f"client_time is {ahead} ahead of the server"
-            elif -ahead > limits.max_past_age:
-                problem = CLOCK_SKEW, f"client_time is {-ahead} old; at most {limits.max_past_age}"
+        problem = _event_problem(event, len(raw), environment, known, received_at, limits)
         if problem is not None:
             rejected.append(
                 Rejection(
@@ -270,34 +249,72 @@ def validate_batch(
             duplicates.append(event.event_id)
             continue
         seen.add(event.event_id)
-        context = event.context
-        if context is not None and context.referrer is not None:
-            context = msgspec.structs.replace(context, referrer=sanitise_referrer(context.referrer))
         accepted_indexes.append(index)
-        accepted.append(
-            StampedEvent(
-                schema_version=event.schema_version,
-                event_id=event.event_id,
-                session_id=event.session_id,
-                anonymous_id=event.anonymous_id,
-                type=event.type,
-                form=event.form,
-                step=event.step,
-                field=event.field,
-                error_code=event.error_code,
-                client_time=event.client_time,
-                received_at=received_at,
-                environment=environment,
-                context=context,
-                identity_hashes=event.identity_hashes,
-                application_id=event.application_id,
-            )
-        )
+        accepted.append(_stamped(event, received_at, environment))
     return BatchOutcome(
         accepted=accepted,
         accepted_indexes=accepted_indexes,
         rejected=rejected,
         duplicates=duplicates,
+    )
+
+
+def _undecodable(
+    index: int, raw: msgspec.Raw, exc: msgspec.MsgspecError, limits: BatchLimits
+) -> Rejection:
+    try:
+        loose: Any = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        loose = None
+    detail = str(exc).replace("`$", f"`events[{index}]")
+    reason = EVENT_TOO_LARGE if len(raw) > limits.max_event_bytes else INVALID_EVENT
+    return Rejection(index=index, event_id=_event_id_of(loose), reason=reason, detail=detail)
+
+
+def _event_problem(
+    event: TrackerEvent,
+    size: int,
+    environment: str,
+    known: frozenset[str],
+    received_at: datetime,
+    limits: BatchLimits,
+) -> tuple[str, str] | None:
+    """Why a decoded event is refused (reason, detail); None when it is accepted."""
+    if size > limits.max_event_bytes:
+        return EVENT_TOO_LARGE, f"{size} bytes; at most {limits.max_event_bytes}"
+    problem = _rule_problem(event)
+    if problem is not None:
+        return problem
+    if environment not in known:
+        return UNKNOWN_ENVIRONMENT, f"environment {environment!r} is not configured"
+    ahead = event.client_time - received_at
+    if ahead > limits.max_future_skew:
+        return CLOCK_SKEW, f"client_time is {ahead} ahead of the server"
+    if -ahead > limits.max_past_age:
+        return CLOCK_SKEW, f"client_time is {-ahead} old; at most {limits.max_past_age}"
+    return None
+
+
+def _stamped(event: TrackerEvent, received_at: datetime, environment: str) -> StampedEvent:
+    context = event.context
+    if context is not None and context.referrer is not None:
+        context = msgspec.structs.replace(context, referrer=sanitise_referrer(context.referrer))
+    return StampedEvent(
+        schema_version=event.schema_version,
+        event_id=event.event_id,
+        session_id=event.session_id,
+        anonymous_id=event.anonymous_id,
+        type=event.type,
+        form=event.form,
+        step=event.step,
+        field=event.field,
+        error_code=event.error_code,
+        client_time=event.client_time,
+        received_at=received_at,
+        environment=environment,
+        context=context,
+        identity_hashes=event.identity_hashes,
+        application_id=event.application_id,
     )
 
 

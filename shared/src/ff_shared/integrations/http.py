@@ -116,86 +116,142 @@ async def send(
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + policy.deadline_seconds
-    path = _path(url)
+    call = _Call(service=service, method=method, path=_path(url))
     attempt = 0
     while True:
         attempt += 1
         remaining = deadline - loop.time()
         request_headers = dict(await headers()) if headers is not None else {}
-        failure: IntegrationError
-        delivered = True
-        try:
-            async with session.request(
-                method,
-                URL(url, encoded=True),
-                headers=request_headers,
-                data=body,
-                timeout=aiohttp.ClientTimeout(
-                    total=max(0.05, min(policy.timeout_seconds, remaining))
-                ),
-                allow_redirects=False,
-            ) as raw:
-                payload = await raw.read()
-                response = HttpResponse(
-                    status=raw.status,
-                    headers={k.lower(): v for k, v in raw.headers.items()},
-                    body=payload,
-                )
-        except TimeoutError:
-            failure = UpstreamTimeout(service, f"{method} {path} timed out")
-        except aiohttp.ClientConnectorError:
-            delivered = False
-            failure = UpstreamUnavailable(service, f"{method} {path}: connection refused")
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-            failure = UpstreamUnavailable(
-                service, f"{method} {path}: connection dropped ({type(exc).__name__})"
-            )
-        except aiohttp.ClientResponseError as exc:
-            failure = MalformedResponse(
-                service, f"{method} {path}: unreadable response ({type(exc).__name__})"
-            )
-        else:
-            if response.status == 429:
-                delivered = False
-                wait = parse_retry_after(response.header("retry-after"))
-                failure = UpstreamThrottled(
-                    service,
-                    f"{method} {path} was throttled",
-                    status=429,
-                    retry_after=DEFAULT_RETRY_AFTER_SECONDS if wait is None else wait,
-                )
-            elif response.status in RETRYABLE_STATUSES:
-                failure = UpstreamUnavailable(
-                    service, f"{method} {path} answered {response.status}", status=response.status
-                )
-            else:
-                return response
-        if not idempotent and delivered:
-            raise failure
-        if isinstance(failure, UpstreamThrottled):
-            delay = failure.retry_after or DEFAULT_RETRY_AFTER_SECONDS
-            if loop.time() + delay > deadline:
-                raise failure
-        else:
-            delay = backoff_delay(attempt, policy, rng)
-            if loop.time() + delay >= deadline:
-                raise RetryDeadlineExceeded(
-                    service,
-                    f"{method} {path} still failing after {attempt} attempt(s): {failure.detail}",
-                    last=failure,
-                    attempts=attempt,
-                )
+        outcome = await _attempt(
+            session,
+            call,
+            url,
+            headers=request_headers,
+            body=body,
+            limit_seconds=max(0.05, min(policy.timeout_seconds, remaining)),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        if not idempotent and outcome.delivered:
+            raise outcome.error
+        delay = _delay_before_retry(
+            call, outcome.error, attempt, policy, rng, time_left=deadline - loop.time()
+        )
         log.info(
             "integration_call_retrying",
             service=service,
             method=method,
-            path=path,
+            path=call.path,
             attempt=attempt,
-            failure=failure.kind,
-            status=failure.status,
+            failure=outcome.error.kind,
+            status=outcome.error.status,
             delay_seconds=round(delay, 3),
         )
         await asyncio.sleep(delay)
+
+
+class _Call(msgspec.Struct, frozen=True, kw_only=True):
+    """What the failures and logs of one call name: never its query or body."""
+
+    service: str
+    method: str
+    path: str
+
+    @property
+    def what(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+class _Failure(msgspec.Struct, frozen=True, kw_only=True):
+    error: IntegrationError
+    delivered: bool
+    """Whether the third party may have acted on the request."""
+
+
+async def _attempt(
+    session: aiohttp.ClientSession,
+    call: _Call,
+    url: str,
+    *,
+    headers: dict[str, str],
+    body: bytes | None,
+    limit_seconds: float,
+) -> HttpResponse | _Failure:
+    """One attempt: the answer, or the retryable failure it ended in."""
+    service, what = call.service, call.what
+    error: IntegrationError
+    try:
+        async with session.request(
+            call.method,
+            URL(url, encoded=True),
+            headers=headers,
+            data=body,
+            timeout=aiohttp.ClientTimeout(total=limit_seconds),
+            allow_redirects=False,
+        ) as raw:
+            payload = await raw.read()
+            response = HttpResponse(
+                status=raw.status,
+                headers={k.lower(): v for k, v in raw.headers.items()},
+                body=payload,
+            )
+    except TimeoutError:
+        return _Failure(error=UpstreamTimeout(service, f"{what} timed out"), delivered=True)
+    except aiohttp.ClientConnectorError:
+        error = UpstreamUnavailable(service, f"{what}: connection refused")
+        return _Failure(error=error, delivered=False)
+    except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+        error = UpstreamUnavailable(service, f"{what}: connection dropped ({type(exc).__name__})")
+        return _Failure(error=error, delivered=True)
+    except aiohttp.ClientResponseError as exc:
+        error = MalformedResponse(service, f"{what}: unreadable response ({type(exc).__name__})")
+        return _Failure(error=error, delivered=True)
+    return _retryable_answer(call, response) or response
+
+
+def _retryable_answer(call: _Call, response: HttpResponse) -> _Failure | None:
+    """A ``429`` or a 5xx answer as the failure to retry (None: the caller's to interpret)."""
+    if response.status == 429:
+        wait = parse_retry_after(response.header("retry-after"))
+        throttled = UpstreamThrottled(
+            call.service,
+            f"{call.what} was throttled",
+            status=429,
+            retry_after=DEFAULT_RETRY_AFTER_SECONDS if wait is None else wait,
+        )
+        return _Failure(error=throttled, delivered=False)
+    if response.status in RETRYABLE_STATUSES:
+        error = UpstreamUnavailable(
+            call.service, f"{call.what} answered {response.status}", status=response.status
+        )
+        return _Failure(error=error, delivered=True)
+    return None
+
+
+def _delay_before_retry(
+    call: _Call,
+    failure: IntegrationError,
+    attempt: int,
+    policy: RetryPolicy,
+    rng: random.Random | None,
+    *,
+    time_left: float,
+) -> float:
+    """How long to wait before the next attempt; raises when that would pass the deadline."""
+    if isinstance(failure, UpstreamThrottled):
+        delay = failure.retry_after or DEFAULT_RETRY_AFTER_SECONDS
+        if delay > time_left:
+            raise failure
+        return delay
+    delay = backoff_delay(attempt, policy, rng)
+    if delay >= time_left:
+        raise RetryDeadlineExceeded(
+            call.service,
+            f"{call.what} still failing after {attempt} attempt(s): {failure.detail}",
+            last=failure,
+            attempts=attempt,
+        )
+    return delay
 
 
 def decode_json(response: HttpResponse, type_: type[T], *, service: str, what: str) -> T:

@@ -27,6 +27,7 @@ from ff_shared.errors import DomainError
 from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings, load_settings
 from ff_shared.stores.postgres import lms as catalogue
+from ff_shared.stores.postgres import transaction
 from ff_shared.stores.postgres.lms import BackupRecord
 from ff_workers.cli.devstate import read_state, state_path
 from ff_workers.cli.errors import CommandError
@@ -185,7 +186,7 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _rollback(_args: argparse.Namespace) -> int:
     async def body(clients: Clients) -> int:
-        async with clients.pg.acquire() as conn:
+        async with transaction(clients.pg) as conn:
             try:
                 pointer = await catalogue.rollback_loanbook(
                     conn, actor=f"cli:{getpass.getuser()}", now=now_utc()

@@ -5,23 +5,24 @@ Run with ``ff worker core``; its Redis and queue come from the FF_ settings at s
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from arq.cron import CronJob
 from arq.worker import Function
 
 from ff_workers.core import crm, emails, lms, open_banking
+from ff_workers.ctx import JobContext
 from ff_workers.runtime import bind_job, heartbeat_job, unbind_job
 
 
-async def startup(ctx: dict[str, Any]) -> None:
+async def startup(ctx: JobContext) -> None:
     await lms.startup(ctx)
     await emails.startup(ctx)
     await crm.startup(ctx)
     await open_banking.startup(ctx)
 
 
-async def shutdown(ctx: dict[str, Any]) -> None:
+async def shutdown(ctx: JobContext) -> None:
     await open_banking.shutdown(ctx)
     await crm.shutdown(ctx)
     await emails.shutdown(ctx)

@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import msgspec
 
+from ff_shared.integrations.aws.email import SesClient
+from ff_shared.integrations.aws.ssm import SsmClient
 from ff_shared.integrations.sftp.client import SftpConfig
 from ff_shared.settings import LmsSettings, Settings
+from ff_workers.lms_restorer.sqlserver import SqlServerRestorer
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
+else:
+    S3Client = Any
 
 ProgressSink = Callable[[str, int, int], None]
 """Called with (what, bytes done, bytes in total); the command line draws it, the worker not."""
-
-Row = dict[str, Any]
-
-
-class SqlServerRestorer(Protocol):
-    """Runs one statement on the restore target (outside any transaction: RDS and RESTORE refuse
-    to run inside one) and returns the rows of its first result set."""
-
-    async def run(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
-
 
 RestorerFactory = Callable[[], AbstractAsyncContextManager[SqlServerRestorer]]
 
@@ -56,9 +54,9 @@ class StepDone(msgspec.Struct, frozen=True, kw_only=True):
 class Clients:
     settings: Settings
     pg: asyncpg.Pool
-    s3: Any
-    ssm: Any
-    ses: Any
+    s3: S3Client
+    ssm: SsmClient
+    ses: SesClient
     restorer: RestorerFactory | None = None
     """Opens a connection to the restore target; None when no SQL Server is configured."""
     progress: ProgressSink | None = None

@@ -158,6 +158,36 @@ async def _run_converter(argv: list[str], limit_seconds: float, password: str | 
     return text
 
 
+async def _backup_password(clients: Clients, *, uses_placeholder: bool) -> str | None:
+    """The backup's password from SSM, when one is configured (None: the backup has none)."""
+    parameter = clients.lms.converter_password_parameter
+    if not parameter:
+        return None
+    if not uses_placeholder:
+        raise StepFailed(
+            "a backup password is configured but the converter command has no"
+            " {password_file} or {password} placeholder"
+        )
+    try:
+        return await get_parameter(clients.ssm, parameter)
+    except SecretUnavailable as exc:
+        raise StepFailed(str(exc), {"retryable": exc.retryable}) from exc
+
+
+async def _inspect(outputs: list[Path]) -> tuple[list[ConvertedFile], list[BackupHeader]]:
+    """Each converted file's checksum, size and backup header."""
+    files: list[ConvertedFile] = []
+    headers: list[BackupHeader] = []
+    for path in outputs:
+        try:
+            sha, size, header = await asyncio.to_thread(_hash_and_header, path)
+        except NotABackup as exc:
+            raise StepFailed(f"{path.name} is not a SQL Server backup: {exc}") from exc
+        files.append(ConvertedFile(name=path.name, size_bytes=size, sha256=sha))
+        headers.append(header)
+    return files, headers
+
+
 async def convert(clients: Clients, backup: BackupRecord) -> StepDone:
     lms = clients.lms
     template = lms.converter_command
@@ -171,17 +201,7 @@ async def convert(clients: Clients, backup: BackupRecord) -> StepDone:
         raise StepFailed(refusal)
     uses_file = "{password_file}" in template
     uses_arg = "{password}" in template
-    password: str | None = None
-    if lms.converter_password_parameter:
-        if not (uses_file or uses_arg):
-            raise StepFailed(
-                "a backup password is configured but the converter command has no"
-                " {password_file} or {password} placeholder"
-            )
-        try:
-            password = await get_parameter(clients.ssm, lms.converter_password_parameter)
-        except SecretUnavailable as exc:
-            raise StepFailed(str(exc), {"retryable": exc.retryable}) from exc
+    password = await _backup_password(clients, uses_placeholder=uses_file or uses_arg)
     source = await _ensure_original(clients, backup)
     directory = clients.converted_dir(backup.file_name)
     stem = Path(backup.file_name).stem
@@ -208,15 +228,7 @@ async def convert(clients: Clients, backup: BackupRecord) -> StepDone:
             f"the converter exited 0 but wrote no {stem}.bak or {stem}_NN.bak",
             {"output": output},
         )
-    files: list[ConvertedFile] = []
-    headers: list[BackupHeader] = []
-    for path in outputs:
-        try:
-            sha, size, header = await asyncio.to_thread(_hash_and_header, path)
-        except NotABackup as exc:
-            raise StepFailed(f"{path.name} is not a SQL Server backup: {exc}") from exc
-        files.append(ConvertedFile(name=path.name, size_bytes=size, sha256=sha))
-        headers.append(header)
+    files, headers = await _inspect(outputs)
     try:
         version = check_same_version(headers)
         check_restorable(headers[0], lms.target_server_version)

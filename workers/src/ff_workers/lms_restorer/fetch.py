@@ -17,6 +17,7 @@ from ff_shared.clock import now_utc
 from ff_shared.domain.backups import backup_taken_at, is_backup_name, parse_checksum_file
 from ff_shared.integrations.sftp.client import RemoteFile, SftpError, SftpSession, open_sftp
 from ff_shared.stores.postgres import lms as catalogue
+from ff_shared.stores.postgres import transaction
 from ff_shared.stores.postgres.lms import BackupRecord
 from ff_workers.lms_restorer.context import Clients, StepDone, StepFailed, sftp_config
 
@@ -66,9 +67,10 @@ async def catalogue_new(clients: Clients, discovery: Discovery) -> list[BackupRe
     added: list[BackupRecord] = []
     async with clients.pg.acquire() as conn:
         known = await catalogue.known_file_names(conn)
-        for remote in discovery.ready:
-            if remote.name in known:
-                continue
+    for remote in discovery.ready:
+        if remote.name in known:
+            continue
+        async with transaction(clients.pg) as conn:
             record = await catalogue.add_backup(
                 conn,
                 file_name=remote.name,
@@ -78,8 +80,8 @@ async def catalogue_new(clients: Clients, discovery: Discovery) -> list[BackupRe
                 taken_at=backup_taken_at(remote.name, remote.modified_at),
                 now=now_utc(),
             )
-            log.info("lms_backup_catalogued", backup_id=record.id, file=remote.name)
-            added.append(record)
+        log.info("lms_backup_catalogued", backup_id=record.id, file=remote.name)
+        added.append(record)
     return added
 
 

@@ -28,6 +28,7 @@ from ff_shared.domain.backups import (
 from ff_shared.errors import IllegalTransition
 from ff_shared.logging import scrub_text
 from ff_shared.stores.postgres import lms as catalogue
+from ff_shared.stores.postgres import transaction
 from ff_shared.stores.postgres.lms import BackupRecord, RunRecord, StepRecord
 from ff_workers.lms_restorer import archive, convert, fetch, restore, switch, verify
 from ff_workers.lms_restorer.alerts import alert
@@ -234,7 +235,7 @@ async def _operator_run(state: _Run) -> None:
     if run.backup_id is None:
         state.problems.append("the run names no backup")
         return
-    async with state.clients.pg.acquire() as conn:
+    async with transaction(state.clients.pg) as conn:
         backup = await catalogue.get_backup(conn, run.backup_id)
         steps = await catalogue.get_steps(conn, backup.id)
         try:
@@ -281,7 +282,7 @@ async def _advance(
                 state.problems.append(f"{backup.file_name}: {plan.reason}")
             return
         step = plan.step
-        async with clients.pg.acquire() as conn:
+        async with transaction(clients.pg) as conn:
             run_step_id = await catalogue.start_step(
                 conn, backup.id, step, run_id=run_id, now=now_utc()
             )
@@ -290,7 +291,7 @@ async def _advance(
         previous = msgspec.structs.replace(states[step], run_id=run_id)
         log.info("lms_step_started", backup_id=backup.id, step=step.value, why=plan.reason)
         status, done, error, detail = await _attempt(clients, backup, states, previous, run_id)
-        async with clients.pg.acquire() as conn:
+        async with transaction(clients.pg) as conn:
             await catalogue.finish_step(
                 conn,
                 backup.id,

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import aioodbc
 import pyodbc
 import structlog
 
@@ -34,7 +32,6 @@ from ff_shared.domain.backups import (
     StepStatus,
     UnexpectedRdsState,
     converted_prefix,
-    is_plain_database_name,
     rds_outcome,
     rds_s3_arn,
     restore_database_name,
@@ -43,79 +40,22 @@ from ff_shared.integrations.aws.s3_archive import download_file
 from ff_shared.logging import scrub_text
 from ff_shared.stores.postgres import lms as catalogue
 from ff_shared.stores.postgres.lms import BackupRecord, StepRecord
-from ff_workers.lms_restorer.context import (
-    Clients,
+from ff_workers.lms_restorer.context import Clients, StepDone, StepFailed, StepNotConfigured
+from ff_workers.lms_restorer.sqlserver import (
+    RestoreFailed,
     Row,
     SqlServerRestorer,
-    StepDone,
-    StepFailed,
-    StepNotConfigured,
+    database_exists,
+    quote_literal,
+    quote_name,
 )
 
 log = structlog.get_logger()
 
 
-class RestoreFailed(Exception):
-    def __init__(self, message: str, detail: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.detail = detail or {}
-
-
-class OdbcSqlServer:
-    """:class:`SqlServerRestorer` over one aioodbc connection in autocommit mode."""
-
-    def __init__(self, conn: aioodbc.Connection) -> None:
-        self._conn = conn
-
-    async def run(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._conn.cursor() as cur:
-            await cur.execute(sql, *([tuple(params)] if params else []))
-            rows: list[Row] = []
-            while True:
-                if cur.description is not None:
-                    names = [d[0] for d in cur.description]
-                    rows = [dict(zip(names, r, strict=True)) for r in await cur.fetchall()]
-                    break
-                if not await cur.nextset():
-                    break
-            return rows
-
-
-@asynccontextmanager
-async def odbc_restorer(
-    connection_string: str, *, statement_timeout: int
-) -> AsyncIterator[SqlServerRestorer]:
-    try:
-        conn = await aioodbc.connect(dsn=connection_string, autocommit=True, timeout=15)
-    except pyodbc.Error as exc:
-        raise RestoreFailed(
-            f"the restore target did not accept a connection ({type(exc).__name__})"
-        ) from exc
-    conn._conn.timeout = statement_timeout
-    try:
-        yield OdbcSqlServer(conn)
-    finally:
-        await conn.close()
-
-
-def quote_name(name: str) -> str:
-    if not is_plain_database_name(name):
-        raise RestoreFailed(f"{name!r} is not a plain database name")
-    return f"[{name}]"
-
-
-def quote_literal(value: str) -> str:
-    return "N'" + value.replace("'", "''") + "'"
-
-
 def _join(directory: str, name: str) -> str:
     sep = "\\" if "\\" in directory else "/"
     return directory.rstrip("\\/") + sep + name
-
-
-async def database_exists(server: SqlServerRestorer, name: str) -> bool:
-    rows = await server.run("SELECT DB_ID(?) AS database_id", (name,))
-    return bool(rows) and rows[0].get("database_id") is not None
 
 
 # RDS native restore

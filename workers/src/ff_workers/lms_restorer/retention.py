@@ -13,6 +13,7 @@ from ff_shared.clock import now_utc
 from ff_shared.domain.backups import select_expired
 from ff_shared.integrations.aws.s3_archive import delete_objects
 from ff_shared.stores.postgres import lms as catalogue
+from ff_shared.stores.postgres import transaction
 from ff_workers.lms_restorer.context import Clients
 
 log = structlog.get_logger()
@@ -45,7 +46,7 @@ async def apply_retention(clients: Clients, *, dry_run: bool = False) -> Retenti
             deleted += keys
             continue
         await delete_objects(clients.s3, bucket=lms.bucket, keys=keys)
-        async with clients.pg.acquire() as conn:
+        async with transaction(clients.pg) as conn:
             record = await catalogue.get_backup(conn, backup_id)
             await catalogue.mark_archive_deleted(conn, backup_id, keys, now=now_utc())
         await asyncio.to_thread(_remove_local, clients, record.file_name)

@@ -7,6 +7,7 @@ import structlog
 
 from ff_shared.clock import now_utc
 from ff_shared.stores.postgres import lms as catalogue
+from ff_shared.stores.postgres import transaction
 from ff_shared.stores.postgres.lms import BackupRecord
 from ff_workers.lms_restorer.context import Clients, StepDone, StepFailed
 
@@ -16,7 +17,7 @@ ACTOR = "lms-restorer"
 
 
 async def switch(clients: Clients, backup: BackupRecord, database: str, run_id: str) -> StepDone:
-    async with clients.pg.acquire() as conn:
+    async with transaction(clients.pg) as conn:
         restore = await catalogue.get_restore(conn, database)
         if restore is None or not restore.verified:
             raise StepFailed(f"{database} has not passed verification: it is not put in service")

@@ -24,14 +24,11 @@ from ff_shared.jobs import LMS_RUN
 from ff_shared.settings import Settings, resolve_ssm_references
 from ff_shared.stores.postgres import create_pool
 from ff_shared.stores.postgres import lms as catalogue
-from ff_workers.lms_restorer.context import (
-    Clients,
-    RestorerFactory,
-    SqlServerRestorer,
-    refuses_test_converter,
-)
+from ff_workers import ctx as jobctx
+from ff_workers.ctx import JobContext
+from ff_workers.lms_restorer.context import Clients, RestorerFactory, refuses_test_converter
 from ff_workers.lms_restorer.pipeline import execute_run, request_run
-from ff_workers.lms_restorer.restore import odbc_restorer
+from ff_workers.lms_restorer.sqlserver import SqlServerRestorer, odbc_restorer
 from ff_workers.runtime import bind_job, heartbeat_job, unbind_job
 
 log = structlog.get_logger()
@@ -81,27 +78,27 @@ async def open_clients(settings: Settings) -> AsyncIterator[Clients]:
         )
 
 
-async def startup(ctx: dict[str, Any]) -> None:
+async def startup(ctx: JobContext) -> None:
     stack = AsyncExitStack()
     ctx["lms_stack"] = stack
-    ctx["lms"] = await stack.enter_async_context(open_clients(ctx["settings"]))
-    log.info("lms_restorer_started", restore_mode=ctx["settings"].lms.restore_mode)
+    ctx["lms"] = await stack.enter_async_context(open_clients(jobctx.settings(ctx)))
+    log.info("lms_restorer_started", restore_mode=jobctx.settings(ctx).lms.restore_mode)
 
 
-async def shutdown(ctx: dict[str, Any]) -> None:
+async def shutdown(ctx: JobContext) -> None:
     stack: AsyncExitStack | None = ctx.get("lms_stack")
     if stack is not None:
         await stack.aclose()
 
 
-async def lms_run(ctx: dict[str, Any], run_id: str) -> dict[str, Any]:
+async def lms_run(ctx: JobContext, run_id: str) -> dict[str, Any]:
     """Carry out a run the API or ``ff lms`` catalogued (idempotent: a repeat continues it)."""
-    report = await execute_run(ctx["lms"], run_id)
+    report = await execute_run(jobctx.get(ctx, "lms", Clients), run_id)
     return msgspec.to_builtins(report)  # type: ignore[no-any-return]
 
 
-async def lms_scheduled_run(ctx: dict[str, Any]) -> dict[str, Any]:
-    clients: Clients = ctx["lms"]
+async def lms_scheduled_run(ctx: JobContext) -> dict[str, Any]:
+    clients = jobctx.get(ctx, "lms", Clients)
     run = await request_run(clients, mode=RunMode.SCHEDULED, trigger="cron")
     report = await execute_run(clients, run.id)
     return msgspec.to_builtins(report)  # type: ignore[no-any-return]

@@ -137,109 +137,29 @@ async def run_archive(
     on_progress: OnProgress | None = None,
     clock: Callable[[], datetime] = now_utc,
 ) -> RunSummary:
-    run_id = uuid4()
-    started_at = clock()
-    started = time.monotonic()
-    tally = Tally()
-    results: list[ItemResult] = []
     dry = request.dry_run
     async with pool.acquire() as control:
-        watermark = await archive.read_watermark(control)
-        since = request.since
-        if since is None and watermark is not None:
-            since = watermark - timedelta(seconds=settings.overlap_seconds)
-        if not dry:
-            await archive.abandon_dead_runs(control, now=started_at)
-            await archive.start_run(
-                control,
-                run_id=run_id,
-                trigger=request.trigger,
-                started_at=started_at,
-                since=since,
-                reference=request.reference,
-                watermark_before=watermark,
-            )
-        log.info(
-            "obv_archive_started",
-            run_id=str(run_id),
-            since=since.isoformat() if since else None,
-            dry_run=dry,
-            forced_reference=request.reference is not None,
-        )
+        start = await _begin(control, request, settings, clock)
         try:
-
-            async def record(batch: list[archive.SeenApplication]) -> None:
-                await archive.record_seen(control, batch, now=clock())
-
-            found = await discover(
-                dynamics,
-                since=since,
-                reference=request.reference,
-                record=None if dry else record,
+            found, work = await _discover_work(control, dynamics, request, start, clock)
+            tally = Tally(found=len(work))
+            results = await _archive_all(
+                pool,
+                fetch,
+                settings,
+                work,
+                start=start,
+                tally=tally,
+                dry=dry,
+                on_progress=on_progress,
+                clock=clock,
             )
-            pending = [] if request.reference else await archive.pending_applications(control)
-            work = _work_list(request, found, pending)
-            tally.found = len(work)
-            if not dry:
-                await archive.note_found(control, run_id, discovered=found.count, found=tally.found)
-
-            async def handle(item: Work) -> ItemResult:
-                if dry:
-                    return await _preview(pool, item, fetch)
-                return await archive_application(
-                    pool,
-                    item,
-                    run_id=run_id,
-                    obtain=lambda reference: obtain_report(fetch, reference),
-                    attempts=settings.store_attempts,
-                    clock=clock,
-                )
-
-            queue = iter(work)
-
-            async def worker() -> None:
-                for item in queue:
-                    result = await handle(item)
-                    results.append(result)
-                    tally.add(result)
-                    if on_progress is not None:
-                        on_progress(
-                            Progress(
-                                tally=msgspec.structs.replace(tally),
-                                elapsed_seconds=time.monotonic() - started,
-                            )
-                        )
-
-            async with asyncio.TaskGroup() as group:
-                for _ in range(max(1, min(settings.max_in_flight, len(work)))):
-                    group.create_task(worker())
-
-            watermark_after = watermark
-            moves = (
-                not dry
-                and request.reference is None
-                and found.complete
-                and found.newest_modified_on is not None
-                and (
-                    request.since is None or (watermark is not None and request.since <= watermark)
-                )
-            )
-            if moves:
-                assert found.newest_modified_on is not None
-                watermark_after = await archive.advance_watermark(
-                    control, found.newest_modified_on, run_id=run_id, now=clock()
-                )
-            status: archive.RunStatus = (
-                "failed"
-                if found.error
-                else "completed_with_failures"
-                if tally.failed
-                else "succeeded"
-            )
+            watermark_after = await _move_watermark(control, request, found, start, clock)
+            status = _status(found, tally)
             if not dry:
                 await archive.finish_run(
                     control,
-                    run_id,
+                    start.run_id,
                     status=status,
                     finished_at=clock(),
                     discovered=found.count,
@@ -249,18 +169,186 @@ async def run_archive(
                 )
         except BaseException as exc:
             if not dry:
-                await _fail_run(control, run_id, exc, clock())
+                await _fail_run(control, start.run_id, exc, clock())
             raise
-    summary = RunSummary(
+    summary = _summary(request, start, found, tally, results, status, watermark_after)
+    _log_finished(summary)
+    return summary
+
+
+class _Start(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a run began: its id, its clocks and the discovery point."""
+
+    run_id: UUID
+    started_at: datetime
+    monotonic: float
+    watermark: datetime | None
+    since: datetime | None
+
+
+async def _begin(
+    control: asyncpg.Connection,
+    request: ArchiveRequest,
+    settings: ObvArchiverSettings,
+    clock: Callable[[], datetime],
+) -> _Start:
+    """Read the watermark, and (unless a dry run) record the run as started."""
+    run_id = uuid4()
+    started_at = clock()
+    monotonic = time.monotonic()
+    watermark = await archive.read_watermark(control)
+    since = request.since
+    if since is None and watermark is not None:
+        since = watermark - timedelta(seconds=settings.overlap_seconds)
+    if not request.dry_run:
+        await archive.abandon_dead_runs(control, now=started_at)
+        await archive.start_run(
+            control,
+            run_id=run_id,
+            trigger=request.trigger,
+            started_at=started_at,
+            since=since,
+            reference=request.reference,
+            watermark_before=watermark,
+        )
+    log.info(
+        "obv_archive_started",
+        run_id=str(run_id),
+        since=since.isoformat() if since else None,
+        dry_run=request.dry_run,
+        forced_reference=request.reference is not None,
+    )
+    return _Start(
         run_id=run_id,
+        started_at=started_at,
+        monotonic=monotonic,
+        watermark=watermark,
+        since=since,
+    )
+
+
+async def _discover_work(
+    control: asyncpg.Connection,
+    dynamics: DynamicsClient,
+    request: ArchiveRequest,
+    start: _Start,
+    clock: Callable[[], datetime],
+) -> tuple[Discovery, list[Work]]:
+    """Discover what changed (recording it as pending), then list the applications to archive."""
+    dry = request.dry_run
+
+    async def record(batch: list[archive.SeenApplication]) -> None:
+        await archive.record_seen(control, batch, now=clock())
+
+    found = await discover(
+        dynamics,
+        since=start.since,
+        reference=request.reference,
+        record=None if dry else record,
+    )
+    pending = [] if request.reference else await archive.pending_applications(control)
+    work = _work_list(request, found, pending)
+    if not dry:
+        await archive.note_found(control, start.run_id, discovered=found.count, found=len(work))
+    return found, work
+
+
+async def _archive_all(
+    pool: asyncpg.Pool,
+    fetch: Fetch,
+    settings: ObvArchiverSettings,
+    work: list[Work],
+    *,
+    start: _Start,
+    tally: Tally,
+    dry: bool,
+    on_progress: OnProgress | None,
+    clock: Callable[[], datetime],
+) -> list[ItemResult]:
+    """Archive (or preview) every application, ``max_in_flight`` at a time, counting outcomes."""
+    results: list[ItemResult] = []
+
+    async def handle(item: Work) -> ItemResult:
+        if dry:
+            return await _preview(pool, item, fetch)
+        return await archive_application(
+            pool,
+            item,
+            run_id=start.run_id,
+            obtain=lambda reference: obtain_report(fetch, reference),
+            attempts=settings.store_attempts,
+            clock=clock,
+        )
+
+    queue = iter(work)
+
+    async def worker() -> None:
+        for item in queue:
+            result = await handle(item)
+            results.append(result)
+            tally.add(result)
+            if on_progress is not None:
+                on_progress(
+                    Progress(
+                        tally=msgspec.structs.replace(tally),
+                        elapsed_seconds=time.monotonic() - start.monotonic,
+                    )
+                )
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(max(1, min(settings.max_in_flight, len(work)))):
+            group.create_task(worker())
+    return results
+
+
+async def _move_watermark(
+    control: asyncpg.Connection,
+    request: ArchiveRequest,
+    found: Discovery,
+    start: _Start,
+    clock: Callable[[], datetime],
+) -> datetime | None:
+    """Where the watermark is after the run: moved forward only when discovery read every page
+    of a scheduled (not a per-reference, not a dry, not a look-ahead) run."""
+    watermark = start.watermark
+    moves = (
+        not request.dry_run
+        and request.reference is None
+        and found.complete
+        and (request.since is None or (watermark is not None and request.since <= watermark))
+    )
+    if not moves or found.newest_modified_on is None:
+        return watermark
+    return await archive.advance_watermark(
+        control, found.newest_modified_on, run_id=start.run_id, now=clock()
+    )
+
+
+def _status(found: Discovery, tally: Tally) -> archive.RunStatus:
+    if found.error:
+        return "failed"
+    return "completed_with_failures" if tally.failed else "succeeded"
+
+
+def _summary(
+    request: ArchiveRequest,
+    start: _Start,
+    found: Discovery,
+    tally: Tally,
+    results: list[ItemResult],
+    status: archive.RunStatus,
+    watermark_after: datetime | None,
+) -> RunSummary:
+    return RunSummary(
+        run_id=start.run_id,
         status=status,
         trigger=request.trigger,
-        dry_run=dry,
-        started_at=started_at,
-        elapsed_seconds=time.monotonic() - started,
-        since=since,
+        dry_run=request.dry_run,
+        started_at=start.started_at,
+        elapsed_seconds=time.monotonic() - start.monotonic,
+        since=start.since,
         reference=request.reference,
-        watermark_before=watermark,
+        watermark_before=start.watermark,
         watermark_after=watermark_after,
         discovered=found.count,
         found=tally.found,
@@ -273,10 +361,13 @@ async def run_archive(
         error=found.error,
         items=tuple(results),
     )
+
+
+def _log_finished(summary: RunSummary) -> None:
     log.info(
         "obv_archive_finished",
-        run_id=str(run_id),
-        status=status,
+        run_id=str(summary.run_id),
+        status=summary.status,
         discovered=summary.discovered,
         found=summary.found,
         archived=summary.archived,
@@ -287,7 +378,6 @@ async def run_archive(
         transactions=summary.transactions_archived,
         seconds=round(summary.elapsed_seconds, 3),
     )
-    return summary
 
 
 async def _fail_run(

@@ -26,6 +26,8 @@ from ff_shared.integrations.dynamics.client import DynamicsClient
 from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.settings import ObvArchiverSettings, Settings
 from ff_shared.stores.postgres import apply_migrations, create_pool
+from ff_workers import ctx as jobctx
+from ff_workers.ctx import JobContext
 from ff_workers.obv_archiver.fetch import Fetched, FetchFailed, fetch_report
 from ff_workers.obv_archiver.run import ArchiveRequest, OnProgress, run_archive
 from ff_workers.obv_archiver.summary import Progress, RunSummary
@@ -90,8 +92,8 @@ async def open_archiver(settings: Settings) -> AsyncIterator[Archiver]:
         await pool.close()
 
 
-async def startup(ctx: dict[str, Any]) -> None:
-    settings: Settings = ctx["settings"]
+async def startup(ctx: JobContext) -> None:
+    settings = jobctx.settings(ctx)
     stack = AsyncExitStack()
     ctx["obv_archiver_exit"] = stack
     ctx["obv_archiver"] = await stack.enter_async_context(open_archiver(settings))
@@ -99,7 +101,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     log.info("obv_archiver_started", max_in_flight=settings.obv_archiver.max_in_flight)
 
 
-async def shutdown(ctx: dict[str, Any]) -> None:
+async def shutdown(ctx: JobContext) -> None:
     stack: AsyncExitStack | None = ctx.pop("obv_archiver_exit", None)
     if stack is not None:
         await stack.aclose()
@@ -127,10 +129,10 @@ def progress_logger(every_seconds: float) -> OnProgress:
     return log_progress
 
 
-async def archive_open_banking(ctx: dict[str, Any]) -> dict[str, Any]:
+async def archive_open_banking(ctx: JobContext) -> dict[str, Any]:
     """The scheduled run. Its summary is the job's result (without the per-item list)."""
-    archiver: Archiver = ctx["obv_archiver"]
-    running: asyncio.Lock = ctx["obv_archiver_running"]
+    archiver = jobctx.get(ctx, "obv_archiver", Archiver)
+    running = jobctx.get(ctx, "obv_archiver_running", asyncio.Lock)
     if running.locked():
         # A long run is still going: this tick's work is already in its hands.
         log.info("obv_archive_tick_skipped", reason="a run is in progress")

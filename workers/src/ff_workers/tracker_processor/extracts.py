@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import msgspec
@@ -22,6 +22,11 @@ from ff_shared.domain.tracking import FORMS
 from ff_shared.settings import TrackerSettings
 from ff_shared.stores.postgres import tracker as store
 from ff_shared.tracking import s3_lake
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
+else:
+    S3Client = Any
 
 log = structlog.get_logger()
 
@@ -117,7 +122,7 @@ async def _duplicates_csv(
 
 async def build_extracts(
     pool: asyncpg.Pool,
-    s3: Any,
+    s3: S3Client,
     settings: TrackerSettings,
     *,
     environment: str,

@@ -15,7 +15,7 @@ import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import msgspec
@@ -27,6 +27,13 @@ from ff_shared.stores.postgres import tracker as store
 from ff_shared.tracking import s3_lake, sqs
 from ff_shared.tracking.s3_lake import LakeError
 from ff_shared.tracking.sqs import QueueError, Received
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
+    from types_aiobotocore_sqs import SQSClient
+else:
+    S3Client = Any
+    SQSClient = Any
 
 log = structlog.get_logger()
 
@@ -73,8 +80,8 @@ class Processor:
     def __init__(
         self,
         *,
-        sqs_client: Any,
-        s3_client: Any,
+        sqs_client: SQSClient,
+        s3_client: S3Client,
         pool: asyncpg.Pool,
         settings: TrackerSettings,
         queue_urls: Sequence[str],

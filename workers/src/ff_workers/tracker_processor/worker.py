@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import date, timedelta
 from typing import Any, ClassVar
@@ -26,6 +27,8 @@ from ff_shared.settings import Settings
 from ff_shared.stores.postgres import apply_migrations, create_pool
 from ff_shared.stores.postgres import tracker as store
 from ff_shared.tracking.config import parse_queues
+from ff_workers import ctx as jobctx
+from ff_workers.ctx import JobContext
 from ff_workers.runtime import bind_job, heartbeat_job, unbind_job
 from ff_workers.tracker_processor.extracts import build_extracts
 from ff_workers.tracker_processor.processor import Processor
@@ -36,7 +39,7 @@ NAME = "tracker-processor"
 
 
 @contextlib.asynccontextmanager
-async def open_processor(settings: Settings) -> Any:
+async def open_processor(settings: Settings) -> AsyncIterator[Processor]:
     """Clients, migrations and the processor over every configured environment's queue."""
     async with AsyncExitStack() as stack:
         session = make_session(settings.aws)
@@ -65,11 +68,11 @@ def _crashed(task: asyncio.Task[Any]) -> None:
     signal.raise_signal(signal.SIGTERM)
 
 
-async def startup(ctx: dict[str, Any]) -> None:
-    settings: Settings = ctx["settings"]
+async def startup(ctx: JobContext) -> None:
+    settings = jobctx.settings(ctx)
     stack = AsyncExitStack()
     ctx["stack"] = stack
-    processor: Processor = await stack.enter_async_context(open_processor(settings))
+    processor = await stack.enter_async_context(open_processor(settings))
     ctx["processor"] = processor
     stop = asyncio.Event()
     ctx["drain_stop"] = stop
@@ -79,12 +82,12 @@ async def startup(ctx: dict[str, Any]) -> None:
     log.info("tracker_drain_started", queues=len(processor.queue_urls))
 
 
-async def shutdown(ctx: dict[str, Any]) -> None:
+async def shutdown(ctx: JobContext) -> None:
     stop: asyncio.Event | None = ctx.get("drain_stop")
     task: asyncio.Task[Any] | None = ctx.get("drain_task")
     if stop is not None and task is not None:
         stop.set()
-        settings: Settings = ctx["settings"]
+        settings = jobctx.settings(ctx)
         try:
             await asyncio.wait_for(task, timeout=settings.tracker.wait_seconds + 30)
         except TimeoutError:
@@ -96,11 +99,11 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 async def tracker_build_extracts(
-    ctx: dict[str, Any], day: str | None = None, environment: str | None = None
+    ctx: JobContext, day: str | None = None, environment: str | None = None
 ) -> list[str]:
     """Build one day's extracts (default: yesterday, UTC) for one or every environment."""
-    settings: Settings = ctx["settings"]
-    processor: Processor = ctx["processor"]
+    settings = jobctx.settings(ctx)
+    processor = jobctx.get(ctx, "processor", Processor)
     target = date.fromisoformat(day) if day else now_utc().date() - timedelta(days=1)
     environments = [environment] if environment else list(parse_queues(settings.tracker.queues))
     keys: list[str] = []
@@ -112,13 +115,13 @@ async def tracker_build_extracts(
     return keys
 
 
-async def tracker_daily_extracts(ctx: dict[str, Any]) -> list[str]:
+async def tracker_daily_extracts(ctx: JobContext) -> list[str]:
     return await tracker_build_extracts(ctx)
 
 
-async def tracker_prune_seen(ctx: dict[str, Any]) -> int:
-    settings: Settings = ctx["settings"]
-    processor: Processor = ctx["processor"]
+async def tracker_prune_seen(ctx: JobContext) -> int:
+    settings = jobctx.settings(ctx)
+    processor = jobctx.get(ctx, "processor", Processor)
     cutoff = now_utc() - timedelta(days=settings.tracker.seen_retention_days)
     async with processor.pool.acquire() as conn:
         pruned = await store.prune_seen(conn, cutoff)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
 from botocore.exceptions import ClientError
@@ -22,8 +22,21 @@ class EmailNotSent(Exception):
 _PERMANENT = {"MessageRejected", "MailFromDomainNotVerifiedException", "InvalidParameterValue"}
 
 
+@runtime_checkable
+class SesClient(Protocol):
+    """The SES call made here (an aioboto3 ``ses`` client)."""
+
+    async def send_email(
+        self,
+        *,
+        Source: str,
+        Destination: Mapping[str, Any],
+        Message: Mapping[str, Any],
+    ) -> Mapping[str, Any]: ...
+
+
 async def send_email(
-    ses: Any, *, sender: str, to: Sequence[str], subject: str, text: str, purpose: str
+    ses: SesClient, *, sender: str, to: Sequence[str], subject: str, text: str, purpose: str
 ) -> str:
     """Send a plain-text message; return the SES message id. ``purpose`` is logged, not the text."""
     try:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -13,7 +14,17 @@ class SecretUnavailable(Exception):
         self.retryable = retryable
 
 
-async def get_parameter(ssm: Any, name: str) -> str:
+class SsmClient(Protocol):
+    """The SSM calls made here (an aioboto3 ``ssm`` client)."""
+
+    async def get_parameter(self, *, Name: str, WithDecryption: bool) -> Mapping[str, Any]: ...
+
+    async def put_parameter(
+        self, *, Name: str, Value: str, Type: str, Overwrite: bool
+    ) -> Mapping[str, Any]: ...
+
+
+async def get_parameter(ssm: SsmClient, name: str) -> str:
     """The parameter's value; the message of a failure names the parameter, never its value."""
     try:
         result = await ssm.get_parameter(Name=name, WithDecryption=True)
@@ -26,6 +37,6 @@ async def get_parameter(ssm: Any, name: str) -> str:
     return str(result["Parameter"]["Value"])
 
 
-async def put_secret(ssm: Any, name: str, value: str) -> None:
+async def put_secret(ssm: SsmClient, name: str, value: str) -> None:
     """Store a SecureString (the local stack and the tests seed the backup password so)."""
     await ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)

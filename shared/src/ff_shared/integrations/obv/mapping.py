@@ -119,24 +119,10 @@ class _Collector:
 def summary_from_wire(summary: wire.Summary, path: str = "Data.Summary") -> OpenBankingSummary:
     """The provider's analysis in pence; raises :class:`ReportInvalid` listing every problem."""
     problems: list[Problem] = []
-
-    def amount(value: wire.Amount, at: str) -> int:
-        try:
-            return pence(value, at, currency=summary.currency)
-        except Problem as problem:
-            problems.append(problem)
-            return 0
-
+    amount = _Pence(summary.currency, problems)
     if summary.currency != CURRENCY:
         problems.append(Problem(f"{path}.Currency", f"is {summary.currency!r}, expected 'GBP'"))
-    start = end = datetime.min.replace(tzinfo=UTC)
-    try:
-        start = utc(summary.from_date_time, f"{path}.FromDateTime")
-        end = utc(summary.to_date_time, f"{path}.ToDateTime")
-        if end <= start:
-            problems.append(Problem(f"{path}.ToDateTime", "is not after FromDateTime"))
-    except Problem as problem:
-        problems.append(problem)
+    start, end = _period(summary, path, problems)
     if summary.months_analysed < 1:
         problems.append(Problem(f"{path}.MonthsAnalysed", "must be at least 1"))
     streams = tuple(
@@ -160,26 +146,19 @@ def summary_from_wire(summary: wire.Summary, path: str = "Data.Summary") -> Open
         )
         for i, c in enumerate(summary.essential_spend.categories)
     )
-    share = 0
-    try:
-        share = basis_points(summary.gambling.share_of_income, f"{path}.Gambling.ShareOfIncome")
-    except Problem as problem:
-        problems.append(problem)
-    last_returned = None
-    if summary.returned_payments.last_date_time is not None:
-        try:
-            last_returned = utc(
-                summary.returned_payments.last_date_time, f"{path}.ReturnedPayments.LastDateTime"
-            )
-        except Problem as problem:
-            problems.append(problem)
-    for name, count in (
-        ("Gambling.TransactionCount", summary.gambling.transaction_count),
-        ("ReturnedPayments.Count", summary.returned_payments.count),
-        ("Overdraft.DaysOverdrawn", summary.overdraft.days_overdrawn),
-    ):
-        if count < 0:
-            problems.append(Problem(f"{path}.{name}", "must not be negative"))
+    collect = _Collector()
+    share = collect.run(
+        basis_points, summary.gambling.share_of_income, f"{path}.Gambling.ShareOfIncome"
+    )
+    last_returned = (
+        collect.run(
+            utc, summary.returned_payments.last_date_time, f"{path}.ReturnedPayments.LastDateTime"
+        )
+        if summary.returned_payments.last_date_time is not None
+        else None
+    )
+    problems.extend(collect.problems)
+    problems.extend(_negative_counts(summary, path))
     result = OpenBankingSummary(
         period_start=start,
         period_end=end,
@@ -204,7 +183,7 @@ def summary_from_wire(summary: wire.Summary, path: str = "Data.Summary") -> Open
         gambling_monthly_average_pence=amount(
             summary.gambling.monthly_average, f"{path}.Gambling.MonthlyAverage"
         ),
-        gambling_share_of_income_bps=share,
+        gambling_share_of_income_bps=share or 0,
         returned_payments=summary.returned_payments.count,
         returned_payments_total_pence=amount(
             summary.returned_payments.total, f"{path}.ReturnedPayments.Total"
@@ -216,6 +195,45 @@ def summary_from_wire(summary: wire.Summary, path: str = "Data.Summary") -> Open
     if problems:
         raise ReportInvalid(problems)
     return result
+
+
+class _Pence:
+    """Converts amounts of one currency to pence, keeping each problem (and answering 0)."""
+
+    def __init__(self, currency: str, problems: list[Problem]) -> None:
+        self.currency = currency
+        self.problems = problems
+
+    def __call__(self, value: wire.Amount, at: str) -> int:
+        try:
+            return pence(value, at, currency=self.currency)
+        except Problem as problem:
+            self.problems.append(problem)
+            return 0
+
+
+def _period(summary: wire.Summary, path: str, problems: list[Problem]) -> tuple[datetime, datetime]:
+    start = end = datetime.min.replace(tzinfo=UTC)
+    try:
+        start = utc(summary.from_date_time, f"{path}.FromDateTime")
+        end = utc(summary.to_date_time, f"{path}.ToDateTime")
+        if end <= start:
+            problems.append(Problem(f"{path}.ToDateTime", "is not after FromDateTime"))
+    except Problem as problem:
+        problems.append(problem)
+    return start, end
+
+
+def _negative_counts(summary: wire.Summary, path: str) -> list[Problem]:
+    return [
+        Problem(f"{path}.{name}", "must not be negative")
+        for name, count in (
+            ("Gambling.TransactionCount", summary.gambling.transaction_count),
+            ("ReturnedPayments.Count", summary.returned_payments.count),
+            ("Overdraft.DaysOverdrawn", summary.overdraft.days_overdrawn),
+        )
+        if count < 0
+    ]
 
 
 def _account(account: wire.Account, path: str, problems: list[Problem]) -> BankAccount:
@@ -246,6 +264,33 @@ def report_from_wire(report: wire.Report, *, raw: bytes = b"") -> OpenBankingRep
     currencies = {a.account_id: a.currency for a in accounts}
     if len(currencies) != len(accounts):
         problems.append(Problem("Data.Account", "has duplicate AccountId values"))
+    balances = _balances(data, currencies, collect, problems)
+    transactions = _transactions(data, currencies, generated, collect, problems)
+    summary: OpenBankingSummary | None = None
+    try:
+        summary = summary_from_wire(data.summary)
+    except ReportInvalid as invalid:
+        problems.extend(invalid.problems)
+    problems = collect.problems + problems
+    if problems or summary is None or generated is None:
+        raise ReportInvalid(problems, raw=raw)
+    return OpenBankingReport(
+        reference=data.reference,
+        application_reference=data.application_reference,
+        generated_at=generated,
+        accounts=accounts,
+        balances=tuple(balances),
+        transactions=tuple(transactions),
+        summary=summary,
+    )
+
+
+def _balances(
+    data: wire.ReportData,
+    currencies: dict[str, str],
+    collect: _Collector,
+    problems: list[Problem],
+) -> list[AccountBalance]:
     balances: list[AccountBalance] = []
     for i, b in enumerate(data.balance):
         path = f"Data.Balance[{i}]"
@@ -272,6 +317,16 @@ def report_from_wire(report: wire.Report, *, raw: bytes = b"") -> OpenBankingRep
                     credit_line_pence=line_pence,
                 )
             )
+    return balances
+
+
+def _transactions(
+    data: wire.ReportData,
+    currencies: dict[str, str],
+    generated: datetime | None,
+    collect: _Collector,
+    problems: list[Problem],
+) -> list[BankTransaction]:
     transactions: list[BankTransaction] = []
     seen: set[tuple[str, str]] = set()
     for i, t in enumerate(data.transaction):
@@ -303,47 +358,42 @@ def report_from_wire(report: wire.Report, *, raw: bytes = b"") -> OpenBankingRep
                 running = signed(t.balance.credit_debit_indicator, balance_value)
         if value is not None and booked is not None:
             transactions.append(
-                BankTransaction(
-                    account_id=t.account_id,
-                    transaction_id=t.transaction_id,
-                    reference=t.transaction_reference,
-                    amount_pence=signed(t.credit_debit_indicator, value),
-                    currency=currency,
-                    status=t.status.lower(),
-                    booked_at=booked,
-                    booked_offset_minutes=_offset_minutes(t.booking_date_time),
-                    value_at=value_at,
-                    description=t.transaction_information,
-                    bank_code=t.bank_transaction_code.code if t.bank_transaction_code else None,
-                    bank_sub_code=(
-                        t.bank_transaction_code.sub_code if t.bank_transaction_code else None
-                    ),
-                    proprietary_code=(
-                        t.proprietary_bank_transaction_code.code
-                        if t.proprietary_bank_transaction_code
-                        else None
-                    ),
-                    running_balance_pence=running,
-                    merchant_name=t.merchant_details.merchant_name if t.merchant_details else None,
-                    merchant_category_code=(
-                        t.merchant_details.merchant_category_code if t.merchant_details else None
-                    ),
+                _transaction(
+                    t, currency, signed(t.credit_debit_indicator, value), booked, value_at, running
                 )
             )
-    summary: OpenBankingSummary | None = None
-    try:
-        summary = summary_from_wire(data.summary)
-    except ReportInvalid as invalid:
-        problems.extend(invalid.problems)
-    problems = collect.problems + problems
-    if problems or summary is None or generated is None:
-        raise ReportInvalid(problems, raw=raw)
-    return OpenBankingReport(
-        reference=data.reference,
-        application_reference=data.application_reference,
-        generated_at=generated,
-        accounts=accounts,
-        balances=tuple(balances),
-        transactions=tuple(transactions),
-        summary=summary,
+    return transactions
+
+
+def _transaction(
+    t: wire.Transaction,
+    currency: str,
+    amount_pence: int,
+    booked: datetime,
+    value_at: datetime | None,
+    running: int | None,
+) -> BankTransaction:
+    return BankTransaction(
+        account_id=t.account_id,
+        transaction_id=t.transaction_id,
+        reference=t.transaction_reference,
+        amount_pence=amount_pence,
+        currency=currency,
+        status=t.status.lower(),
+        booked_at=booked,
+        booked_offset_minutes=_offset_minutes(t.booking_date_time),
+        value_at=value_at,
+        description=t.transaction_information,
+        bank_code=t.bank_transaction_code.code if t.bank_transaction_code else None,
+        bank_sub_code=t.bank_transaction_code.sub_code if t.bank_transaction_code else None,
+        proprietary_code=(
+            t.proprietary_bank_transaction_code.code
+            if t.proprietary_bank_transaction_code
+            else None
+        ),
+        running_balance_pence=running,
+        merchant_name=t.merchant_details.merchant_name if t.merchant_details else None,
+        merchant_category_code=(
+            t.merchant_details.merchant_category_code if t.merchant_details else None
+        ),
     )

@@ -186,75 +186,108 @@ class SftpSession:
                 transferred=0,
             )
         part = part_path(local_path)
-        if have > remote.size:
-            log.warning("sftp_part_discarded", file=remote.name, part_bytes=have, size=remote.size)
-            part.unlink()
-            have = 0
-        sha, md5 = (
-            await asyncio.to_thread(_hashes_of_prefix, part, have)
-            if have
-            else (
-                hashlib.sha256(),
-                hashlib.md5(usedforsecurity=False),
-            )
-        )
-        offset = have
-        if progress is not None:
-            progress(offset, remote.size)
+        transfer = await _resume(part, have, remote, progress)
         try:
-            async with self._sftp.open(
-                remote.path, "rb", block_size=BLOCK_BYTES, max_requests=MAX_REQUESTS
-            ) as handle:
-
-                def read_at(position: int) -> asyncio.Task[bytes]:
-                    want = min(CHUNK_BYTES, remote.size - position)
-                    return asyncio.ensure_future(
-                        asyncio.wait_for(handle.read(want, position), self._timeout)
-                    )
-
-                with part.open("ab") as out:
-                    # The next chunk is on the wire while this one is written and hashed in a
-                    # thread (hashlib releases the GIL), so hashing costs no transfer time.
-                    pending = read_at(offset) if offset < remote.size else None
-                    try:
-                        while pending is not None:
-                            data = await pending
-                            pending = None
-                            if not data:
-                                break
-                            following = offset + len(data)
-                            if following < remote.size:
-                                pending = read_at(following)
-                            await asyncio.to_thread(_absorb, out, sha, md5, data)
-                            offset = following
-                            if progress is not None:
-                                progress(offset, remote.size)
-                    finally:
-                        if pending is not None:
-                            pending.cancel()
-                    out.flush()
-                    os.fsync(out.fileno())
+            await self._receive(remote, part, transfer)
         except asyncssh.SFTPNoSuchFile as exc:
             raise SftpRefused(f"{remote.path} disappeared from the server") from exc
         except (asyncssh.Error, OSError, TimeoutError) as exc:
             raise SftpUnavailable(
-                f"the transfer of {remote.name} stopped at {offset} of {remote.size} bytes"
-                f" ({type(exc).__name__}); it resumes from there"
+                f"the transfer of {remote.name} stopped at {transfer.offset} of {remote.size}"
+                f" bytes ({type(exc).__name__}); it resumes from there"
             ) from exc
-        if offset != remote.size:
+        if transfer.offset != remote.size:
             raise TruncatedDownload(
-                f"the transfer of {remote.name} ended at {offset} of {remote.size} bytes;"
+                f"the transfer of {remote.name} ended at {transfer.offset} of {remote.size} bytes;"
                 " it resumes from there"
             )
         part.replace(local_path)
         return Download(
             path=str(local_path),
-            size=offset,
-            sha256=sha.hexdigest(),
-            md5=md5.hexdigest(),
-            resumed_from=have,
-            transferred=offset - have,
+            size=transfer.offset,
+            sha256=transfer.sha.hexdigest(),
+            md5=transfer.md5.hexdigest(),
+            resumed_from=transfer.started_at,
+            transferred=transfer.offset - transfer.started_at,
         )
+
+    async def _receive(self, remote: RemoteFile, part: Path, transfer: _Transfer) -> None:
+        """Append the rest of ``remote`` to ``part``, moving ``transfer`` on chunk by chunk."""
+        async with self._sftp.open(
+            remote.path, "rb", block_size=BLOCK_BYTES, max_requests=MAX_REQUESTS
+        ) as handle:
+
+            def read_at(position: int) -> asyncio.Task[bytes]:
+                want = min(CHUNK_BYTES, remote.size - position)
+                return asyncio.ensure_future(
+                    asyncio.wait_for(handle.read(want, position), self._timeout)
+                )
+
+            with part.open("ab") as out:
+                # The next chunk is on the wire while this one is written and hashed in a
+                # thread (hashlib releases the GIL), so hashing costs no transfer time.
+                pending = read_at(transfer.offset) if transfer.offset < remote.size else None
+                try:
+                    while pending is not None:
+                        data = await pending
+                        pending = None
+                        if not data:
+                            break
+                        following = transfer.offset + len(data)
+                        if following < remote.size:
+                            pending = read_at(following)
+                        await asyncio.to_thread(_absorb, out, transfer.sha, transfer.md5, data)
+                        transfer.advance_to(following)
+                finally:
+                    if pending is not None:
+                        pending.cancel()
+                out.flush()
+                os.fsync(out.fileno())
+
+
+class _Transfer:
+    """A download under way: where it started, how far it got, the hashes of what it has."""
+
+    def __init__(
+        self,
+        *,
+        size: int,
+        started_at: int,
+        sha: hashlib._Hash,
+        md5: hashlib._Hash,
+        progress: Progress | None,
+    ) -> None:
+        self.size = size
+        self.started_at = started_at
+        self.offset = started_at
+        self.sha = sha
+        self.md5 = md5
+        self._progress = progress
+        self.advance_to(started_at)
+
+    def advance_to(self, offset: int) -> None:
+        self.offset = offset
+        if self._progress is not None:
+            self._progress(offset, self.size)
+
+
+async def _resume(
+    part: Path, have: int, remote: RemoteFile, progress: Progress | None
+) -> _Transfer:
+    """Where to continue: after the bytes of a ``.part`` (hashed again), or from nothing."""
+    if have > remote.size:
+        log.warning("sftp_part_discarded", file=remote.name, part_bytes=have, size=remote.size)
+        await asyncio.to_thread(part.unlink)
+        have = 0
+    sha, md5 = (
+        await asyncio.to_thread(_hashes_of_prefix, part, have)
+        if have
+        else (
+            hashlib.sha256(),
+            hashlib.md5(usedforsecurity=False),
+        )
+    )
+    return _Transfer(size=remote.size, started_at=have, sha=sha, md5=md5, progress=progress)
 
 
 @asynccontextmanager

@@ -24,3 +24,10 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """One unit of work: commits when the block ends, rolls back if it raises."""
     async with pool.acquire() as conn, conn.transaction():
         yield conn
+
+
+def require_transaction(conn: asyncpg.Connection) -> None:
+    """Refuse to run a multi-statement write outside the caller's unit of work: its statements
+    (and the row locks it takes) only mean something together, inside one transaction."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("this store function runs inside the caller's transaction")

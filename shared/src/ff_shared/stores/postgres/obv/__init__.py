@@ -1,0 +1,116 @@
+"""The open-banking archive's queries (schema ``obv``). Callers own the transactions.
+
+Every function takes a connection and returns domain Structs: ``runs`` (the runs and the
+discovery watermark), ``archive`` (applications, their claims and outcomes), ``versions``
+(writing a report), ``quarantine`` and ``verification`` (reading the archive back).
+"""
+
+from ff_shared.stores.postgres.obv.archive import (
+    complete_application,
+    current_version,
+    get_application,
+    pending_applications,
+    record_failure,
+    record_seen,
+    release_claim,
+    try_claim,
+)
+from ff_shared.stores.postgres.obv.quarantine import (
+    quarantine,
+    quarantined,
+)
+from ff_shared.stores.postgres.obv.records import (
+    SCHEMA,
+    ArchivedApplication,
+    CurrentVersion,
+    CurrentVersionProblem,
+    Outcome,
+    QuarantineEntry,
+    RunCounts,
+    RunRecord,
+    RunStatus,
+    SeenApplication,
+    StoredVersion,
+    Trigger,
+    VersionToStore,
+    struct_from_row,
+)
+from ff_shared.stores.postgres.obv.runs import (
+    WATERMARK,
+    abandon_dead_runs,
+    advance_watermark,
+    count_outcome,
+    fail_run,
+    finish_run,
+    get_run,
+    note_found,
+    read_watermark,
+    recent_runs,
+    start_run,
+)
+from ff_shared.stores.postgres.obv.verification import (
+    counted_figures,
+    current_version_problems,
+    recorded_figures,
+    stored_balances,
+    stored_transactions,
+    stored_versions,
+    version_counts,
+)
+from ff_shared.stores.postgres.obv.versions import (
+    ACCOUNT_COLUMNS,
+    BALANCE_COLUMNS,
+    TRANSACTION_COLUMNS,
+    insert_version,
+    transaction_records,
+)
+
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "BALANCE_COLUMNS",
+    "SCHEMA",
+    "TRANSACTION_COLUMNS",
+    "WATERMARK",
+    "ArchivedApplication",
+    "CurrentVersion",
+    "CurrentVersionProblem",
+    "Outcome",
+    "QuarantineEntry",
+    "RunCounts",
+    "RunRecord",
+    "RunStatus",
+    "SeenApplication",
+    "StoredVersion",
+    "Trigger",
+    "VersionToStore",
+    "abandon_dead_runs",
+    "advance_watermark",
+    "complete_application",
+    "count_outcome",
+    "counted_figures",
+    "current_version",
+    "current_version_problems",
+    "fail_run",
+    "finish_run",
+    "get_application",
+    "get_run",
+    "insert_version",
+    "note_found",
+    "pending_applications",
+    "quarantine",
+    "quarantined",
+    "read_watermark",
+    "recent_runs",
+    "record_failure",
+    "record_seen",
+    "recorded_figures",
+    "release_claim",
+    "start_run",
+    "stored_balances",
+    "stored_transactions",
+    "stored_versions",
+    "struct_from_row",
+    "transaction_records",
+    "try_claim",
+    "version_counts",
+]
