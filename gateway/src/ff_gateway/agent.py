@@ -97,6 +97,7 @@ class Agent:
         self._token_changed = asyncio.Event()
         self.tokens_fetched = 0
         self.tokens_refused = 0
+        self._last_refusal: float | None = None
 
     def _parameter_names(self) -> list[str]:
         names = []
@@ -202,14 +203,21 @@ class Agent:
             token = await self.refresh_token()
         return token.value
 
-    async def token_refused(self) -> None:
-        """Dynamics refused the token we injected: replace it, at most once per few seconds
-        (many calls in flight are refused together)."""
+    async def token_refused(self, refused: str | None) -> None:
+        """Dynamics refused the token nginx injected (``refused``, as the header it sent):
+        replace it unless that was already done (many calls in flight are refused together)."""
         self.tokens_refused += 1
         token = self._token
-        floor = self.config.agent.rejected_refresh_min_seconds
-        if token is not None and self._monotonic() - token.fetched_at < floor:
+        if refused:
+            if token is not None and f"Bearer {token.value}" != refused:
+                return
+        elif (
+            self._last_refusal is not None
+            and self._monotonic() - self._last_refusal
+            < self.config.agent.rejected_refresh_min_seconds
+        ):
             return
+        self._last_refusal = self._monotonic()
         log.info("gateway_token_refused_by_vendor")
         with contextlib.suppress(TokenUnavailable):
             await self.refresh_token()
@@ -290,7 +298,7 @@ async def _dynamics_credential(request: web.Request) -> web.StreamResponse:
 
 
 async def _dynamics_refused(request: web.Request) -> web.StreamResponse:
-    await request.app[AGENT].token_refused()
+    await request.app[AGENT].token_refused(request.headers.get("X-Refused-Credential"))
     return web.json_response(
         {
             "error": {

@@ -106,7 +106,7 @@ class AgentConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     ssm_refresh_seconds: float = 300.0
     """How often SSM is read again, so a rotated credential is used without a restart."""
     rejected_refresh_min_seconds: float = 5.0
-    """A token refused by the vendor is replaced at most this often."""
+    """When nginx cannot say which token was refused, one is replaced at most this often."""
 
 
 class SsmConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
