@@ -32,7 +32,7 @@ class Upstream(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tls_name: str | None = None
     """Name sent as SNI and verified in the vendor's certificate (default: the URL's host)."""
     host_header: str | None = None
-    """``Host`` sent to the vendor (default: the TLS name)."""
+    """``Host`` sent to the vendor (default: the TLS name, with the port when not the default)."""
     rate_per_second: int = 10
     """Sustained requests per second the platform may send (the vendor's published quota)."""
     burst: int = 20
@@ -67,7 +67,10 @@ class Upstream(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     @property
     def host_value(self) -> str:
-        return self.host_header or self.sni
+        if self.host_header:
+            return self.host_header
+        default_port = 443 if self.scheme == "https" else 80
+        return self.sni if self.port == default_port else f"{self.sni}:{self.port}"
 
 
 class ObvVendor(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
