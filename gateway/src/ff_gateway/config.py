@@ -185,6 +185,8 @@ def validate(config: GatewayConfig) -> GatewayConfig:
             problems.append(f"{name}: max_body {upstream.max_body!r} is not an nginx size")
         if upstream.rate_per_second < 1 or upstream.burst < 0 or upstream.max_concurrent < 1:
             problems.append(f"{name}: rate, burst and concurrency must be positive")
+        if upstream.max_concurrent >= 65536:
+            problems.append(f"{name}: max_concurrent must be below 65536")
     parameters = []
     if config.obv is not None:
         parameters.append(config.obv.api_key_parameter)
