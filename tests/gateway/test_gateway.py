@@ -157,7 +157,7 @@ async def test_a_token_the_vendor_expires_is_replaced_before_any_call_fails(
         async with gateway_http.post(f"{gateway.agent_url}/refresh") as response:
             assert response.status == 200
     assert set(statuses) == {200}, statuses
-    assert len(statuses) > 20
+    assert len(statuses) > 10
     assert after["issued"] - counts["issued"] >= 2, "the 3 s tokens were replaced in time"
     assert after["rejected"] == counts["rejected"], "no call went out with an expired token"
 
