@@ -226,6 +226,7 @@ class Agent:
         """Replace the token before it expires; on failure try again with backoff while the old
         one is still good."""
         backoff = 1.0
+        quick_tries = 0
         while True:
             self._token_changed.clear()
             token = self._token
@@ -238,6 +239,11 @@ class Agent:
                 await self.refresh_token()
                 backoff = 1.0
             except TokenUnavailable:
+                quick_tries += 1
+                if self._token is None and quick_tries <= 20:
+                    # Start-up: nginx (the way out) opens just after the agent.
+                    await asyncio.sleep(0.5)
+                    continue
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
 

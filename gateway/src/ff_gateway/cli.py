@@ -16,8 +16,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import structlog
@@ -39,13 +41,32 @@ def configure_logging() -> None:
     )
 
 
+def _wait_for_agent(
+    config: GatewayConfig, process: subprocess.Popen[bytes], timeout: float = 30.0
+) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", config.agent.port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
 def _run(config: GatewayConfig, config_path: Path, out: Path) -> int:
     """The agent and nginx as children; SIGHUP re-renders the config (checked) and reloads."""
     render.install(config, out)
+    agent_process = subprocess.Popen(
+        [sys.executable, "-m", "ff_gateway.cli", "agent", "--config", str(config_path)]
+    )
+    # nginx opens only once the agent answers: its first calls would otherwise all be 502s.
+    if not _wait_for_agent(config, agent_process):
+        agent_process.terminate()
+        log.error("gateway_agent_did_not_start", port=config.agent.port)
+        return 1
     children = [
-        subprocess.Popen(
-            [sys.executable, "-m", "ff_gateway.cli", "agent", "--config", str(config_path)]
-        ),
+        agent_process,
         subprocess.Popen(render.nginx_argv(config, out, "-g", "daemon off;")),
     ]
     state = {"stop": False, "reload": False}
