@@ -3,6 +3,7 @@ verified against a test CA (see tests/fixtures/gateway.py)."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import shutil
 import time
@@ -17,7 +18,11 @@ import pytest
 
 from ff_gateway.config import ConfigError, PassThroughVendor, Upstream, validate
 from ff_gateway.render import CheckFailed, install
+from ff_shared.integrations.dynamics.client import DynamicsClient
+from ff_shared.integrations.dynamics.schemas import ContactWrite
+from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.integrations.simulation import credential_fingerprint
+from ff_shared.settings import DynamicsSettings, ObvSettings
 from ff_shared.standins import free_port
 from tests.fixtures.dynamics import CLIENT_SECRET, DynamicsSimulator
 from tests.fixtures.gateway import (
@@ -374,3 +379,35 @@ def test_an_unsafe_config_is_refused_before_rendering(
     }
     with pytest.raises(ConfigError, match=problem):
         validate(gateway_config(tmp_path, **fields))
+
+
+async def test_the_platform_client_rides_out_a_token_revoked_at_the_gateway(
+    dynamics: DynamicsClient, dynamics_sim: DynamicsSimulator
+) -> None:
+    platform_id = str(uuid.uuid4())
+    await dynamics.upsert_contact(ContactWrite(ff_platformid=platform_id, lastname="Gateway"))
+    counts = await dynamics_sim.token_counts()
+    await dynamics_sim.revoke_tokens()
+    contact = await dynamics.get_contact(platform_id)
+    assert contact is not None
+    assert dynamics.tokens_fetched == 0, "behind the gateway the client holds no token"
+    assert (await dynamics_sim.token_counts())["issued"] == counts["issued"] + 1
+
+
+def test_a_client_without_a_credential_or_a_gateway_refuses_to_start() -> None:
+    with pytest.raises(ValueError, match="client secret"):
+        DynamicsClient(None, DynamicsSettings(client_secret=None))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="API key"):
+        ObvClient(None, ObvSettings(api_key=None))  # type: ignore[arg-type]
+
+
+def test_the_gateway_package_needs_nothing_from_the_platform() -> None:
+    root = Path(__file__).parents[2] / "gateway" / "src" / "ff_gateway"
+    imported = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.split(".")[0])
+    assert {"ff_shared", "ff_api", "ff_workers"} & imported == set()
