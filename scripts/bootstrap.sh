@@ -37,6 +37,13 @@ fi
 # aioodbc needs unixODBC; the loan-book tests reach PostgreSQL through psqlODBC.
 _apt_install unixodbc odbc-postgresql
 
+# The secure gateway is nginx (its tests run the real one; `ff dev` starts it when present).
+# Debian starts the packaged nginx on port 80 where systemd runs: only the binary is wanted.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  _apt_install nginx
+  _sudo systemctl disable --now nginx >/dev/null 2>&1 || true
+fi
+
 if ! _port_open 5432; then
   echo "bootstrap: starting PostgreSQL"
   _apt_install postgresql

@@ -20,4 +20,5 @@ pytest_plugins = [
     "tests.fixtures.obv",
     "tests.fixtures.lms",
     "tests.fixtures.tracker",
+    "tests.fixtures.gateway",
 ]

@@ -219,13 +219,16 @@ class LmsSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 class DynamicsSettings(msgspec.Struct, frozen=True, kw_only=True):
     base_url: str = "http://127.0.0.1:8101/api/data/v9.2"
-    """Dataverse Web API root (the secure gateway's URL in production; the local simulator here)."""
+    """Dataverse Web API root called directly (the local simulator); unused with a gateway."""
+    gateway_url: str | None = None
+    """The Web API root behind the secure gateway (`https://GATEWAY/dynamics/api/data/v9.2`):
+    when set, calls go there with no credential (the gateway injects its token)."""
     token_url: str = "http://127.0.0.1:8101/ff-local-tenant/oauth2/v2.0/token"
     """OAuth2 token endpoint for the client-credentials grant (Entra ID in production)."""
     client_id: str = "ff-local-client"
     """OAuth2 client id of the platform's app registration."""
-    client_secret: str = "ff-local-secret"
-    """OAuth2 client secret (a secret: use ssm:/... outside local)."""
+    client_secret: str | None = "ff-local-secret"
+    """OAuth2 client secret (a secret: use ssm:/... outside local); unused with a gateway."""
     scope: str = "http://127.0.0.1:8101/.default"
     """OAuth2 scope: the Dataverse environment's URL followed by /.default."""
     timeout_seconds: float = 10.0
@@ -244,9 +247,13 @@ class DynamicsSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 class ObvSettings(msgspec.Struct, frozen=True, kw_only=True):
     base_url: str = "http://127.0.0.1:8103"
-    """Open Banking Vision API root (the secure gateway's URL in production; the simulator here)."""
-    api_key: str = "ff-local-obv-key"
-    """OBV API key sent as x-api-key (a secret: use ssm:/... outside local)."""
+    """Open Banking Vision API root called directly (the local simulator); unused with a gateway."""
+    gateway_url: str | None = None
+    """OBV behind the secure gateway (`https://GATEWAY/obv`): when set, calls go there with no
+    API key (the gateway injects it)."""
+    api_key: str | None = "ff-local-obv-key"
+    """OBV API key sent as x-api-key (a secret: use ssm:/... outside local); unused with a
+    gateway."""
     timeout_seconds: float = 15.0
     """Longest wait for one request's complete answer."""
     retry_deadline_seconds: float = 30.0

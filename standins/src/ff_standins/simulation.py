@@ -16,6 +16,7 @@ Simulators are development tools: they refuse to start in production (see ``serv
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,7 +30,8 @@ ADMIN_PREFIX = "/_sim"
 FaultKind = Literal["status", "rate_limit", "slow", "malformed", "drop"]
 MalformedKind = Literal["truncated", "wrong_shape", "html"]
 
-_RECORDED_HEADERS = ("prefer", "if-match", "if-none-match", "x-idempotency-key")
+_RECORDED_HEADERS = ("prefer", "if-match", "if-none-match", "x-idempotency-key", "x-request-id")
+_CREDENTIAL_HEADERS = ("authorization", "x-api-key")
 
 
 class Fault(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -62,6 +64,14 @@ class RequestRecord(msgspec.Struct, kw_only=True):
     finished: float | None = None
     headers: dict[str, str] = msgspec.field(default_factory=dict)
     authorized: bool = False
+    credentials: list[str] = msgspec.field(default_factory=list)
+    """Fingerprints (:func:`credential_fingerprint`) of every credential header received, so a
+    test can tell which credential arrived without the log holding one."""
+
+
+def credential_fingerprint(value: str) -> str:
+    """A credential header's value (``Bearer x`` or an API key) as a short SHA-256 prefix."""
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
 
 
 class Simulation:
@@ -99,6 +109,11 @@ class Simulation:
             started=time.monotonic(),
             headers={h: request.headers[h] for h in _RECORDED_HEADERS if h in request.headers},
             authorized="authorization" in request.headers or "x-api-key" in request.headers,
+            credentials=[
+                credential_fingerprint(value)
+                for name in _CREDENTIAL_HEADERS
+                for value in request.headers.getall(name, [])
+            ],
         )
         self.requests.append(record)
         del self.requests[:-5000]

@@ -141,7 +141,11 @@ class DynamicsClient:
     ) -> None:
         self._session = session
         self._settings = settings
-        self._base = settings.base_url.rstrip("/")
+        # Behind the gateway the client holds no credential: the gateway injects its token.
+        self._via_gateway = settings.gateway_url is not None
+        if not self._via_gateway and settings.client_secret is None:
+            raise ValueError("Dynamics needs a client secret, or a gateway URL to call through")
+        self._base = (settings.gateway_url or settings.base_url).rstrip("/")
         self._origin = urlsplit(self._base)._replace(path="", query="", fragment="").geturl()
         self._policy = RetryPolicy(
             timeout_seconds=settings.timeout_seconds,
@@ -167,7 +171,7 @@ class DynamicsClient:
             {
                 "grant_type": "client_credentials",
                 "client_id": self._settings.client_id,
-                "client_secret": self._settings.client_secret,
+                "client_secret": self._settings.client_secret or "",
                 "scope": self._settings.scope,
             }
         ).encode()
@@ -228,8 +232,10 @@ class DynamicsClient:
         used: dict[str, str] = {}
 
         async def headers() -> Mapping[str, str]:
-            used["token"] = await self.access_token()
-            values = {**_ODATA_HEADERS, "Authorization": f"Bearer {used['token']}"}
+            values = dict(_ODATA_HEADERS)
+            if not self._via_gateway:
+                used["token"] = await self.access_token()
+                values["Authorization"] = f"Bearer {used['token']}"
             if body is not None:
                 values["Content-Type"] = "application/json; charset=utf-8"
             return {**values, **(extra or {})}
@@ -246,7 +252,8 @@ class DynamicsClient:
                 idempotent=idempotent,
             )
             if response.status == 401 and attempt == 1:
-                # Revoked or expired early: one fresh token, one more try.
+                # Revoked or expired early: one fresh token (ours, or the gateway's, which it
+                # fetched when the vendor refused the old one), one more try.
                 self._forget_token(used.get("token", ""))
                 log.info("dynamics_token_rejected", path=urlsplit(url).path)
                 continue

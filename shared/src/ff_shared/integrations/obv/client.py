@@ -50,7 +50,11 @@ class ObvClient:
     def __init__(self, session: aiohttp.ClientSession, settings: ObvSettings) -> None:
         self._session = session
         self._settings = settings
-        self._base = settings.base_url.rstrip("/")
+        # Behind the gateway the client holds no credential: the gateway injects the API key.
+        self._api_key = None if settings.gateway_url is not None else settings.api_key
+        if settings.gateway_url is None and settings.api_key is None:
+            raise ValueError("OBV needs an API key, or a gateway URL to call through")
+        self._base = (settings.gateway_url or settings.base_url).rstrip("/")
         self._policy = RetryPolicy(
             timeout_seconds=settings.timeout_seconds,
             deadline_seconds=settings.retry_deadline_seconds,
@@ -65,7 +69,9 @@ class ObvClient:
         idempotency_key: str | None = None,
     ) -> HttpResponse:
         async def headers() -> Mapping[str, str]:
-            values = {"Accept": "application/json", "x-api-key": self._settings.api_key}
+            values = {"Accept": "application/json"}
+            if self._api_key is not None:
+                values["x-api-key"] = self._api_key
             if body is not None:
                 values["Content-Type"] = "application/json"
             if idempotency_key is not None:
