@@ -7,7 +7,18 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ff_shared.errors import SettingsError
-from ff_workers.cli import dev, lms, migrate, obv, settings_cmd, token, tracker, worker
+from ff_workers.cli import (
+    dev,
+    health,
+    lms,
+    migrate,
+    obv,
+    run,
+    settings_cmd,
+    token,
+    tracker,
+    worker,
+)
 from ff_workers.cli.errors import CommandError
 
 # Each command module registers its sub-commands; a feature adds one line here.
@@ -20,6 +31,8 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     tracker.register,
     obv.register,
     lms.register,
+    run.register,
+    health.register,
 ]
 
 
