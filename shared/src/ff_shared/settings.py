@@ -336,6 +336,26 @@ class TrackerSettings(msgspec.Struct, frozen=True, kw_only=True):
     """How long processed event ids are kept for de-duplication (SQS keeps at most 14 days)."""
 
 
+class WorkerSettings(msgspec.Struct, frozen=True, kw_only=True):
+    name: str | None = None
+    """The worker this container runs (`ff health worker` checks its heartbeat)."""
+    cron_enabled: bool = True
+    """Run the workers' cron jobs in process (false where a scheduler runs `ff run TASK --once`)."""
+
+
+class ObservabilitySettings(msgspec.Struct, frozen=True, kw_only=True):
+    service_name: str = "ff"
+    """OpenTelemetry service.name of this process (the deployable's name)."""
+    deployment: str = "local"
+    """OpenTelemetry deployment.environment (dev, staging, production...)."""
+    otlp_endpoint: str | None = None
+    """OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318); unset: traces are not exported."""
+    traces_sample_ratio: float = 1.0
+    """Share of new traces sampled (a caller's sampled flag is always followed)."""
+    metrics_port: int | None = None
+    """Port of a worker's Prometheus /metrics endpoint; unset: none (the API serves /metrics)."""
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     environment: Environment = "local"
     """`production` refuses test-only stand-ins."""
@@ -360,6 +380,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     documents: DocumentSettings = DocumentSettings()
     email: EmailSettings = EmailSettings()
     tracker: TrackerSettings = TrackerSettings()
+    worker: WorkerSettings = WorkerSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
 
 
 class Variable(msgspec.Struct, frozen=True, kw_only=True):

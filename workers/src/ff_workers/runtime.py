@@ -1,11 +1,18 @@
-"""What every worker process shares: settings, logging, the job log binding, and running one."""
+"""What every worker process shares: settings, logging, the job log binding, the heartbeat,
+metrics and traces, and running one (long-lived, or one cron job once)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import tempfile
+import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import structlog
+from arq import create_pool
 from arq.connections import RedisSettings
 from arq.cron import CronJob, cron
 from arq.worker import Worker, create_worker
@@ -29,10 +36,18 @@ async def unbind_job(_ctx: JobContext) -> None:
 
 
 HEARTBEAT_TTL_SECONDS = 180
+HEARTBEAT_FILE_SECONDS = 10.0
+HEARTBEAT_FILE_MAX_AGE_SECONDS = 60.0
 
 
 def heartbeat_key(worker_name: str) -> str:
     return f"ff:worker:{worker_name}:heartbeat"
+
+
+def heartbeat_path(worker_name: str) -> Path:
+    """The file a running worker process touches: its container's health check reads it (the
+    Redis key says some worker of that name is alive; this file says this process is)."""
+    return Path(tempfile.gettempdir()) / f"ff-worker-{worker_name}.heartbeat"
 
 
 def heartbeat_job(worker_name: str) -> CronJob:
@@ -50,6 +65,17 @@ def heartbeat_job(worker_name: str) -> CronJob:
     )
 
 
+def is_heartbeat(job: CronJob) -> bool:
+    return job.name.endswith(":heartbeat")
+
+
+async def _touch_forever(path: Path, every: float) -> None:
+    # Touched from the worker's own event loop: a blocked loop or a hung process goes stale.
+    while True:
+        await asyncio.to_thread(path.touch)
+        await asyncio.sleep(every)
+
+
 def _queue_of(settings_cls: type, settings: Settings) -> str:
     """A worker with a queue of its own names it with a ``queue_for(settings)`` static method;
     the others drain the core queue."""
@@ -58,21 +84,94 @@ def _queue_of(settings_cls: type, settings: Settings) -> str:
 
 
 def build_worker(
-    settings_cls: type, settings: Settings, *, queue_name: str | None = None, **overrides: Any
+    settings_cls: type,
+    settings: Settings,
+    *,
+    queue_name: str | None = None,
+    name: str | None = None,
+    **overrides: Any,
 ) -> Worker:
-    """An arq worker for ``settings_cls`` whose start-up sees the parsed settings in ``ctx``."""
+    """An arq worker for ``settings_cls`` whose start-up sees the parsed settings in ``ctx``.
+
+    With ``name`` the process touches its heartbeat file. Where a scheduler runs the cron jobs
+    as one-shot tasks (``FF_WORKER_CRON_ENABLED=false``) only the heartbeat stays in process.
+    """
     configure_logging(level=settings.log_level, json=settings.log_json)
     user_startup = getattr(settings_cls, "on_startup", None)
+    user_shutdown = getattr(settings_cls, "on_shutdown", None)
 
     async def on_startup(ctx: JobContext) -> None:
         ctx["settings"] = settings
+        if name is not None:
+            path = heartbeat_path(name)
+            ctx["heartbeat_file"] = asyncio.create_task(
+                _touch_forever(path, HEARTBEAT_FILE_SECONDS), name=f"{name}-heartbeat"
+            )
         if user_startup is not None:
             await user_startup(ctx)
 
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        try:
+            if user_shutdown is not None:
+                await user_shutdown(ctx)
+        finally:
+            task: asyncio.Task[None] | None = ctx.pop("heartbeat_file", None)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                heartbeat_path(str(name)).unlink(missing_ok=True)
+
+    if not settings.worker.cron_enabled and "cron_jobs" not in overrides:
+        overrides["cron_jobs"] = [
+            job for job in getattr(settings_cls, "cron_jobs", None) or [] if is_heartbeat(job)
+        ]
     return create_worker(
         settings_cls,
         redis_settings=RedisSettings.from_dsn(settings.redis.url),
         queue_name=queue_name or _queue_of(settings_cls, settings),
         on_startup=on_startup,
+        on_shutdown=on_shutdown,
         **overrides,
     )
+
+
+def scheduled_jobs(settings_cls: type) -> dict[str, CronJob]:
+    """A worker's cron jobs other than its heartbeat, by name."""
+    jobs = getattr(settings_cls, "cron_jobs", None) or []
+    return {job.name: job for job in jobs if not is_heartbeat(job)}
+
+
+async def run_once(settings_cls: type, settings: Settings, job_name: str) -> Any:
+    """Run one of the worker's cron jobs once, as the scheduler's one-shot task: the worker's
+    own start-up and shut-down around the very coroutine its cron entry runs. ``ctx`` carries
+    ``one_shot`` so a start-up can skip what only a long-lived worker needs (a queue drain)."""
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    job = scheduled_jobs(settings_cls)[job_name]
+    redis = await create_pool(RedisSettings.from_dsn(settings.redis.url))
+    ctx: dict[str, Any] = {
+        "settings": settings,
+        "redis": redis,
+        "one_shot": True,
+        "job_id": f"{job_name}:once:{uuid.uuid4().hex[:12]}",
+        "job_try": 1,
+        "enqueue_time": datetime.now(UTC),
+        "score": None,
+    }
+    startup = getattr(settings_cls, "on_startup", None)
+    shutdown = getattr(settings_cls, "on_shutdown", None)
+    try:
+        if startup is not None:
+            await startup(ctx)
+        try:
+            await bind_job(ctx)
+            log.info("scheduled_run_started", job=job_name)
+            result = await job.coroutine(ctx)
+            log.info("scheduled_run_completed", job=job_name)
+            return result
+        finally:
+            await unbind_job(ctx)
+            if shutdown is not None:
+                await shutdown(ctx)
+    finally:
+        await redis.aclose()

@@ -8,7 +8,17 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
 from ff_shared.errors import SettingsError
-from ff_workers.cli import lms, migrate, obv, settings_cmd, token, tracker, worker
+from ff_workers.cli import (
+    health,
+    lms,
+    migrate,
+    obv,
+    run,
+    settings_cmd,
+    token,
+    tracker,
+    worker,
+)
 from ff_workers.cli.errors import CommandError
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
@@ -22,6 +32,8 @@ COMMANDS: list[Register] = [
     tracker.register,
     obv.register,
     lms.register,
+    run.register,
+    health.register,
 ]
 
 PLUGIN_GROUP = "ff.commands"

@@ -29,7 +29,7 @@ def _run(args: argparse.Namespace) -> int:
     # A worker with a queue of its own names it from the settings (``queue_for``).
     queue_for = getattr(cls, "queue_for", None)
     queue = queue_for(settings) if queue_for is not None else None
-    worker = build_worker(cls, settings, queue_name=queue, burst=args.burst)
+    worker = build_worker(cls, settings, queue_name=queue, name=args.name, burst=args.burst)
     worker.run()
     return 0
 

@@ -74,6 +74,9 @@ async def startup(ctx: JobContext) -> None:
     ctx["stack"] = stack
     processor = await stack.enter_async_context(open_processor(settings))
     ctx["processor"] = processor
+    if ctx.get("one_shot"):
+        # `ff run tracker-extracts --once`: the run needs the clients, not the queue drain.
+        return
     stop = asyncio.Event()
     ctx["drain_stop"] = stop
     task = asyncio.create_task(processor.run_forever(stop), name="tracker-drain")

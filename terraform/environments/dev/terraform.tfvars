@@ -1,0 +1,16 @@
+environment              = "dev"
+vpc_cidr                 = "10.10.0.0/16"
+certificate_arn          = "arn:aws:acm:eu-west-2:111111111111:certificate/dev-api"
+ses_domain               = "dev.fairfinance.example"
+customer_origins         = ["https://dev.portal.fairfinance.example"]
+customer_callback_urls   = ["https://dev.portal.fairfinance.example/auth/callback"]
+staff_callback_urls      = ["https://dev.staff.fairfinance.example/auth/callback"]
+tracker_environments     = ["dev"]
+atlas_project_id         = "set-in-ci"
+atlas_instance_size      = "M10"
+postgres_instance_class  = "db.t4g.small"
+sqlserver_instance_class = "db.t3.xlarge"
+redis_node_type          = "cache.t4g.micro"
+api_count                = 1
+api_max_count            = 2
+traces_sample_ratio      = "1.0"

@@ -1,0 +1,16 @@
+environment              = "staging"
+vpc_cidr                 = "10.20.0.0/16"
+certificate_arn          = "arn:aws:acm:eu-west-2:222222222222:certificate/staging-api"
+ses_domain               = "staging.fairfinance.example"
+customer_origins         = ["https://staging.portal.fairfinance.example"]
+customer_callback_urls   = ["https://staging.portal.fairfinance.example/auth/callback"]
+staff_callback_urls      = ["https://staging.staff.fairfinance.example/auth/callback"]
+tracker_environments     = ["staging", "uat"]
+atlas_project_id         = "set-in-ci"
+atlas_instance_size      = "M10"
+postgres_instance_class  = "db.t4g.medium"
+sqlserver_instance_class = "db.m6i.large"
+redis_node_type          = "cache.t4g.small"
+api_count                = 2
+api_max_count            = 4
+traces_sample_ratio      = "0.5"
