@@ -56,10 +56,12 @@ async def test_a_run_publishes_every_table_reconciled_with_its_sources(
     names = {c.name for c in report.checks}
     assert {"money:balance_pence", "rows:fact_loans", "unique:fact_loans"} <= names
     manifest = pipeline.lake.read_manifest()
-    assert manifest is not None and manifest.run_id == report.run_id
+    assert manifest is not None
+    assert manifest.run_id == report.run_id
     async with pipeline.pg.acquire() as conn:
         stored = await pg_store.get_run(conn, report.run_id)
-    assert stored is not None and stored.status == "published"
+    assert stored is not None
+    assert stored.status == "published"
     assert stored.rows_out == report.rows_out
     engine = DuckDbEngine(pipeline.lake.read_tables(manifest))
     figures = await kpis(engine, day - timedelta(days=180), day)
@@ -76,7 +78,8 @@ async def test_a_rerun_reads_nothing_new_and_publishes_the_same_tables(
     assert before is not None
     report = await run_pipeline(pipeline, day, trigger="test")
     after = pipeline.lake.read_manifest()
-    assert after is not None and after.run_id == report.run_id != before.run_id
+    assert after is not None
+    assert after.run_id == report.run_id != before.run_id
     old = _sorted(pipeline.lake.read_tables(before))
     new = _sorted(pipeline.lake.read_tables(after))
     assert all(new[name].equals(old[name]) for name in old)
@@ -138,11 +141,14 @@ async def test_a_balance_that_does_not_reconcile_fails_the_run_and_keeps_the_pre
     assert report.status == "failed"
     assert [c.name for c in report.failed_checks] == ["money:balance_pence"]
     check = report.failed_checks[0]
-    assert isinstance(check.expected, int) and isinstance(check.actual, int)
+    assert isinstance(check.expected, int)
+    assert isinstance(check.actual, int)
     assert check.expected - check.actual == 100
     after = pipeline.lake.read_manifest()
     assert after == before
     async with pipeline.pg.acquire() as conn:
         runs = await pg_store.list_runs(conn)
-    assert runs[0].run_id == report.run_id and runs[0].status == "failed"
-    assert runs[0].error is not None and "check" in runs[0].error
+    assert runs[0].run_id == report.run_id
+    assert runs[0].status == "failed"
+    assert runs[0].error is not None
+    assert "check" in runs[0].error
