@@ -27,6 +27,7 @@ from ff_api.middleware import request_id_middleware
 from ff_api.problems import EXCEPTION_HANDLERS, document_problem_responses
 from ff_api.public.controllers import PublicController
 from ff_api.public.open_banking import OpenBankingCallbackController
+from ff_api.reports.service import open_report_services
 from ff_api.services import Services
 from ff_api.staff.controllers import staff_router
 from ff_api.tracking.controllers import TrackController
@@ -106,6 +107,7 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                 anchor_lms=anchor_lms,
                 obv=ObvClient(http, settings.obv),
                 lms_pg=lms_pg,
+                reports=await open_report_services(stack, settings, aws),
             )
             # The portals read the loan book lms-restorer verified and put in service.
             follower = LoanBookFollower(app.state.services)
