@@ -29,7 +29,7 @@ from ff_workers.adp.pipeline import Pipeline, open_pipeline
 RECIPIENTS = "board@fairfinance.example,operations@fairfinance.example"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def adp_settings(base_env: dict[str, str], postgres_dsn: str) -> AsyncIterator[Settings]:
     tag = uuid.uuid4().hex[:8]
     dsn = urlparse(postgres_dsn)
@@ -63,7 +63,7 @@ async def adp_settings(base_env: dict[str, str], postgres_dsn: str) -> AsyncIter
             await admin.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def adp_loanbook(adp_settings: Settings) -> AsyncIterator[aioodbc.Connection]:
     conn = await connect(adp_settings.loanbook.connection_string)
     try:
@@ -72,7 +72,7 @@ async def adp_loanbook(adp_settings: Settings) -> AsyncIterator[aioodbc.Connecti
         await conn.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def seeded(
     adp_settings: Settings, adp_loanbook: aioodbc.Connection
 ) -> AsyncIterator[DemoPortfolio]:
@@ -93,13 +93,13 @@ async def seeded(
         await pg.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def pipeline(adp_settings: Settings, seeded: DemoPortfolio) -> AsyncIterator[Pipeline]:
     async with open_pipeline(adp_settings) as opened:
         yield opened
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def ses_sender(adp_settings: Settings, moto_url: str) -> str:
     session = aioboto3.Session(region_name=REGION)
     async with session.client("ses", endpoint_url=moto_url) as ses:

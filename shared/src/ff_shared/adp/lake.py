@@ -60,6 +60,8 @@ def filesystem(aws: AwsSettings) -> pafs.FileSystem:
         "connect_timeout": aws.timeout_seconds,
         "request_timeout": aws.timeout_seconds,
         "allow_bucket_creation": True,
+        # Small objects go up in one PutObject on close rather than as a multipart upload.
+        "allow_delayed_open": True,
     }
     if aws.endpoint_url:
         parts = urlsplit(aws.endpoint_url)

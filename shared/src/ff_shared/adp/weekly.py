@@ -115,14 +115,16 @@ def pdf_document(week_ending: date, sections: Sequence[Section]) -> bytes:
     pdf.set_title(subject(week_ending))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 15)
-    pdf.multi_cell(0, 8, _latin(subject(week_ending)))
+    pdf.multi_cell(0, 8, _latin(subject(week_ending)), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(0, 5, "Groups of fewer than five customers are not shown.")
+    pdf.multi_cell(
+        0, 5, "Groups of fewer than five customers are not shown.", new_x="LMARGIN", new_y="NEXT"
+    )
     for section in sections:
         report = section.report
         pdf.add_page()
         pdf.set_font("Helvetica", "B", 12)
-        pdf.multi_cell(0, 7, _latin(report.title))
+        pdf.multi_cell(0, 7, _latin(report.title), new_x="LMARGIN", new_y="NEXT")
         pdf.image(io.BytesIO(section.png), w=180)
         pdf.ln(2)
         pdf.set_font("Helvetica", "", 7)
