@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import aioboto3
 import aioodbc
 import asyncpg
+import msgspec
 import pytest
 from pymongo import AsyncMongoClient
 from tests.fixtures.loanbook import loanbook_server_connection_string
@@ -93,9 +94,16 @@ async def seeded(
         await pg.close()
 
 
-@pytest.fixture(scope="package")
-async def pipeline(adp_settings: Settings, seeded: DemoPortfolio) -> AsyncIterator[Pipeline]:
-    async with open_pipeline(adp_settings) as opened:
+@pytest.fixture(scope="module")
+def lake_settings(adp_settings: Settings) -> Settings:
+    """The package's sources with a lake of this module's own (its runs start from nothing)."""
+    adp = msgspec.structs.replace(adp_settings.adp, prefix=f"adp-{uuid.uuid4().hex[:6]}")
+    return msgspec.structs.replace(adp_settings, adp=adp)
+
+
+@pytest.fixture(scope="module")
+async def pipeline(lake_settings: Settings, seeded: DemoPortfolio) -> AsyncIterator[Pipeline]:
+    async with open_pipeline(lake_settings) as opened:
         yield opened
 
 

@@ -35,6 +35,7 @@ from ff_shared.standins import (
 )
 from ff_shared.stores.mongo import close_mongo, connect_mongo
 from ff_shared.stores.mongo.customers import ensure_profile
+from ff_workers.cli.dev_adp import ADP_WORKER, seed_adp
 from ff_workers.cli.dev_lms import LMS_PROCESSES, seed_lms
 from ff_workers.cli.dev_loans import ANCHOR_LMS_SIMULATOR, seed_loan_book
 from ff_workers.cli.dev_tracker import TRACKER_PROCESSOR, seed_tracker
@@ -147,6 +148,7 @@ SEEDERS: list[Seeder] = [
     seed_review_demo,
     seed_lms,
     seed_tracker,
+    seed_adp,
 ]
 
 
@@ -179,6 +181,7 @@ WORKERS: list[tuple[str, list[str]]] = [
     ("worker-obv-archiver", [str(Path(sys.executable).parent / "ff"), "worker", "obv-archiver"]),
     *LMS_PROCESSES,
     TRACKER_PROCESSOR,
+    ADP_WORKER,
 ]
 
 
