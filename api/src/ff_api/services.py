@@ -12,6 +12,7 @@ import asyncpg
 from arq.connections import ArqRedis
 from pymongo import AsyncMongoClient
 
+from ff_api.reports.service import ReportServices
 from ff_api.tracking.services import TrackerServices
 from ff_shared.domain.product import LoanProduct
 from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
@@ -44,3 +45,5 @@ class Services:
     """Open Banking Vision: consents for the customer's bank data."""
     postgres: asyncpg.Pool
     """The one PostgreSQL pool: the ``lms`` catalogue and loan-book pointer, the tracker schema."""
+    reports: ReportServices
+    """The data platform's published run and run reports (staff reports)."""

@@ -26,6 +26,7 @@ from ff_shared.integrations.aws.cognito import PoolIds, ensure_pool, ensure_user
 from ff_shared.settings import Settings, load_settings, settings_to_env
 from ff_shared.stores.mongo import close_mongo, connect_mongo
 from ff_shared.stores.mongo.customers import ensure_profile
+from ff_standins.dev.adp import ADP_WORKER, seed_adp
 from ff_standins.dev.gateway import gateway_processes, seed_gateway
 from ff_standins.dev.lms import LMS_PROCESSES, seed_lms
 from ff_standins.dev.loans import ANCHOR_LMS_SIMULATOR, seed_loan_book
@@ -136,6 +137,7 @@ SEEDERS: list[Seeder] = [
     seed_lms,
     seed_tracker,
     seed_gateway,
+    seed_adp,
 ]
 
 
@@ -169,6 +171,7 @@ WORKERS: list[tuple[str, list[str]]] = [
     *LMS_PROCESSES,
     TRACKER_PROCESSOR,
     *gateway_processes(),
+    ADP_WORKER,
 ]
 
 

@@ -9,7 +9,7 @@ two servers share no identity or sequence syntax; callers serialise their writer
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ from ff_shared.stores.loanbook.queries import (
     LOAN_STATUS_TO_LMS,
     find_loan,
     get_schedule,
+    naive_utc,
 )
 
 _ID_COLUMNS = {
@@ -43,11 +44,6 @@ _ID_COLUMNS = {
     "Agreements": "AgreementId",
     "Transactions": "TransactionId",
 }
-
-
-def naive_utc(value: datetime) -> datetime:
-    """DATETIME2 has no offset: store UTC wall time."""
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 async def _execute(conn: aioodbc.Connection, sql: str, params: tuple[Any, ...]) -> None:

@@ -57,6 +57,11 @@ _LOAN_COLUMNS = """
 _LOAN_FROM = "FROM Agreements a JOIN Customers c ON c.CustomerId = a.CustomerId"
 
 
+def naive_utc(value: datetime) -> datetime:
+    """DATETIME2 has no offset: store and compare UTC wall time."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
 def utc(value: datetime) -> datetime:
     """The loan book stores UTC without an offset; give it one back."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
