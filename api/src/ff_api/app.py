@@ -20,16 +20,17 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from ff_api.applications.public import ApplicationFormController
 from ff_api.customer.controllers import customer_router
 from ff_api.health import HealthController
 from ff_api.loanbook_follower import LoanBookFollower
 from ff_api.middleware import request_id_middleware
+from ff_api.open_banking.public import OpenBankingCallbackController
 from ff_api.problems import EXCEPTION_HANDLERS, document_problem_responses
-from ff_api.public.controllers import PublicController
-from ff_api.public.open_banking import OpenBankingCallbackController
+from ff_api.quotes.public import QuoteController
 from ff_api.services import Services
 from ff_api.staff.controllers import staff_router
-from ff_api.tracking.controllers import TrackController
+from ff_api.tracking.public import TrackController
 from ff_api.tracking.services import open_tracker_services
 from ff_shared.domain.product import LoanProduct
 from ff_shared.errors import SettingsError
@@ -153,7 +154,8 @@ def create_app(settings: Settings) -> Litestar:
     v1 = Router(
         path="/v1",
         route_handlers=[
-            PublicController,
+            QuoteController,
+            ApplicationFormController,
             TrackController,
             OpenBankingCallbackController,
             customer_router(),

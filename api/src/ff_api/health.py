@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 
 from ff_api.services import Services
 from ff_shared.stores.mongo import ping
@@ -54,7 +55,7 @@ class HealthController(Controller):
         return Live(status="ok")
 
     @get("/ready", operation_id="health_ready", summary="Every dependency answers")
-    async def ready(self, services: Services) -> Response[Ready]:
+    async def ready(self, services: NamedDependency[Services]) -> Response[Ready]:
         probes = readiness_probes(services)
         checks = list(await asyncio.gather(*(_check(n, p) for n, p in probes.items())))
         ok = all(c.ok for c in checks)

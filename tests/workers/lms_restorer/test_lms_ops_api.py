@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from tests.fixtures.api import TokenFactory, bearer
 from tests.fixtures.lms import LmsHarness, MakeLms
 from tests.fixtures.loanbook import subject_of
+from tests.fixtures.workers import close_worker
 
 from ff_api.app import create_app
 from ff_shared.clock import now_utc
@@ -52,7 +53,7 @@ async def drain(lms: LmsHarness) -> None:
     try:
         await worker.main()
     finally:
-        await worker.close()
+        await close_worker(worker)
 
 
 async def test_operations_trigger_a_run_the_worker_carries_out(

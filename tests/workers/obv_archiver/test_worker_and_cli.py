@@ -11,6 +11,7 @@ import asyncpg
 import msgspec
 import pytest
 from redis.asyncio import Redis
+from tests.fixtures.workers import close_worker
 from tests.workers.obv_archiver.conftest import Harness
 
 from ff_shared.settings import load_settings
@@ -67,7 +68,7 @@ async def test_the_worker_archives_on_start_then_on_its_schedule(
     try:
         await asyncio.wait_for(worker.async_run(), timeout=120)
     finally:
-        await worker.close()
+        await close_worker(worker)
 
     [run] = await harness.fetch_rows("select * from obv.archive_runs")
     assert (run["trigger"], run["status"], run["archived"], run["found"]) == (

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
+from ff_api.headers import checked_idempotency_key
 from ff_api.loans import service
 from ff_api.loans.schemas import (
     LoanList,
@@ -25,24 +26,17 @@ from ff_api.security import CustomerPrincipal
 from ff_api.services import Services
 from ff_shared.errors import FieldProblem, InvalidInput
 
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
-
-Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Items to skip")]
-Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size")]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip")]
+Limit = Annotated[int, QueryParameter(ge=1, le=100, description="Page size")]
 
 
-def checked_idempotency_key(value: str | None) -> str:
+def required_idempotency_key(value: str | None) -> str:
     if value is None:
         raise InvalidInput(
             "a payment needs an Idempotency-Key header, so a retry never pays twice",
             errors=[FieldProblem(path="header.Idempotency-Key", message="is required")],
         )
-    if not IDEMPOTENCY_KEY.match(value):
-        raise InvalidInput(
-            "Idempotency-Key must be 8 to 128 letters, digits or ._:-",
-            errors=[FieldProblem(path="header.Idempotency-Key", message="is not a valid key")],
-        )
-    return value
+    return checked_idempotency_key(value)
 
 
 class CustomerLoansController(Controller):
@@ -50,13 +44,18 @@ class CustomerLoansController(Controller):
     tags = ["customer: loans"]
 
     @get(operation_id="list_loans", summary="The caller's loans, newest first")
-    async def list_loans(self, customer: CustomerPrincipal, services: Services) -> LoanList:
+    async def list_loans(
+        self, customer: NamedDependency[CustomerPrincipal], services: NamedDependency[Services]
+    ) -> LoanList:
         loans = await service.customer_loans(services, customer.customer_id)
         return LoanList(items=[loan_view(loan) for loan in loans])
 
     @get("/{loan_id:str}", operation_id="get_loan", summary="One of the caller's loans")
     async def get_loan(
-        self, customer: CustomerPrincipal, services: Services, loan_id: str
+        self,
+        customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
+        loan_id: FromPath[str],
     ) -> LoanView:
         return loan_view(await service.customer_loan(services, customer.customer_id, loan_id))
 
@@ -66,7 +65,10 @@ class CustomerLoansController(Controller):
         summary="The loan's instalments and what has been paid against each",
     )
     async def get_schedule(
-        self, customer: CustomerPrincipal, services: Services, loan_id: str
+        self,
+        customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
+        loan_id: FromPath[str],
     ) -> ScheduleView:
         rows = await service.schedule(services, customer.customer_id, loan_id)
         return schedule_view(loan_id, rows)
@@ -78,9 +80,9 @@ class CustomerLoansController(Controller):
     )
     async def list_transactions(
         self,
-        customer: CustomerPrincipal,
-        services: Services,
-        loan_id: str,
+        customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
+        loan_id: FromPath[str],
         offset: Offset = 0,
         limit: Limit = 20,
     ) -> TransactionPageView:
@@ -97,16 +99,16 @@ class CustomerLoansController(Controller):
     )
     async def pay(
         self,
-        customer: CustomerPrincipal,
-        services: Services,
-        loan_id: str,
-        data: PaymentRequest,
+        customer: NamedDependency[CustomerPrincipal],
+        services: NamedDependency[Services],
+        loan_id: FromPath[str],
+        data: JSONBody[PaymentRequest],
         idempotency_key: Annotated[
             str | None,
-            Parameter(header="Idempotency-Key", description="Unique per payment (8-128 chars)"),
+            HeaderParameter(name="Idempotency-Key", description="Unique per payment (8-128 chars)"),
         ] = None,
     ) -> Response[PaymentView]:
-        key = checked_idempotency_key(idempotency_key)
+        key = required_idempotency_key(idempotency_key)
         outcome = await service.pay(
             services,
             customer.customer_id,

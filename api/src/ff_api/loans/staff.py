@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
 
 from ff_api.loans import service
 from ff_api.loans.schemas import (
@@ -23,8 +24,8 @@ from ff_api.services import Services
 
 PERMISSION = "loans.read"
 
-Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Items to skip")]
-Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size")]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip")]
+Limit = Annotated[int, QueryParameter(ge=1, le=100, description="Page size")]
 
 
 class StaffCustomerLoansController(Controller):
@@ -37,7 +38,10 @@ class StaffCustomerLoansController(Controller):
         opt={"permission": PERMISSION},
     )
     async def list_loans(
-        self, staff: StaffPrincipal, services: Services, customer_id: str
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        customer_id: FromPath[str],
     ) -> StaffCustomerLoans:
         loans = await service.customer_loans(services, customer_id)
         record = await service.lms_customer(services, customer_id)
@@ -54,7 +58,11 @@ class StaffCustomerLoansController(Controller):
         opt={"permission": PERMISSION},
     )
     async def get_loan(
-        self, staff: StaffPrincipal, services: Services, customer_id: str, loan_id: str
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        customer_id: FromPath[str],
+        loan_id: FromPath[str],
     ) -> LoanView:
         return loan_view(await service.customer_loan(services, customer_id, loan_id))
 
@@ -65,7 +73,11 @@ class StaffCustomerLoansController(Controller):
         opt={"permission": PERMISSION},
     )
     async def get_schedule(
-        self, staff: StaffPrincipal, services: Services, customer_id: str, loan_id: str
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        customer_id: FromPath[str],
+        loan_id: FromPath[str],
     ) -> ScheduleView:
         return schedule_view(loan_id, await service.schedule(services, customer_id, loan_id))
 
@@ -77,10 +89,10 @@ class StaffCustomerLoansController(Controller):
     )
     async def list_transactions(
         self,
-        staff: StaffPrincipal,
-        services: Services,
-        customer_id: str,
-        loan_id: str,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        customer_id: FromPath[str],
+        loan_id: FromPath[str],
         offset: Offset = 0,
         limit: Limit = 20,
     ) -> TransactionPageView:

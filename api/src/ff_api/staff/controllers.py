@@ -1,47 +1,22 @@
-"""The staff portal's router: each handler declares its permission in ``opt``; the guard checks."""
+"""The staff portal's router: each handler declares its permission in ``opt``; the guard checks.
+The routes live in their features (``ff_api/<feature>/staff.py``)."""
 
 from __future__ import annotations
 
-import msgspec
-from litestar import Controller, Router, get
+from litestar import Router
 from litestar.di import Provide
 from litestar.types import ControllerRouterHandler
 
+from ff_api.analytics.staff import AnalyticsController
+from ff_api.applications.staff import StaffApplicationController
+from ff_api.audit.staff import StaffAuditController
+from ff_api.customers.staff import StaffCustomerController
+from ff_api.documents.staff import StaffDocumentController
 from ff_api.loans.staff import StaffCustomerLoansController
-from ff_api.security import StaffPrincipal, provide_staff, staff_guard
-from ff_api.staff.analytics import AnalyticsController
-from ff_api.staff.applications import StaffApplicationController
-from ff_api.staff.audit import StaffAuditController
-from ff_api.staff.customers import StaffCustomerController
-from ff_api.staff.documents import StaffDocumentController
-from ff_api.staff.ops_lms import LmsOpsController
-from ff_shared.domain.permissions import permissions_of
-
-
-class StaffMe(msgspec.Struct, kw_only=True):
-    id: str
-    username: str
-    roles: list[str]
-    permissions: list[str]
-
-
-class StaffSelfController(Controller):
-    path = "/me"
-    tags = ["staff: self"]
-
-    @get(
-        operation_id="staff_get_me",
-        summary="The calling staff member, roles and permissions",
-        opt={"permission": "staff.self"},
-    )
-    async def me(self, staff: StaffPrincipal) -> StaffMe:
-        return StaffMe(
-            id=staff.staff_id,
-            username=staff.username,
-            roles=sorted(r.value for r in staff.roles),
-            permissions=permissions_of(staff.roles),
-        )
-
+from ff_api.ops.staff import LmsOpsController
+from ff_api.permissions.staff import StaffSelfController
+from ff_api.privacy.staff import StaffPrivacyController
+from ff_api.security import provide_staff, staff_guard
 
 # Features add their staff controllers here.
 STAFF_HANDLERS: list[ControllerRouterHandler] = [
@@ -49,6 +24,7 @@ STAFF_HANDLERS: list[ControllerRouterHandler] = [
     AnalyticsController,
     StaffApplicationController,
     StaffCustomerController,
+    StaffPrivacyController,
     StaffDocumentController,
     StaffAuditController,
     StaffCustomerLoansController,

@@ -1,0 +1,1 @@
+"""Staff analytics over the journey tracker: funnels, duplicate applications, extracts."""

@@ -1,0 +1,1 @@
+"""Loan applications: the customer's journey, the public form, and the staff's review."""

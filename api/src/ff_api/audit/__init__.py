@@ -1,0 +1,1 @@
+"""The audit trail: written by every feature through ``service``, read by admins."""

@@ -1,0 +1,1 @@
+"""Customers: their own profile, and the staff's view and edits of a customer's file."""

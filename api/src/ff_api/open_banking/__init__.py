@@ -1,0 +1,1 @@
+"""Open banking: the customer connects a bank account; verified figures re-run the decision."""

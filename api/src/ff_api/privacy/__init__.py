@@ -1,0 +1,1 @@
+"""Data-protection requests on a customer: subject access (export) and erasure."""
