@@ -370,6 +370,31 @@ class AnalystSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Times a 429 or 529 (overloaded) answer is retried, with exponential backoff."""
     retry_base_seconds: float = 1.0
     """First backoff before a retry; doubled each time."""
+class AdpSettings(msgspec.Struct, frozen=True, kw_only=True):
+    bucket: str = "ff-adp"
+    """S3 bucket of the financial data platform's Parquet lake and its kept reports."""
+    prefix: str = "adp"
+    """Key prefix of the lake inside the bucket (runs, staging and the manifest live under it)."""
+    queue_name: str = "ff:queue:adp"
+    """The adp worker's arq queue (its cron jobs)."""
+    customer_key_salt: str = "ff-local-adp-salt"
+    """Salt of the one-way customer keys in the lake (a secret: ``ssm:/...`` in production)."""
+    query_engine: Literal["duckdb", "athena"] = "duckdb"
+    """Where report queries run: embedded DuckDB over the Parquet, or Athena over Glue."""
+    glue_database: str = ""
+    """Glue database whose tables are pointed at each published run (empty: none)."""
+    athena_workgroup: str = "primary"
+    """Athena workgroup of report queries when ``query_engine`` is ``athena``."""
+    athena_output: str = ""
+    """S3 URL Athena writes query results to (``s3://bucket/prefix/``)."""
+    report_recipients: str = ""
+    """Comma-separated addresses of the weekly management report (empty: not sent)."""
+    report_sender: str = "reports@fairfinance.example"
+    """SES sender of the weekly management report (a verified identity)."""
+    cache_seconds: float = 30.0
+    """How long the API keeps the lake's tables in memory before checking for a newer run."""
+    snapshot_months: int = 36
+    """Month-end arrears snapshots rebuilt each run, going back from the run date."""
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -398,6 +423,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     tracker: TrackerSettings = TrackerSettings()
     google_analytics: GoogleAnalyticsSettings = GoogleAnalyticsSettings()
     analyst: AnalystSettings = AnalystSettings()
+    adp: AdpSettings = AdpSettings()
 
 
 class Variable(msgspec.Struct, frozen=True, kw_only=True):

@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "documents.upload": CASEWORK,
     "audit.read": frozenset({Role.ADMIN}),
     "loans.read": CASEWORK,
+    # Business and portfolio reports (aggregates, small cells suppressed) and the pipeline runs.
+    "reports.read": frozenset({Role.ANALYST, Role.OPERATIONS, Role.ADMIN}),
 }
 
 

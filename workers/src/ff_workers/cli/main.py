@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ff_shared.errors import SettingsError
-from ff_workers.cli import dev, lms, migrate, obv, settings_cmd, token, tracker, worker
+from ff_workers.cli import adp, dev, lms, migrate, obv, settings_cmd, token, tracker, worker
 from ff_workers.cli.errors import CommandError
 
 # Each command module registers its sub-commands; a feature adds one line here.
@@ -20,6 +20,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     tracker.register,
     obv.register,
     lms.register,
+    adp.register,
 ]
 
 

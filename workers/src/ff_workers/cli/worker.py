@@ -14,6 +14,7 @@ WORKERS: dict[str, str] = {
     "tracker-processor": "ff_workers.tracker_processor.worker:WorkerSettings",
     "obv-archiver": "ff_workers.obv_archiver.worker:WorkerSettings",
     "lms-restorer": "ff_workers.lms_restorer.worker:WorkerSettings",
+    "adp": "ff_workers.adp.worker:WorkerSettings",
 }
 
 

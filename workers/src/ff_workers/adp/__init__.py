@@ -1,0 +1,1 @@
+"""The ``adp`` worker: the financial data platform's daily pipeline and weekly report."""
