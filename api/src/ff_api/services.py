@@ -16,6 +16,8 @@ from ff_api.tracking.services import TrackerServices
 from ff_shared.domain.product import LoanProduct
 from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
 from ff_shared.integrations.aws.cognito import PoolVerifier
+from ff_shared.integrations.claude.client import ClaudeClient
+from ff_shared.integrations.google_analytics.client import GoogleAnalyticsClient
 from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.settings import Settings
 
@@ -41,3 +43,7 @@ class Services:
     """Open Banking Vision: consents for the customer's bank data."""
     lms_pg: asyncpg.Pool
     """PostgreSQL (the ``lms`` schema): the loan-book backup catalogue and loan-book pointer."""
+    google_analytics: GoogleAnalyticsClient
+    """Google Analytics Data API (GA4) for the marketing reports."""
+    claude: ClaudeClient
+    """Anthropic's Messages API for the AI analyst, behind the personal-data guard."""

@@ -331,7 +331,7 @@ class TrackerSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 class GoogleAnalyticsSettings(msgspec.Struct, frozen=True, kw_only=True):
     base_url: str = "http://127.0.0.1:8105"
-    """GA4 Data API root (https://analyticsdata.googleapis.com in production; the simulator here)."""
+    """GA4 Data API root (https://analyticsdata.googleapis.com in production; a simulator here)."""
     property_id: str = "400000001"
     """The GA4 property whose traffic the marketing reports read."""
     credentials_json: str = ""
@@ -345,10 +345,10 @@ class GoogleAnalyticsSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 class AnalystSettings(msgspec.Struct, frozen=True, kw_only=True):
     base_url: str = "http://127.0.0.1:8106"
-    """Anthropic Messages API root (https://api.anthropic.com in production; the simulator here)."""
+    """Anthropic Messages API root (https://api.anthropic.com in production; a simulator here)."""
     api_key: str = "ff-local-claude-key"
     """Anthropic API key (a secret: use ssm:/... outside local)."""
-    model: str = "claude-sonnet-4-5"
+    model: str = "claude-sonnet-5"
     """The model the analyst asks."""
     max_tokens: int = 1024
     """Longest answer of one model turn, in tokens."""

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import msgspec
 import structlog
 
@@ -156,7 +157,9 @@ async def check_question(services: Services, staff: StaffPrincipal, question: st
         )
         _refuse(found)
     user, platform = await tokens_used(services, staff.staff_id, now)
-    which = spent_budget(budgets_of(services), question_used=0, user_used=user, platform_used=platform)
+    which = spent_budget(
+        budgets_of(services), question_used=0, user_used=user, platform_used=platform
+    )
     if which is not None:
         raise _budget_refusal(which)
 
@@ -192,7 +195,8 @@ class _Turns:
             {"role": "user", "content": question},
         ]
         self.calls: list[ToolCallRecord] = []
-        self.answer: list[str] = []
+        self.text: list[str] = []
+        """The latest model turn's text: the answer, once a turn ends without tool calls."""
         self.usage = Usage()
 
 
@@ -214,6 +218,10 @@ async def _run_tools(
                 result = await tool.call(services, block.get("input") or {})
             except msgspec.ValidationError as exc:
                 result, is_error = {"error": f"invalid input: {exc}"}, True
+            except (asyncpg.PostgresError, IntegrationError, DomainError) as exc:
+                # The model is told the figure is unavailable and says so; the answer goes on.
+                log.warning("analyst_tool_failed", tool=block["name"], error=type(exc).__name__)
+                result, is_error = {"error": "this figure is unavailable right now"}, True
         record = ToolCallRecord(
             id=block["id"],
             name=block["name"],
@@ -237,11 +245,12 @@ async def _run_tools(
 async def _model_turn(
     services: Services, staff: StaffPrincipal, turns: _Turns
 ) -> AsyncIterator[TextEvent | TurnDone]:
+    turns.text = []
     async for part in services.claude.turn(
         system=SYSTEM, messages=turns.messages, tools=tools.definitions()
     ):
         if isinstance(part, TextDelta):
-            turns.answer.append(part.text)
+            turns.text.append(part.text)
             yield TextEvent(delta=part.text)
         else:
             turns.usage.add(part.usage)
@@ -324,7 +333,7 @@ async def _record(
     now = now_utc()
     exchange = Exchange(
         question=question,
-        answer="".join(turns.answer),
+        answer="".join(turns.text) if outcome == "answered" else "",
         tool_calls=tuple(turns.calls),
         usage=usage,
         cost_pence=cost_pence(
@@ -340,7 +349,12 @@ async def _record(
     # A failed turn leaves the conversation as it was before the question.
     messages = turns.messages if outcome == "answered" else conversation.messages
     repo = ConversationRepository(services.mongo[services.settings.mongo.database])
-    await repo.save_exchange(conversation.id, messages=messages, exchange=exchange, now=now)
+    await repo.save_exchanges(
+        conversation.id,
+        messages=messages,
+        exchanges=(*conversation.exchanges, exchange),
+        now=now,
+    )
     await record_staff(
         staff,
         "analyst.question",

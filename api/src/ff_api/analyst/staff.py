@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
+import structlog
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
@@ -31,6 +32,8 @@ from ff_api.services import Services
 from ff_shared.domain.analyst import Conversation, Exchange
 from ff_shared.errors import NotFound
 from ff_shared.stores.mongo.analyst import ConversationRepository
+
+log = structlog.get_logger()
 
 _EVENT_NAMES: dict[type, str] = {
     ConversationStarted: "conversation",
@@ -58,12 +61,27 @@ STREAM_RESPONSE = {
 }
 
 
+def _message(event: service.Event) -> ServerSentEventMessage:
+    return ServerSentEventMessage(
+        event=_EVENT_NAMES[type(event)], data=msgspec.json.encode(event).decode()
+    )
+
+
 async def _messages(
     events: AsyncIterator[service.Event],
 ) -> AsyncIterator[ServerSentEventMessage]:
-    async for event in events:
-        yield ServerSentEventMessage(
-            event=_EVENT_NAMES[type(event)], data=msgspec.json.encode(event).decode()
+    try:
+        async for event in events:
+            yield _message(event)
+    except Exception:  # noqa: BLE001 - the stream's edge: a bug must end it cleanly, not cut it
+        log.exception("analyst_stream_crashed")
+        yield _message(
+            FailedEvent(
+                status=500,
+                code="internal_error",
+                title="The answer failed",
+                detail="the answer stopped on an internal error; it has been logged",
+            )
         )
 
 

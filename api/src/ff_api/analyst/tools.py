@@ -65,10 +65,10 @@ def _window(days: int) -> tuple[datetime, datetime]:
 
 
 async def application_outcomes(services: Services, args: DaysInput) -> dict[str, Any]:
-    since, until = _window(args.days)
+    since, _ = _window(args.days)
     db = services.mongo[services.settings.mongo.database]
-    statuses = await outcome_counts(db, since=since, until=until)
-    outcomes = await decision_outcome_counts(db, since=since, until=until)
+    statuses = await outcome_counts(db, since=since)
+    outcomes = await decision_outcome_counts(db, since=since)
     submitted = sum(statuses.values())
     approved = sum(statuses.get(s, 0) for s in marketing.APPROVED)
     decided = approved + statuses.get("declined", 0)
@@ -80,9 +80,7 @@ async def application_outcomes(services: Services, args: DaysInput) -> dict[str,
         "declined": _shown(statuses.get("declined", 0)),
         "in_review": _shown(statuses.get("in_review", 0)),
         "engine_outcomes": {k: _shown(v) for k, v in sorted(outcomes.items())},
-        "approval_rate": (
-            round(approved / decided, 4) if decided >= MIN_CUSTOMERS else None
-        ),
+        "approval_rate": (round(approved / decided, 4) if decided >= MIN_CUSTOMERS else None),
         "note": "counts under five are null (suppressed)",
     }
 
@@ -127,9 +125,7 @@ async def duplicate_clusters(services: Services, args: DaysInput) -> dict[str, A
     env = services.settings.tracker.default_environment
     window = timedelta(days=services.settings.tracker.duplicate_window_days)
     async with services.tracker.pool.acquire() as conn:
-        links = await tracker_store.application_links(
-            conn, environment=env, start=since, end=until
-        )
+        links = await tracker_store.application_links(conn, environment=env, start=since, end=until)
     clusters = cluster_duplicates(links, window=window)
     in_clusters = sum(len(c.applications) for c in clusters)
     return {

@@ -132,7 +132,9 @@ def _by_dimension(
     name: str, title: str, x_title: str, report: GaReport, start: date, end: date
 ) -> Report:
     labels = [" / ".join(r.dimensions) for r in report.rows]
-    values = [[shown(r.metrics[i]) for r in report.rows] for i in range(len(METRICS))]
+    values: list[list[float | int | None]] = [
+        [shown(r.metrics[i]) for r in report.rows] for i in range(len(METRICS))
+    ]
     suppressed = sum(1 for r in report.rows if any(v < MIN_CUSTOMERS for v in r.metrics))
     return Report(
         name=name,
@@ -193,7 +195,9 @@ async def _platform_path(
     env = services.settings.tracker.default_environment
     lo, hi = _midnight(start), _midnight(end) + timedelta(days=1)
     async with services.tracker.pool.acquire() as conn:
-        reached = await store.sources_reached(conn, environment=env, form="application", start=lo, end=hi)
+        reached = await store.sources_reached(
+            conn, environment=env, form="application", start=lo, end=hi
+        )
         apps = await store.applications_by_source(conn, environment=env, start=lo, end=hi)
     db = services.mongo[services.settings.mongo.database]
     statuses = await statuses_of(db, sorted(apps))
@@ -206,9 +210,7 @@ async def _platform_path(
         if booked:
             funded[source] = funded.get(source, 0) + 1
     sources = set(reached) | set(apps)
-    return {
-        s: (*reached.get(s, (0, 0)), approved.get(s, 0), funded.get(s, 0)) for s in sources
-    }
+    return {s: (*reached.get(s, (0, 0)), approved.get(s, 0), funded.get(s, 0)) for s in sources}
 
 
 async def paths(services: Services, start: date, end: date) -> MarketingReportView:
@@ -233,9 +235,7 @@ async def paths(services: Services, start: date, end: date) -> MarketingReportVi
         chart="grouped_bar",
         x_title="stage",
         y_title="people",
-        series=[
-            Series(name=row[0], labels=stages, values=row[1:], unit="count") for row in rows
-        ],
+        series=[Series(name=row[0], labels=stages, values=row[1:], unit="count") for row in rows],
         table=TableView(columns=["source", *stages], rows=rows),
         period_from=start,
         period_to=end,

@@ -16,10 +16,10 @@ from ff_api.services import Services
 
 DateFrom = Annotated[
     date | None,
-    QueryParameter(query="from", description="First day (UTC), default 29 days before `to`"),
+    QueryParameter(name="from", description="First day (UTC), default 29 days before `to`"),
 ]
 DateTo = Annotated[
-    date | None, QueryParameter(query="to", description="Last day (UTC), default today")
+    date | None, QueryParameter(name="to", description="Last day (UTC), default today")
 ]
 
 

@@ -26,7 +26,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     ),
     "application_reference": re.compile(r"\bFF-[A-HJ-NP-Z2-9]{8}\b"),
 }
-_NAME_PAIR = re.compile(r"\b([A-Z][a-z'’-]+)\s+([A-Z][a-z'’-]+(?:-[A-Z][a-z'’-]+)?)\b")
+_NAME_PAIR = re.compile(r"\b([A-Z][a-z'\u2019-]+)\s+([A-Z][a-z'\u2019-]+)\b")
 _DATES = (
     re.compile(r"\b(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})\b"),
     re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b"),

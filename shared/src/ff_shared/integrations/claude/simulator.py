@@ -114,7 +114,9 @@ STATE = web.AppKey("claude_state", SimulatorState)
 def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
-    return "".join(b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text")
+    return "".join(
+        b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"
+    )
 
 
 def _is_tool_results(content: Any) -> bool:

@@ -88,7 +88,7 @@ class QuotaExhausted(UpstreamThrottled):
 def _credentials(settings: GoogleAnalyticsSettings) -> Credentials:
     if settings.credentials_json:
         info = json.loads(settings.credentials_json)
-        creds: Credentials = service_account.Credentials.from_service_account_info(
+        creds: Credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
             info, scopes=SCOPES
         )
         return creds
@@ -202,9 +202,9 @@ class GoogleAnalyticsClient:
         )
         try:
             response = await asyncio.to_thread(self._run, request)
-        except Exception as exc:  # noqa: BLE001 - the transport's whole error tree is mapped here
+        except Exception as exc:
             raise _translate(exc) from exc
         return _report(response, dimensions, metrics)
 
     def close(self) -> None:
-        self._client.transport.close()
+        self._client.transport.close()  # type: ignore[no-untyped-call]

@@ -59,8 +59,10 @@ _RELATIVE = re.compile(r"^(\d+)daysAgo$")
 
 def _source_of(context: dict[str, str]) -> tuple[str, str, str]:
     if "utm_source" in context:
-        return context["utm_source"], context.get("utm_medium", "(none)"), context.get(
-            "utm_campaign", "(not set)"
+        return (
+            context["utm_source"],
+            context.get("utm_medium", "(none)"),
+            context.get("utm_campaign", "(not set)"),
         )
     if "referrer" in context:
         host = context["referrer"].split("://", 1)[1].split("/", 1)[0].removeprefix("www.")
@@ -163,10 +165,10 @@ def run_report(prop: Property, request: dict[str, Any], today: date) -> dict[str
         desc = bool(order.get("desc"))
         if "metric" in order and order["metric"].get("metricName") in mets:
             j = mets.index(order["metric"]["metricName"])
-            rows.sort(key=lambda kv, j=j: kv[1][j], reverse=desc)
+            rows.sort(key=lambda kv: kv[1][j], reverse=desc)
         elif "dimension" in order and order["dimension"].get("dimensionName") in dims:
             k = dims.index(order["dimension"]["dimensionName"])
-            rows.sort(key=lambda kv, k=k: kv[0][k], reverse=desc)
+            rows.sort(key=lambda kv: kv[0][k], reverse=desc)
     offset = int(request.get("offset", 0))
     limit = int(request.get("limit", 10_000))
     answer: dict[str, Any] = {

@@ -16,6 +16,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from ff_shared.domain.analyst import Conversation, ConversationSummary, Exchange
 
 CONVERSATIONS = "analyst_conversations"
+
+
+def _builtins(value: Any) -> Any:
+    return msgspec.to_builtins(value, builtin_types=(datetime,))
 APPLICATIONS = "applications"
 
 
@@ -24,7 +28,7 @@ class ConversationRepository:
         self._collection = db[CONVERSATIONS]
 
     async def create(self, conversation: Conversation) -> None:
-        raw = msgspec.to_builtins(conversation)
+        raw = _builtins(conversation)
         raw["_id"] = raw.pop("id")
         await self._collection.insert_one(raw)
 
@@ -35,19 +39,23 @@ class ConversationRepository:
         raw["id"] = raw.pop("_id")
         return msgspec.convert(raw, Conversation)
 
-    async def save_exchange(
+    async def save_exchanges(
         self,
         conversation_id: str,
         *,
         messages: list[dict[str, Any]],
-        exchange: Exchange,
+        exchanges: tuple[Exchange, ...],
         now: datetime,
     ) -> None:
+        """Store the conversation's messages and every exchange, the newest last."""
         await self._collection.update_one(
             {"_id": conversation_id},
             {
-                "$set": {"messages": messages, "updated_at": now},
-                "$push": {"exchanges": msgspec.to_builtins(exchange)},
+                "$set": {
+                    "messages": messages,
+                    "exchanges": _builtins(list(exchanges)),
+                    "updated_at": now,
+                }
             },
         )
 
@@ -76,13 +84,11 @@ class ConversationRepository:
         ]
 
 
-async def outcome_counts(
-    db: AsyncDatabase[dict[str, Any]], *, since: datetime, until: datetime
-) -> dict[str, int]:
-    """Applications submitted in [since, until), counted by status."""
+async def outcome_counts(db: AsyncDatabase[dict[str, Any]], *, since: datetime) -> dict[str, int]:
+    """Applications submitted since ``since``, counted by status."""
     cursor = await db[APPLICATIONS].aggregate(
         [
-            {"$match": {"submitted_at": {"$gte": since, "$lt": until}}},
+            {"$match": {"submitted_at": {"$gte": since}}},
             {"$group": {"_id": "$status", "n": {"$sum": 1}}},
         ]
     )
@@ -90,12 +96,12 @@ async def outcome_counts(
 
 
 async def decision_outcome_counts(
-    db: AsyncDatabase[dict[str, Any]], *, since: datetime, until: datetime
+    db: AsyncDatabase[dict[str, Any]], *, since: datetime
 ) -> dict[str, int]:
-    """Applications submitted in [since, until), counted by the decision engine's outcome."""
+    """Applications submitted since ``since``, counted by the decision engine's outcome."""
     cursor = await db[APPLICATIONS].aggregate(
         [
-            {"$match": {"submitted_at": {"$gte": since, "$lt": until}}},
+            {"$match": {"submitted_at": {"$gte": since}}},
             {"$group": {"_id": "$decision.outcome", "n": {"$sum": 1}}},
         ]
     )
@@ -118,9 +124,7 @@ async def statuses_of(
     return found
 
 
-async def is_customer_name(
-    db: AsyncDatabase[dict[str, Any]], pairs: list[tuple[str, str]]
-) -> bool:
+async def is_customer_name(db: AsyncDatabase[dict[str, Any]], pairs: list[tuple[str, str]]) -> bool:
     """Whether any (first, last) pair is the name an applicant gave."""
     if not pairs:
         return False
