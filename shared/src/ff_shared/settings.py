@@ -370,6 +370,8 @@ class AnalystSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Times a 429 or 529 (overloaded) answer is retried, with exponential backoff."""
     retry_base_seconds: float = 1.0
     """First backoff before a retry; doubled each time."""
+
+
 class AdpSettings(msgspec.Struct, frozen=True, kw_only=True):
     bucket: str = "ff-adp"
     """S3 bucket of the financial data platform's Parquet lake and its kept reports."""

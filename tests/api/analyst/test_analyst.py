@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from tests.fixtures.analyst import ClaudeSimulator
+from tests.fixtures.staff import ApplicantFactory, StaffFactory, SubmitFactory
 
 from ff_api.app import create_app
 from ff_shared.clock import now_utc
 from ff_shared.settings import load_settings
-from tests.fixtures.analyst import ClaudeSimulator
-from tests.fixtures.staff import ApplicantFactory, StaffFactory, SubmitFactory
 
 Client = AsyncTestClient[Litestar]
 ASK = "/v1/staff/analyst/conversations"
@@ -38,9 +38,7 @@ def parse_sse(text: str) -> list[tuple[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-async def applications(
-    applicant: ApplicantFactory, submit_application: SubmitFactory
-) -> list[Any]:
+async def applications(applicant: ApplicantFactory, submit_application: SubmitFactory) -> list[Any]:
     """Five customers who applied, so the last month's figures are not suppressed."""
     made = []
     for _ in range(5):
@@ -98,7 +96,8 @@ async def test_a_question_is_answered_from_tool_results_quoted_exactly(
     assert streamed.startswith("Let me look at the figures.")
     assert streamed.endswith(done["answer"])
     assert [c["name"] for c in done["tool_calls"]] == ["application_outcomes"]
-    assert done["usage"]["input_tokens"] > 0 and done["cost_pence"] > 0
+    assert done["usage"]["input_tokens"] > 0
+    assert done["cost_pence"] > 0
 
     stored = await client.get(f"{ASK}/{events[0][1]['conversation_id']}", headers=analyst.headers)
     assert stored.status_code == 200
@@ -116,7 +115,9 @@ async def test_a_conversation_continues_with_what_was_said_before(
     first = parse_sse(
         (
             await client.post(
-                ASK, json={"question": "Which source brings most journeys?"}, headers=analyst.headers
+                ASK,
+                json={"question": "Which source brings most journeys?"},
+                headers=analyst.headers,
             )
         ).text
     )
@@ -251,7 +252,8 @@ async def test_budgets_stop_a_question_and_then_refuse_the_next(
         )
         if refused.status_code == 429:
             break
-    assert refused is not None and refused.status_code == 429
+    assert refused is not None
+    assert refused.status_code == 429
     assert refused.json()["code"] == "analyst_budget_exhausted"
 
 
@@ -274,7 +276,8 @@ async def test_every_question_is_audited_with_its_tool_calls_and_tokens(
     assert [e["action"] for e in entries] == ["analyst.question"]
     after = entries[0]["after"]
     assert after["tool_calls"] == [{"name": "application_outcomes", "input": {"days": 30}}]
-    assert after["input_tokens"] > 0 and after["output_tokens"] > 0
+    assert after["input_tokens"] > 0
+    assert after["output_tokens"] > 0
 
 
 async def test_only_analytics_readers_may_ask(client: Client, staff_as: StaffFactory) -> None:

@@ -73,7 +73,7 @@ async def _messages(
     try:
         async for event in events:
             yield _message(event)
-    except Exception:  # noqa: BLE001 - the stream's edge: a bug must end it cleanly, not cut it
+    except Exception:  # the stream's edge: a bug must end it cleanly, not cut it off
         log.exception("analyst_stream_crashed")
         yield _message(
             FailedEvent(

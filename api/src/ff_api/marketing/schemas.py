@@ -16,7 +16,8 @@ class QuotaView(msgspec.Struct, kw_only=True):
     tokens_per_day_remaining: int | None
     tokens_per_hour_remaining: int | None
     low: bool
-    """Fewer than a tenth of the day's tokens are left: reports may soon be refused."""
+    """Under a tenth of a standard property's daily or hourly tokens are left: reports may soon
+    be refused."""
     checked_at: datetime
 
 

@@ -43,6 +43,9 @@ METRIC_LABELS = {
 APPROVED = frozenset(
     {ApplicationStatus.OFFERED, ApplicationStatus.ACCEPTED, ApplicationStatus.OFFER_DECLINED}
 )
+# A standard GA4 property has 200,000 tokens a day and 40,000 an hour; a report costs about ten.
+LOW_DAILY_TOKENS = 20_000
+LOW_HOURLY_TOKENS = 4_000
 ReportName = Literal["sources", "trend", "devices", "landing_pages", "paths"]
 
 
@@ -119,11 +122,13 @@ def quota_view(report: GaReport, checked_at: datetime) -> QuotaView | None:
         return None
     day = quota.tokens_per_day
     hour = quota.tokens_per_hour
-    low = day is not None and day.remaining < (day.remaining + day.consumed) / 10
+    low = (day is not None and day.remaining < LOW_DAILY_TOKENS) or (
+        hour is not None and hour.remaining < LOW_HOURLY_TOKENS
+    )
     return QuotaView(
         tokens_per_day_remaining=day.remaining if day else None,
         tokens_per_hour_remaining=hour.remaining if hour else None,
-        low=low or (hour is not None and hour.remaining == 0),
+        low=low,
         checked_at=checked_at,
     )
 

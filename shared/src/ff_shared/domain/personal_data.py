@@ -17,7 +17,7 @@ import msgspec
 PATTERNS: dict[str, re.Pattern[str]] = {
     "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
     "mobile_number": re.compile(r"(?:\+44\s?7\d{3}|\b07\d{3})\s?\d{3}\s?\d{3}\b"),
-    "landline_number": re.compile(r"(?:\+44\s?|\b0)[123]\d{2,4}\s?\d{3,4}\s?\d{3,4}\b"),
+    "landline_number": re.compile(r"(?:\+44\s?|\b0)[123]\d{1,4}\s?\d{3,4}\s?\d{3,4}\b"),
     "sort_code": re.compile(r"\b\d{2}[- ]\d{2}[- ]\d{2}\b"),
     "account_number": re.compile(r"(?<![\w.,])\d{8}(?![\w.,])"),
     "postcode": re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE),

@@ -20,6 +20,8 @@ CONVERSATIONS = "analyst_conversations"
 
 def _builtins(value: Any) -> Any:
     return msgspec.to_builtins(value, builtin_types=(datetime,))
+
+
 APPLICATIONS = "applications"
 
 
