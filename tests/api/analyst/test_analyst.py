@@ -286,3 +286,18 @@ async def test_only_analytics_readers_may_ask(client: Client, staff_as: StaffFac
         ASK, json={"question": "approval rate?"}, headers=underwriter.headers
     )
     assert response.status_code == 403
+
+
+async def test_the_openapi_document_describes_the_analyst_and_marketing_routes(
+    client: Client,
+) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    ask = document["paths"]["/v1/staff/analyst/conversations"]["post"]
+    assert ask["operationId"] == "staff_analyst_ask"
+    assert "text/event-stream" in ask["responses"]["200"]["content"]
+    assert {"401", "403", "422"} <= ask["responses"].keys()
+    follow_up = document["paths"]["/v1/staff/analyst/conversations/{conversation_id}/questions"]
+    assert follow_up["post"]["operationId"] == "staff_analyst_continue"
+    marketing = document["paths"]["/v1/staff/marketing/{report}"]["get"]
+    assert marketing["operationId"] == "staff_marketing_report"
+    assert {"200", "401", "403", "422"} <= marketing["responses"].keys()
