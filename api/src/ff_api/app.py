@@ -29,6 +29,7 @@ from ff_api.middleware import request_id_middleware
 from ff_api.open_banking.public import OpenBankingCallbackController
 from ff_api.problems import EXCEPTION_HANDLERS, document_problem_responses
 from ff_api.quotes.public import QuoteController
+from ff_api.reports.service import open_report_services
 from ff_api.services import Services
 from ff_api.staff.controllers import staff_router
 from ff_api.tracking.public import TrackController
@@ -116,6 +117,7 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                 lms_pg=lms_pg,
                 google_analytics=google_analytics,
                 claude=claude,
+                reports=await open_report_services(stack, settings, aws),
             )
             # The portals read the loan book lms-restorer verified and put in service.
             follower = LoanBookFollower(app.state.services)

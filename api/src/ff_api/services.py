@@ -12,6 +12,7 @@ import asyncpg
 from arq.connections import ArqRedis
 from pymongo import AsyncMongoClient
 
+from ff_api.reports.service import ReportServices
 from ff_api.tracking.services import TrackerServices
 from ff_shared.domain.product import LoanProduct
 from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
@@ -47,3 +48,5 @@ class Services:
     """Google Analytics Data API (GA4) for the marketing reports."""
     claude: ClaudeClient
     """Anthropic's Messages API for the AI analyst, behind the personal-data guard."""
+    reports: ReportServices
+    """The data platform's published run and run reports (staff reports)."""

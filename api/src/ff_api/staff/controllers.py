@@ -18,6 +18,7 @@ from ff_api.marketing.staff import MarketingController
 from ff_api.ops.staff import LmsOpsController
 from ff_api.permissions.staff import StaffSelfController
 from ff_api.privacy.staff import StaffPrivacyController
+from ff_api.reports.staff import StaffReportsController
 from ff_api.security import provide_staff, staff_guard
 
 # Features add their staff controllers here.
@@ -33,6 +34,7 @@ STAFF_HANDLERS: list[ControllerRouterHandler] = [
     LmsOpsController,
     MarketingController,
     AnalystController,
+    StaffReportsController,
 ]
 
 

@@ -146,3 +146,47 @@ async def totals(conn: aioodbc.Connection) -> LoanBookTotals:
         balance_pence=pence_from_decimal(agreements[2] or 0),
         payments_pence=pence_from_decimal(transactions[1] or 0),
     )
+
+
+_LOANBOOK_TABLES = {"Customers", "Agreements", "ScheduleInstalments", "Transactions"}
+
+
+async def insert_rows(
+    conn: aioodbc.Connection,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    *,
+    batch: int = 100,
+) -> None:
+    """Multi-row INSERTs (both servers take up to 1,000 rows and 2,100 parameters in one), for
+    seeding the local stack's demo portfolio in the LMS's stead."""
+    if table not in _LOANBOOK_TABLES:
+        raise ValueError(f"not a loan-book table: {table}")
+    size = max(1, min(batch, 2000 // max(1, len(columns))))
+    one = "(" + ", ".join("?" for _ in columns) + ")"
+    async with conn.cursor() as cur:
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join(
+                one for _ in chunk
+            )
+            await cur.execute(sql, tuple(v for row in chunk for v in row))
+
+
+async def max_id(conn: aioodbc.Connection, table: str, column: str) -> int:
+    if table not in _LOANBOOK_TABLES:
+        raise ValueError(f"not a loan-book table: {table}")
+    async with conn.cursor() as cur:
+        await cur.execute(f"SELECT COALESCE(MAX({column}), 0) FROM {table}")
+        row = await cur.fetchone()
+    return int(row[0])
+
+
+async def has_agreements_like(conn: aioodbc.Connection, prefix: str) -> bool:
+    async with conn.cursor() as cur:
+        await cur.execute(
+            "SELECT COUNT(*) FROM Agreements WHERE AgreementNumber LIKE ?", (prefix + "%",)
+        )
+        row = await cur.fetchone()
+    return int(row[0]) > 0

@@ -118,3 +118,10 @@ async def applications_since(watermark: datetime | None, *, salt: str) -> list[A
 
 async def count_applications() -> int:
     return int(await collection(ApplicationDocument).count_documents({}))
+
+
+async def insert_applications(documents: list[dict[str, Any]]) -> int:
+    """Insert whole application documents (the local stack's demo portfolio)."""
+    if documents:
+        await collection(ApplicationDocument).insert_many(documents)
+    return len(documents)

@@ -106,3 +106,37 @@ async def list_runs(conn: asyncpg.Connection, *, limit: int = 50) -> list[RunRep
 async def get_run(conn: asyncpg.Connection, run_id: str) -> RunReport | None:
     row = await conn.fetchrow(f"select {_RUN_COLUMNS} from adp.runs where run_id = $1", run_id)
     return None if row is None else _report(row)
+
+
+SESSION_SEED_COLUMNS = (
+    "session_id",
+    "origin_at",
+    "origin_event_id",
+    "environment",
+    "form",
+    "anonymous_id",
+    "first_seen",
+    "last_seen",
+    "events",
+    "furthest_step_index",
+    "submitted_at",
+    "application_at",
+    "application_id",
+    "source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "referrer_host",
+    "device",
+)
+
+
+async def insert_sessions(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> bool:
+    """Tracked sessions for the demo portfolio; False when the tracker's schema is absent."""
+    try:
+        await conn.copy_records_to_table(
+            "sessions", schema_name="tracker", records=rows, columns=list(SESSION_SEED_COLUMNS)
+        )
+    except asyncpg.exceptions.UndefinedTableError:
+        return False
+    return True

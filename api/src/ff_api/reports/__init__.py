@@ -1,0 +1,1 @@
+"""Business and portfolio reports for staff, from the financial data platform."""

@@ -1,0 +1,154 @@
+"""The pipeline over real sources: a published run, an idempotent rerun, an incremental run
+that picks up one new payment, and a reconciliation failure that leaves the previous run in
+place with a failed report."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import aioodbc
+import pyarrow as pa
+import pytest
+
+from ff_shared.adp import schema
+from ff_shared.adp.engine import DuckDbEngine
+from ff_shared.adp.insights import arrears, kpis
+from ff_shared.clock import london_today, now_utc
+from ff_shared.stores.loanbook.ledger import record_payment
+from ff_shared.stores.postgres import adp as pg_store
+from ff_workers.adp.demo import DemoPortfolio
+from ff_workers.adp.pipeline import (
+    AGREEMENTS,
+    APPLICATIONS,
+    JOURNEYS,
+    TRANSACTIONS,
+    Pipeline,
+    RunFailed,
+    run_pipeline,
+)
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+def _sorted(tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
+    return {
+        name: table.sort_by([(k, "ascending") for k in schema.BY_NAME[name].key])
+        for name, table in tables.items()
+    }
+
+
+async def test_a_run_publishes_every_table_reconciled_with_its_sources(
+    pipeline: Pipeline, seeded: DemoPortfolio
+) -> None:
+    day = london_today() - timedelta(days=1)
+    report = await run_pipeline(pipeline, day, trigger="test")
+    assert report.status == "published"
+    assert report.failed_checks == []
+    assert report.rows_in[APPLICATIONS] == len(seeded.applications)
+    assert report.rows_in[AGREEMENTS] == len(seeded.agreements)
+    assert report.rows_in[TRANSACTIONS] == len(seeded.transactions)
+    assert report.rows_in[JOURNEYS] == len(seeded.sessions)
+    assert report.rows_out["fact_loans"] == len(seeded.agreements)
+    assert report.rows_out["fact_instalments"] == len(seeded.instalments)
+    assert report.rows_out["fact_applications"] == len(seeded.applications)
+    assert report.rows_out["fact_arrears_daily"] > 0
+    assert report.rows_rejected == {}
+    names = {c.name for c in report.checks}
+    assert {"money:balance_pence", "rows:fact_loans", "unique:fact_loans"} <= names
+    manifest = pipeline.lake.read_manifest()
+    assert manifest is not None
+    assert manifest.run_id == report.run_id
+    async with pipeline.pg.acquire() as conn:
+        stored = await pg_store.get_run(conn, report.run_id)
+    assert stored is not None
+    assert stored.status == "published"
+    assert stored.rows_out == report.rows_out
+    engine = DuckDbEngine(pipeline.lake.read_tables(manifest))
+    figures = await kpis(engine, day - timedelta(days=180), day)
+    values = {r[0]: r[2] for r in figures.table.rows}
+    assert values["funded_count"] == len(seeded.agreements)
+    assert (await arrears(engine, day)).table.rows
+
+
+async def test_a_rerun_reads_nothing_new_and_publishes_the_same_tables(
+    pipeline: Pipeline,
+) -> None:
+    day = london_today() - timedelta(days=1)
+    before = pipeline.lake.read_manifest()
+    assert before is not None
+    report = await run_pipeline(pipeline, day, trigger="test")
+    after = pipeline.lake.read_manifest()
+    assert after is not None
+    assert after.run_id == report.run_id != before.run_id
+    old = _sorted(pipeline.lake.read_tables(before))
+    new = _sorted(pipeline.lake.read_tables(after))
+    assert all(new[name].equals(old[name]) for name in old)
+    # Only rows at the watermark itself are read again (the watermark is inclusive).
+    assert report.rows_in[AGREEMENTS] < 5
+    assert after.watermarks == before.watermarks
+
+
+async def test_a_new_payment_is_picked_up_incrementally(
+    pipeline: Pipeline, adp_loanbook: aioodbc.Connection
+) -> None:
+    async with adp_loanbook.cursor() as cur:
+        await cur.execute(
+            "SELECT AgreementNumber FROM Agreements WHERE Status = 'Live' ORDER BY AgreementId"
+        )
+        number = str((await cur.fetchone())[0])
+    today = london_today()
+    await record_payment(
+        adp_loanbook,
+        agreement_number=number,
+        amount_pence=1_234,
+        reference=f"TEST-{number}",
+        payment_date=today,
+        today=today,
+        now=now_utc(),
+    )
+    before = pipeline.lake.read_manifest()
+    assert before is not None
+    report = await run_pipeline(pipeline, today, trigger="test")
+    assert 1 <= report.rows_in[TRANSACTIONS] < 5
+    assert 1 <= report.rows_in[AGREEMENTS] < 5
+    assert report.rows_out["fact_payments"] == before.tables["fact_payments"].rows + 1
+
+
+async def test_a_balance_that_does_not_reconcile_fails_the_run_and_keeps_the_previous(
+    pipeline: Pipeline, adp_loanbook: aioodbc.Connection
+) -> None:
+    before = pipeline.lake.read_manifest()
+    assert before is not None
+    # A change the LMS made without touching UpdatedAt: the incremental read cannot see it,
+    # and the lake's balances no longer add up to the loan book's.
+    async with adp_loanbook.cursor() as cur:
+        await cur.execute(
+            "UPDATE Agreements SET Balance = Balance + 1.00 WHERE AgreementId ="
+            " (SELECT MIN(AgreementId) FROM Agreements WHERE UpdatedAt <"
+            " (SELECT MAX(UpdatedAt) FROM Agreements))"
+        )
+    try:
+        with pytest.raises(RunFailed) as failed:
+            await run_pipeline(pipeline, london_today(), trigger="test")
+    finally:
+        async with adp_loanbook.cursor() as cur:
+            await cur.execute(
+                "UPDATE Agreements SET Balance = Balance - 1.00 WHERE AgreementId ="
+                " (SELECT MIN(AgreementId) FROM Agreements WHERE UpdatedAt <"
+                " (SELECT MAX(UpdatedAt) FROM Agreements))"
+            )
+    report = failed.value.report
+    assert report.status == "failed"
+    assert [c.name for c in report.failed_checks] == ["money:balance_pence"]
+    check = report.failed_checks[0]
+    assert isinstance(check.expected, int)
+    assert isinstance(check.actual, int)
+    assert check.expected - check.actual == 100
+    after = pipeline.lake.read_manifest()
+    assert after == before
+    async with pipeline.pg.acquire() as conn:
+        runs = await pg_store.list_runs(conn)
+    assert runs[0].run_id == report.run_id
+    assert runs[0].status == "failed"
+    assert runs[0].error is not None
+    assert "check" in runs[0].error
