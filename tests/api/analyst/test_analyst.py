@@ -11,6 +11,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from tests.fixtures.analyst import ClaudeSimulator
+from tests.fixtures.reports import with_published_portfolio
 from tests.fixtures.staff import ApplicantFactory, StaffFactory, SubmitFactory
 
 from ff_api.app import create_app
@@ -301,3 +302,50 @@ async def test_the_openapi_document_describes_the_analyst_and_marketing_routes(
     marketing = document["paths"]["/v1/staff/marketing/{report}"]["get"]
     assert marketing["operationId"] == "staff_marketing_report"
     assert {"200", "401", "403", "422"} <= marketing["responses"].keys()
+
+
+@pytest.fixture(scope="module")
+async def reports_client(base_env: dict[str, str]) -> AsyncIterator[Client]:
+    async with AsyncTestClient(app=create_app(with_published_portfolio(base_env))) as test_client:
+        yield test_client
+
+
+async def test_business_figures_come_from_the_data_platform_and_are_quoted_exactly(
+    reports_client: Client, staff_as: StaffFactory, claude_sim: ClaudeSimulator
+) -> None:
+    analyst = await staff_as("analyst")
+    june = {"from": "2026-06-01", "to": "2026-06-30"}
+    kpis = (
+        await reports_client.get("/v1/staff/reports/kpis", params=june, headers=analyst.headers)
+    ).json()
+    names = [row[0] for row in kpis["table"]["rows"]]
+    funded = names.index("funded_count")
+    await claude_sim.script(
+        {
+            "match": "loans were funded in june",
+            "rounds": [
+                [
+                    {
+                        "name": "business_report",
+                        "input": {
+                            "report": "kpis",
+                            "period_from": "2026-06-01",
+                            "period_to": "2026-06-30",
+                        },
+                    }
+                ]
+            ],
+            "answer": f"{{{{business_report.rows.{funded}.2}}}} loans were funded in June.",
+        }
+    )
+    response = await reports_client.post(
+        ASK, json={"question": "How many loans were funded in June?"}, headers=analyst.headers
+    )
+    events = parse_sse(response.text)
+    result = next(data for kind, data in events if kind == "tool_result")["call"]
+    assert result["is_error"] is False
+    assert result["result"]["rows"] == kpis["table"]["rows"]
+    assert (
+        events[-1][1]["answer"] == f"{kpis['table']['rows'][funded][2]} loans were funded in June."
+    )
+    assert kpis["table"]["rows"][funded][2] == 6

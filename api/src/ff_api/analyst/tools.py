@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 
 from ff_api.marketing import service as marketing
+from ff_api.reports import service as reports
 from ff_api.services import Services
-from ff_shared.adp.insights import MIN_CUSTOMERS
+from ff_shared.adp.insights import MIN_CUSTOMERS, REPORTS
 from ff_shared.clock import now_utc
 from ff_shared.domain.funnel import build_funnel, cluster_duplicates
 from ff_shared.stores.mongo.analyst import decision_outcome_counts, outcome_counts
@@ -33,6 +34,20 @@ class DaysInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class FunnelInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     days: Days = 30
     breakdown: Literal["none", "source", "device"] = "none"
+
+
+class BusinessReportInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    report: Annotated[str, msgspec.Meta(description="One of: " + ", ".join(sorted(REPORTS)))]
+    period_from: date | None = None
+    """First day of the period (reports over a period; default 30 days before period_to)."""
+    period_to: date | None = None
+    """Last day of the period (default: the latest published run's date)."""
+    as_of: date | None = None
+    """The day a portfolio report describes (default: the latest published run's date)."""
+
+    def __post_init__(self) -> None:
+        if self.report not in REPORTS:
+            raise ValueError(f"report must be one of {sorted(REPORTS)}")
 
 
 In = TypeVar("In", bound=msgspec.Struct)
@@ -147,6 +162,28 @@ async def marketing_paths(services: Services, args: DaysInput) -> dict[str, Any]
     }
 
 
+async def business_report(services: Services, args: BusinessReportInput) -> dict[str, Any]:
+    report, manifest, _chart = await reports.build(
+        services.reports,
+        args.report,
+        date_from=args.period_from,
+        date_to=args.period_to,
+        as_of=args.as_of,
+    )
+    return {
+        "report": report.name,
+        "title": report.title,
+        "period_from": report.period_from,
+        "period_to": report.period_to,
+        "as_of": report.as_of,
+        "data_as_of": manifest.run_date,
+        "columns": report.table.columns,
+        "rows": report.table.rows,
+        "suppressed_groups": report.suppressed,
+        "note": "groups of fewer than five customers are null (suppressed)",
+    }
+
+
 TOOLS: dict[str, Tool[Any]] = {
     tool.name: tool
     for tool in (
@@ -177,6 +214,17 @@ TOOLS: dict[str, Tool[Any]] = {
             ),
             input_type=DaysInput,
             run=duplicate_clusters,
+        ),
+        Tool(
+            name="business_report",
+            description=(
+                "A report from the financial data platform (applications, decisions, loans and "
+                "repayments): KPIs against the previous period, decline reasons, arrears buckets, "
+                "roll rates, vintage curves, collections against schedule, default and write-off "
+                "rates, and breakdowns by product, term, source and region."
+            ),
+            input_type=BusinessReportInput,
+            run=business_report,
         ),
         Tool(
             name="marketing_paths",
