@@ -31,7 +31,6 @@ from pathlib import Path
 
 import aioboto3
 import aiohttp
-from ff_shared.standins import free_port, reset_moto, start_moto, start_simulator
 from tests.fixtures.gateway import (
     DYNAMICS_NAME,
     LOGIN_NAME,
@@ -44,6 +43,7 @@ from tests.fixtures.gateway import (
 )
 
 from ff_gateway.config import AgentConfig, DynamicsVendor, ObvVendor, SsmConfig, Upstream
+from ff_standins.servers import free_port, reset_moto, start_moto, start_simulator
 
 API_KEY = "bench-obv-key"
 CLIENT_ID = "bench-client"
@@ -125,13 +125,11 @@ def main() -> None:
         moto = start_moto(work)
         started.append(moto)
         reset_moto(moto.url)
-        obv = start_simulator(
-            "obv-sim", "ff_shared.integrations.obv.simulator", work, "--api-key", API_KEY
-        )
+        obv = start_simulator("obv-sim", "ff_standins.obv.simulator", work, "--api-key", API_KEY)
         started.append(obv)
         dynamics = start_simulator(
             "dynamics-sim",
-            "ff_shared.integrations.dynamics.simulator",
+            "ff_standins.dynamics.simulator",
             work,
             "--client-id",
             CLIENT_ID,

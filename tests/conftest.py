@@ -12,6 +12,7 @@ from __future__ import annotations
 
 pytest_plugins = [
     "tests.fixtures.servers",
+    "tests.fixtures.analyst",
     "tests.fixtures.api",
     "tests.fixtures.loanbook",
     "tests.fixtures.anchor_lms",

@@ -234,8 +234,6 @@ def test_no_import_cycles(packages: list[str]) -> None:
 UNIMPORTED_DEPENDENCIES = {
     # Data only: zoneinfo reads its IANA database (Europe/London) where the OS has none.
     ("shared", "tzdata"),
-    # Used by the AI analyst (Claude with tools); remove from this list when it lands.
-    ("shared", "anthropic"),
     # The ASGI server the image runs the app with (`granian ... ff_api.app:app_from_env`).
     ("api", "granian"),
 }

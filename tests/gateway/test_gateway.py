@@ -15,8 +15,6 @@ from typing import Any
 import aioboto3
 import aiohttp
 import pytest
-from ff_shared.integrations.simulation import credential_fingerprint
-from ff_shared.standins import free_port
 
 from ff_gateway.config import ConfigError, PassThroughVendor, Upstream, validate
 from ff_gateway.render import CheckFailed, install
@@ -24,6 +22,8 @@ from ff_shared.integrations.dynamics.client import DynamicsClient
 from ff_shared.integrations.dynamics.schemas import ContactWrite
 from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.settings import DynamicsSettings, ObvSettings
+from ff_standins.servers import free_port
+from ff_standins.simulation import credential_fingerprint
 from tests.fixtures.dynamics import CLIENT_SECRET, DynamicsSimulator
 from tests.fixtures.gateway import (
     OBV_KEY_PARAMETER,

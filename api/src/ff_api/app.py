@@ -20,6 +20,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from ff_api.analyst.service import refuse_personal_data
 from ff_api.applications.public import ApplicationFormController
 from ff_api.customer.controllers import customer_router
 from ff_api.health import HealthController
@@ -38,6 +39,8 @@ from ff_shared.errors import SettingsError
 from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
 from ff_shared.integrations.aws.cognito import PoolVerifier
 from ff_shared.integrations.aws.session import client_options, make_session
+from ff_shared.integrations.claude.client import ClaudeClient
+from ff_shared.integrations.google_analytics.client import GoogleAnalyticsClient
 from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings, load_settings
@@ -96,6 +99,10 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                 msgspec.structs.replace(settings.postgres, min_pool_size=0)
             )
             stack.push_async_callback(postgres.close)
+            google_analytics = GoogleAnalyticsClient(settings.google_analytics)
+            stack.callback(google_analytics.close)
+            claude = ClaudeClient(settings.analyst, guard=refuse_personal_data)
+            stack.push_async_callback(claude.close)
             app.state.services = Services(
                 settings=settings,
                 product=product,
@@ -112,6 +119,8 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                 anchor_lms=anchor_lms,
                 obv=ObvClient(http, settings.obv),
                 postgres=postgres,
+                google_analytics=google_analytics,
+                claude=claude,
                 reports=await open_report_services(stack, settings, aws),
             )
             # The portals read the loan book lms-restorer verified and put in service.

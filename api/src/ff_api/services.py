@@ -17,6 +17,8 @@ from ff_api.tracking.services import TrackerServices
 from ff_shared.domain.product import LoanProduct
 from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
 from ff_shared.integrations.aws.cognito import PoolVerifier
+from ff_shared.integrations.claude.client import ClaudeClient
+from ff_shared.integrations.google_analytics.client import GoogleAnalyticsClient
 from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.settings import Settings
 from ff_shared.stores.mongo.applications import ApplicationRepository
@@ -45,5 +47,9 @@ class Services:
     """Open Banking Vision: consents for the customer's bank data."""
     postgres: asyncpg.Pool
     """The one PostgreSQL pool: the ``lms`` catalogue and loan-book pointer, the tracker schema."""
+    google_analytics: GoogleAnalyticsClient
+    """Google Analytics Data API (GA4) for the marketing reports."""
+    claude: ClaudeClient
+    """Anthropic's Messages API for the AI analyst, behind the personal-data guard."""
     reports: ReportServices
     """The data platform's published run and run reports (staff reports)."""

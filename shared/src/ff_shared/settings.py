@@ -356,6 +356,49 @@ class ObservabilitySettings(msgspec.Struct, frozen=True, kw_only=True):
     """Port of a worker's Prometheus /metrics endpoint; unset: none (the API serves /metrics)."""
 
 
+class GoogleAnalyticsSettings(msgspec.Struct, frozen=True, kw_only=True):
+    base_url: str = "http://127.0.0.1:8105"
+    """GA4 Data API root (https://analyticsdata.googleapis.com in production; a simulator here)."""
+    property_id: str = "400000001"
+    """The GA4 property whose traffic the marketing reports read."""
+    credentials_json: str = ""
+    """Service-account key JSON (a secret: use ssm:/... outside local); empty: anonymous, which
+    only a loopback simulator accepts."""
+    timeout_seconds: float = 15.0
+    """Longest wait for one report's answer, retries included."""
+    cache_seconds: int = 900
+    """How long a report is kept in Redis before GA is asked again."""
+
+
+class AnalystSettings(msgspec.Struct, frozen=True, kw_only=True):
+    base_url: str = "http://127.0.0.1:8106"
+    """Anthropic Messages API root (https://api.anthropic.com in production; a simulator here)."""
+    api_key: str = "ff-local-claude-key"
+    """Anthropic API key (a secret: use ssm:/... outside local)."""
+    model: str = "claude-sonnet-5"
+    """The model the analyst asks."""
+    max_tokens: int = 1024
+    """Longest answer of one model turn, in tokens."""
+    max_tool_rounds: int = 4
+    """Most tool-call rounds one question may take before the analyst stops."""
+    question_token_budget: int = 40_000
+    """Tokens (input and output) one question may spend over all its turns."""
+    user_daily_token_budget: int = 200_000
+    """Tokens one staff member may spend in a day (UTC)."""
+    platform_daily_token_budget: int = 2_000_000
+    """Tokens the whole platform may spend in a day (UTC)."""
+    input_price_per_mtok_pence: int = 240
+    """Price of a million input tokens, in pence, for the cost shown with each answer."""
+    output_price_per_mtok_pence: int = 1200
+    """Price of a million output tokens, in pence."""
+    timeout_seconds: float = 60.0
+    """Longest wait for one model turn."""
+    retries: int = 3
+    """Times a 429 or 529 (overloaded) answer is retried, with exponential backoff."""
+    retry_base_seconds: float = 1.0
+    """First backoff before a retry; doubled each time."""
+
+
 class AdpSettings(msgspec.Struct, frozen=True, kw_only=True):
     bucket: str = "ff-adp"
     """S3 bucket of the financial data platform's Parquet lake and its kept reports."""
@@ -409,6 +452,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     tracker: TrackerSettings = TrackerSettings()
     worker: WorkerSettings = WorkerSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
+    google_analytics: GoogleAnalyticsSettings = GoogleAnalyticsSettings()
+    analyst: AnalystSettings = AnalystSettings()
     adp: AdpSettings = AdpSettings()
 
 

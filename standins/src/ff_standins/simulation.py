@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Literal
@@ -225,7 +226,12 @@ def add_simulation_routes(app: web.Application, sim: Simulation) -> None:
 
 def serve(app: web.Application, *, host: str, port: int, name: str) -> None:
     """Run ``app`` until interrupted (the simulators' ``python -m`` entry points)."""
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    # Loopback only, unless the simulator runs in a container of the local compose stack, which
+    # reaches it from other containers (FF_STANDINS_LISTEN_ANY=1 there, and nowhere else).
+    if (
+        host not in ("127.0.0.1", "localhost", "::1")
+        and os.environ.get("FF_STANDINS_LISTEN_ANY") != "1"
+    ):
         raise SystemExit(f"{name}: simulators listen on loopback only, not {host}")
     print(f"{name} listening on http://{host}:{port}", flush=True)
     web.run_app(app, host=host, port=port, access_log=None, print=None, handle_signals=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -16,15 +15,13 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from openpyxl import load_workbook
 from tests.fixtures.api import TokenFactory, bearer
+from tests.fixtures.reports import with_published_portfolio
 from tests.fixtures.staff import StaffFactory
-from tests.shared.adp.portfolio import AS_OF, inputs
+from tests.shared.adp.portfolio import AS_OF
 
 from ff_api.app import create_app
-from ff_shared.adp import schema
-from ff_shared.adp.lake import Lake, Manifest, filesystem
 from ff_shared.adp.runs import CheckResult, RunReport
-from ff_shared.adp.transform import transform
-from ff_shared.settings import Settings, load_settings
+from ff_shared.settings import Settings
 from ff_shared.stores.postgres import adp as store
 from ff_shared.stores.postgres import apply_migrations
 
@@ -34,19 +31,7 @@ JUNE = {"from": "2026-06-01", "to": "2026-06-30"}
 
 @pytest.fixture(scope="module")
 async def reports_settings(base_env: dict[str, str]) -> Settings:
-    settings = load_settings({**base_env, "FF_ADP_BUCKET": f"ff-adp-{uuid.uuid4().hex[:8]}"})
-    lake = Lake(filesystem(settings.aws), settings.adp.bucket, settings.adp.prefix)
-    lake.ensure_bucket()
-    tables = transform(inputs(), as_of=AS_OF).tables
-    lake.publish(
-        Manifest(
-            schema_version=schema.SCHEMA_VERSION,
-            run_id="20260701-run",
-            run_date=AS_OF,
-            published_at=datetime(2026, 7, 1, 3, tzinfo=UTC),
-            tables=lake.write_tables("20260701-run", tables),
-        )
-    )
+    settings = with_published_portfolio(base_env)
     conn = await asyncpg.connect(settings.postgres.dsn)
     try:
         await apply_migrations(conn, "adp")

@@ -7,12 +7,14 @@ from litestar import Router
 from litestar.di import Provide
 from litestar.types import ControllerRouterHandler
 
+from ff_api.analyst.staff import AnalystController
 from ff_api.analytics.staff import AnalyticsController
 from ff_api.applications.staff import StaffApplicationController
 from ff_api.audit.staff import StaffAuditController
 from ff_api.customers.staff import StaffCustomerController
 from ff_api.documents.staff import StaffDocumentController
 from ff_api.loans.staff import StaffCustomerLoansController
+from ff_api.marketing.staff import MarketingController
 from ff_api.ops.staff import LmsOpsController
 from ff_api.permissions.staff import StaffSelfController
 from ff_api.privacy.staff import StaffPrivacyController
@@ -30,6 +32,8 @@ STAFF_HANDLERS: list[ControllerRouterHandler] = [
     StaffAuditController,
     StaffCustomerLoansController,
     LmsOpsController,
+    MarketingController,
+    AnalystController,
     StaffReportsController,
 ]
 

@@ -1,0 +1,1 @@
+"""The AI analyst: staff questions answered by Claude from the platform's aggregate figures."""

@@ -1,0 +1,1 @@
+"""Marketing analytics: Google Analytics traffic joined with the platform's own journeys."""
