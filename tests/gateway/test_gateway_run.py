@@ -12,11 +12,11 @@ from pathlib import Path
 
 import aiohttp
 import msgspec
-from ff_workers.cli.dev import Stack
 
 from ff_gateway.config import AgentConfig, GatewayConfig
 from ff_gateway.render import install
 from ff_standins.dev.gateway import local_gateway_config
+from ff_standins.dev.stack import Stack
 from ff_standins.servers import free_port, port_open, wait_for_port
 from tests.fixtures.gateway import (
     CertificateAuthority,
