@@ -8,6 +8,7 @@ repeat answers 200 and re-enqueues, which also recovers an acceptance whose enqu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,9 @@ from ff_shared.stores.mongo import applications, review
 
 log = structlog.get_logger()
 
+Edit = Callable[[dict[str, Any], datetime], None]
+"""Changes the raw application for the answer, at the given time."""
+
 
 async def _respond(
     customer: CustomerPrincipal,
@@ -38,7 +42,7 @@ async def _respond(
     *,
     action: Action,
     audit_action: str,
-    edit: Any,
+    edit: Edit,
 ) -> ApplicationRecord:
     now = now_utc()
 
@@ -70,7 +74,7 @@ async def _respond(
     return changed.after
 
 
-def _answer_offer(response: str) -> Any:
+def _answer_offer(response: str) -> Edit:
     def edit(raw: dict[str, Any], now: datetime) -> None:
         offer = raw.get("offer")
         if not isinstance(offer, dict):
