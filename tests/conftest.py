@@ -10,15 +10,16 @@ Fixture modules for each area live in ``tests/fixtures`` and are loaded as plugi
 
 from __future__ import annotations
 
+# Listed after the modules they import, so each is imported (and assert-rewritten) as a plugin.
 pytest_plugins = [
     "tests.fixtures.servers",
     "tests.fixtures.analyst",
-    "tests.fixtures.api",
-    "tests.fixtures.loanbook",
     "tests.fixtures.anchor_lms",
-    "tests.fixtures.staff",
     "tests.fixtures.dynamics",
     "tests.fixtures.obv",
+    "tests.fixtures.api",
+    "tests.fixtures.loanbook",
+    "tests.fixtures.staff",
     "tests.fixtures.lms",
     "tests.fixtures.tracker",
     "tests.fixtures.gateway",

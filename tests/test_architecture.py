@@ -275,3 +275,21 @@ def test_the_allow_list_names_only_declared_dependencies() -> None:
     for member, name in UNIMPORTED_DEPENDENCIES:
         project = tomllib.loads((ROOT / member / "pyproject.toml").read_text())["project"]
         assert name in {_distribution_name(r) for r in project["dependencies"]}, (member, name)
+ROUTE_MODULES = {"customer", "staff", "public"}
+"""An API feature's route modules, one per portal; its logic lives in service.py."""
+
+
+def test_only_the_routers_import_route_modules() -> None:
+    """Routes are thin: a feature's service never reaches into routes, and one feature's routes
+    never borrow another's. Only app.py and the portal routers gather route modules."""
+    routers = {"api/src/ff_api/app.py", "api/src/ff_api/customer/controllers.py"}
+    routers.add("api/src/ff_api/staff/controllers.py")
+    offenders = sorted(
+        (f, m)
+        for f, m in _imports(ROOT / "api/src/ff_api")
+        if f not in routers
+        and m.startswith("ff_api.")
+        and m.rsplit(".", 1)[-1] in ROUTE_MODULES
+        and m.count(".") == 2
+    )
+    assert offenders == []

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 import aiohttp
 import msgspec
@@ -60,7 +59,9 @@ def product_from(settings: Settings) -> LoanProduct:
         raise SettingsError([f"FF_PRODUCT_* do not describe a loan product: {exc}"]) from exc
 
 
-def _lifespan(settings: Settings, product: LoanProduct) -> Any:
+def _lifespan(
+    settings: Settings, product: LoanProduct
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:

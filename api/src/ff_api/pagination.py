@@ -1,4 +1,5 @@
-"""Opaque page cursors: what a list route hands back as ``next_cursor`` and reads again.
+"""Paging: opaque cursors (what a list route hands back as ``next_cursor`` and reads again),
+and the offset/limit query parameters.
 
 A cursor is URL-safe base64 without padding, so it travels in a query string untouched; a
 cursor this API did not issue is a 400 problem on the ``cursor`` field, never a 500.
@@ -9,8 +10,15 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from typing import Annotated
+
+from litestar.params import QueryParameter
 
 from ff_shared.errors import FieldProblem, InvalidInput
+
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip")]
+Limit = Annotated[int, QueryParameter(ge=1, le=100, description="Page size")]
+"""Offset paging, where the source pages by position (the loan's transactions)."""
 
 
 def encode(raw: bytes) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aioboto3
 import aiohttp
@@ -23,6 +23,12 @@ from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.settings import Settings
 from ff_shared.stores.mongo.applications import ApplicationRepository
 
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
+else:
+    # The stubs are a development dependency; at run time the annotation only has to resolve.
+    S3Client = Any
+
 
 @dataclass
 class Services:
@@ -38,7 +44,7 @@ class Services:
     staff_tokens: PoolVerifier
     tracker: TrackerServices
     """Journey tracking: its SQS client, PostgreSQL pool and ingestion config."""
-    s3: Any
+    s3: S3Client
     """Documents bucket client (aioboto3 S3)."""
     loanbook: aioodbc.Pool
     """The loan book (aioodbc pool; connects on first use)."""

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from arq.worker import Function
+from tests.fixtures.workers import close_worker
 
 from ff_shared.settings import Settings
 from ff_workers.core import crm, open_banking
@@ -67,7 +68,7 @@ async def drain(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await worker.close()
+        await close_worker(worker)
 
 
 async def wait_for(check: Callable[[], Awaitable[bool]], *, within: float = 30.0) -> None:

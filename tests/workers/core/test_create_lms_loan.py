@@ -25,6 +25,7 @@ from litestar.testing import AsyncTestClient
 from tests.fixtures.anchor_lms import AnchorSimulator
 from tests.fixtures.api import TokenFactory, bearer
 from tests.fixtures.loanbook import subject_of
+from tests.fixtures.workers import close_worker
 
 from ff_shared.jobs import JOB_CREATE_LMS_LOAN, lms_loan_job_id
 from ff_shared.settings import Settings, settings_to_env
@@ -79,7 +80,7 @@ def run_worker(worker_settings: Settings) -> RunWorker:
         try:
             await asyncio.wait_for(worker.async_run(), timeout=120)
         finally:
-            await worker.close()
+            await close_worker(worker)
 
     return run
 

@@ -22,7 +22,7 @@ from ff_api.applications.staff_schemas import (
 )
 from ff_api.audit import service as auditing
 from ff_api.jobs import enqueue_crm_sync, enqueue_email
-from ff_api.security import CustomerPrincipal
+from ff_api.security import CustomerPrincipal, StaffPrincipal
 from ff_api.services import Services
 from ff_shared.clock import london_date, now_utc
 from ff_shared.domain import lifecycle
@@ -221,6 +221,42 @@ def decode_cursor(cursor: str, sort: Sort) -> Position:
         return Position(value=msgspec.convert(value, datetime), id=raw["id"])
     except msgspec.ValidationError as exc:
         raise problem from exc
+
+
+def queue_filter(
+    staff: StaffPrincipal,
+    *,
+    status: list[ApplicationStatus] | None,
+    outcome: Outcome | None,
+    assigned_to: str | None,
+    min_amount_pence: int | None,
+    max_amount_pence: int | None,
+    submitted_from: datetime | None,
+    submitted_to: datetime | None,
+    q: str | None,
+) -> QueueFilter:
+    if ApplicationStatus.DRAFT in (status or []):
+        raise InvalidInput(
+            "drafts are not in the review queue",
+            errors=[FieldProblem(path="status", message="must be a submitted status")],
+        )
+    for name, value in (("submitted_from", submitted_from), ("submitted_to", submitted_to)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(
+                f"{name} needs a time zone",
+                errors=[FieldProblem(path=name, message="must include a UTC offset, e.g. Z")],
+            )
+    return QueueFilter(
+        statuses=tuple(status or ()),
+        outcome=outcome.value if outcome else None,
+        assigned_to=staff.staff_id if assigned_to == "me" else assigned_to,
+        unassigned=assigned_to == "none",
+        min_amount_pence=min_amount_pence,
+        max_amount_pence=max_amount_pence,
+        submitted_from=submitted_from,
+        submitted_to=submitted_to,
+        q=q,
+    )
 
 
 async def list_queue(

@@ -27,8 +27,6 @@ from ff_api.security import StaffPrincipal
 from ff_api.services import Services
 from ff_shared.domain.decision import Outcome
 from ff_shared.domain.records import ApplicationStatus
-from ff_shared.errors import FieldProblem, InvalidInput
-from ff_shared.stores.mongo.applications import QueueFilter
 
 StatusFilter = Annotated[
     list[ApplicationStatus] | None,
@@ -46,42 +44,6 @@ Query = Annotated[
         max_length=200, description="Free text matched against name, e-mail and reference"
     ),
 ]
-
-
-def _filter(
-    staff: StaffPrincipal,
-    *,
-    status: list[ApplicationStatus] | None,
-    outcome: Outcome | None,
-    assigned_to: str | None,
-    min_amount_pence: int | None,
-    max_amount_pence: int | None,
-    submitted_from: datetime | None,
-    submitted_to: datetime | None,
-    q: str | None,
-) -> QueueFilter:
-    if ApplicationStatus.DRAFT in (status or []):
-        raise InvalidInput(
-            "drafts are not in the review queue",
-            errors=[FieldProblem(path="status", message="must be a submitted status")],
-        )
-    for name, value in (("submitted_from", submitted_from), ("submitted_to", submitted_to)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(
-                f"{name} needs a time zone",
-                errors=[FieldProblem(path=name, message="must include a UTC offset, e.g. Z")],
-            )
-    return QueueFilter(
-        statuses=tuple(status or ()),
-        outcome=outcome.value if outcome else None,
-        assigned_to=staff.staff_id if assigned_to == "me" else assigned_to,
-        unassigned=assigned_to == "none",
-        min_amount_pence=min_amount_pence,
-        max_amount_pence=max_amount_pence,
-        submitted_from=submitted_from,
-        submitted_to=submitted_to,
-        q=q,
-    )
 
 
 class StaffApplicationController(Controller):
@@ -113,7 +75,7 @@ class StaffApplicationController(Controller):
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 25,
     ) -> QueuePage:
-        where = _filter(
+        where = service.queue_filter(
             staff,
             status=status,
             outcome=outcome,
@@ -144,7 +106,7 @@ class StaffApplicationController(Controller):
         submitted_to: When = None,
         q: Query = None,
     ) -> QueueCounts:
-        where = _filter(
+        where = service.queue_filter(
             staff,
             status=None,
             outcome=outcome,

@@ -8,7 +8,7 @@ their own optional fields to it here.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
@@ -25,6 +25,8 @@ from ff_shared.domain.open_banking import DecisionVersion
 from ff_shared.domain.records import ApplicationRecord
 from ff_shared.domain.review import DeclineReason
 from ff_shared.stores.mongo.notes import Note
+
+T = TypeVar("T")
 
 
 class AssignBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -219,14 +221,12 @@ class StaffApplicationDetail(msgspec.Struct, kw_only=True):
     within the tracker's window, and the shared signals (None: no duplicates seen)."""
 
 
-def _convert(value: Any, tp: Any) -> Any:
+def _convert(value: object, tp: type[T]) -> T | None:
     return None if value is None else msgspec.convert(msgspec.to_builtins(value), tp)
 
 
 def crm_view(sync: CrmSync | None) -> CrmSyncView | None:
-    if sync is None:
-        return None
-    return msgspec.convert(msgspec.to_builtins(sync), CrmSyncView)
+    return _convert(sync, CrmSyncView)
 
 
 def earlier_decisions_view(versions: tuple[DecisionVersion, ...]) -> list[EarlierDecisionView]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from litestar import Router
 from litestar.di import Provide
-from litestar.types import ControllerRouterHandler
 
 from ff_api.applications.customer import ApplicationController
 from ff_api.customers.customer import ProfileController
@@ -15,21 +14,18 @@ from ff_api.offers.customer import OfferController
 from ff_api.open_banking.customer import OpenBankingController
 from ff_api.security import customer_guard, provide_customer
 
-# Features add their customer controllers here.
-CUSTOMER_HANDLERS: list[ControllerRouterHandler] = [
-    ProfileController,
-    ApplicationController,
-    CustomerLoansController,
-    OfferController,
-    DocumentController,
-    OpenBankingController,
-]
-
 
 def customer_router() -> Router:
     return Router(
         path="/",
-        route_handlers=CUSTOMER_HANDLERS,
+        route_handlers=[
+            ProfileController,
+            ApplicationController,
+            CustomerLoansController,
+            OfferController,
+            DocumentController,
+            OpenBankingController,
+        ],
         guards=[customer_guard],
         dependencies={"customer": Provide(provide_customer)},
         security=[{"customer_token": []}],

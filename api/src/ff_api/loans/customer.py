@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from ff_api.headers import checked_idempotency_key
@@ -22,12 +22,10 @@ from ff_api.loans.schemas import (
     schedule_view,
     transaction_page_view,
 )
+from ff_api.pagination import Limit, Offset
 from ff_api.security import CustomerPrincipal
 from ff_api.services import Services
 from ff_shared.errors import FieldProblem, InvalidInput
-
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip")]
-Limit = Annotated[int, QueryParameter(ge=1, le=100, description="Page size")]
 
 
 def required_idempotency_key(value: str | None) -> str:

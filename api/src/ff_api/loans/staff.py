@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 
 from ff_api.loans import service
 from ff_api.loans.schemas import (
@@ -19,13 +17,11 @@ from ff_api.loans.schemas import (
     schedule_view,
     transaction_page_view,
 )
+from ff_api.pagination import Limit, Offset
 from ff_api.security import StaffPrincipal
 from ff_api.services import Services
 
 PERMISSION = "loans.read"
-
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip")]
-Limit = Annotated[int, QueryParameter(ge=1, le=100, description="Page size")]
 
 
 class StaffCustomerLoansController(Controller):

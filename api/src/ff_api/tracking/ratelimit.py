@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from arq.connections import ArqRedis
 from litestar.connection import ASGIConnection
 from litestar.exceptions import TooManyRequestsException
 
@@ -24,7 +25,7 @@ def client_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return client.host if client is not None else "unknown"
 
 
-async def check_rate(redis: Any, client: str, *, limit: int, scope: str = "track") -> None:
+async def check_rate(redis: ArqRedis, client: str, *, limit: int, scope: str = "track") -> None:
     now = time.time()
     window = int(now // WINDOW_SECONDS)
     key = f"ff:ratelimit:{scope}:{client}:{window}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aioboto3
 import asyncpg
@@ -13,10 +13,16 @@ from ff_shared.integrations.aws.session import client_options
 from ff_shared.settings import Settings
 from ff_shared.tracking.config import IngestConfig, ingest_config
 
+if TYPE_CHECKING:
+    from types_aiobotocore_sqs import SQSClient
+else:
+    # The stubs are a development dependency; at run time the annotation only has to resolve.
+    SQSClient = Any
+
 
 @dataclass
 class TrackerServices:
-    sqs: Any
+    sqs: SQSClient
     """aioboto3 SQS client for the environments' FIFO queues."""
     pool: asyncpg.Pool
     """The API's PostgreSQL pool (the ``tracker`` schema) for the staff analytics routes."""
