@@ -4,6 +4,7 @@ stages that never install stand-ins or the dev group."""
 from __future__ import annotations
 
 import re
+import sys
 
 from tests.infra.conftest import ROOT, dockerfiles, run, tool
 
@@ -85,3 +86,34 @@ def test_the_sql_server_image_installs_odbc_driver_18_from_microsoft() -> None:
     assert "packages.microsoft.com" in runtime
     assert "msodbcsql18" in runtime
     assert "ACCEPT_EULA=Y" in runtime
+
+
+# What production images leave out: the stand-ins member and the test-only dev group.
+NOT_IN_PRODUCTION = ("ff_standins", "moto", "nx_27017", "testcontainers", "pytest", "hypothesis")
+_BLOCKING = f"""
+import importlib.abc, sys
+class NotInstalled(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in {set(NOT_IN_PRODUCTION)!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}} (not in production images)")
+sys.meta_path.insert(0, NotInstalled())
+"""
+
+
+def test_production_entry_points_need_no_standins_or_dev_packages() -> None:
+    commands = [
+        ["worker", "core"],
+        ["run", "obv-archiver", "--once"],
+        ["health", "worker", "core"],
+        ["migrate"],
+    ]
+    code = _BLOCKING + "\n".join(
+        [
+            "import ff_api.app",
+            "import ff_shared.tracking.lambda_handler",
+            "from ff_workers.cli.main import build_parser",
+            *(f"build_parser().parse_args({args!r})" for args in commands),
+        ]
+    )
+    result = run(sys.executable, "-c", code)
+    assert result.returncode == 0, result.stderr[-1500:]

@@ -18,12 +18,14 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 
 from ff_api.analyst.service import refuse_personal_data
 from ff_api.applications.public import ApplicationFormController
 from ff_api.customer.controllers import customer_router
 from ff_api.health import HealthController
 from ff_api.loanbook_follower import LoanBookFollower
+from ff_api.metrics import metrics, metrics_middleware
 from ff_api.middleware import request_id_middleware
 from ff_api.open_banking.public import OpenBankingCallbackController
 from ff_api.problems import EXCEPTION_HANDLERS, document_problem_responses
@@ -42,6 +44,7 @@ from ff_shared.integrations.claude.client import ClaudeClient
 from ff_shared.integrations.google_analytics.client import GoogleAnalyticsClient
 from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.logging import configure_logging
+from ff_shared.observability import configure as configure_observability
 from ff_shared.settings import Settings, load_settings
 from ff_shared.stores.loanbook.connection import close_pool as close_loanbook_pool
 from ff_shared.stores.loanbook.connection import create_pool as create_loanbook_pool
@@ -142,6 +145,7 @@ def _provide_services(state: State) -> Services:
 
 def create_app(settings: Settings) -> Litestar:
     configure_logging(level=settings.log_level, json=settings.log_json)
+    tracer_provider = configure_observability(settings)
     product = product_from(settings)
     origins = [o.strip() for o in settings.api.cors_origins.split(",") if o.strip()]
     openapi = OpenAPIConfig(
@@ -179,11 +183,14 @@ def create_app(settings: Settings) -> Litestar:
         ],
     )
     app = Litestar(
-        route_handlers=[HealthController, v1],
+        route_handlers=[HealthController, metrics, v1],
         lifespan=[_lifespan(settings, product)],
         dependencies={"services": Provide(_provide_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware],
+        middleware=[metrics_middleware, request_id_middleware],
+        plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=tracer_provider))]
+        if tracer_provider is not None
+        else [],
         cors_config=CORSConfig(
             allow_origins=origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],

@@ -11,6 +11,8 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from ff_shared.observability import current_trace_id
+
 log = structlog.get_logger()
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -22,7 +24,12 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # Without a caller's id, the request id is the trace id (when tracing is on).
+        request_id = (
+            incoming
+            if _VALID_REQUEST_ID.match(incoming)
+            else current_trace_id() or uuid.uuid4().hex
+        )
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status: dict[str, Any] = {"code": 500}

@@ -65,6 +65,25 @@ resource "aws_lb_listener" "https" {
   }
 }
 
+# /metrics is for the in-VPC scraper (the tasks' port 9100 or the collector), never the internet.
+resource "aws_lb_listener_rule" "no_public_metrics" {
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 1
+  condition {
+    path_pattern {
+      values = ["/metrics", "/metrics/*"]
+    }
+  }
+  action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "text/plain"
+      message_body = "Not Found"
+      status_code  = "404"
+    }
+  }
+}
+
 resource "aws_lb_listener" "http" {
   load_balancer_arn = aws_lb.api.arn
   port              = 80

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import tempfile
 import uuid
 from datetime import UTC, datetime
@@ -15,8 +16,9 @@ import structlog
 from arq import create_pool
 from arq.connections import RedisSettings
 from arq.cron import CronJob, cron
-from arq.worker import Worker, create_worker
+from arq.worker import Function, Worker, create_worker, func
 
+from ff_shared import observability
 from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings
 from ff_workers import ctx as jobctx
@@ -76,6 +78,37 @@ async def _touch_forever(path: Path, every: float) -> None:
         await asyncio.sleep(every)
 
 
+QUEUE_METRICS_SECONDS = 15.0
+
+
+async def _record_queue_forever(redis: Any, queue: str) -> None:
+    while True:
+        await observability.record_queue(redis, queue)
+        await asyncio.sleep(QUEUE_METRICS_SECONDS)
+
+
+def observed_jobs(settings_cls: type, worker_name: str) -> tuple[list[Function], list[CronJob]]:
+    """The worker's functions and cron jobs, each with its span and metrics (heartbeats as is)."""
+    functions = [func(f) for f in getattr(settings_cls, "functions", None) or []]
+    crons: list[CronJob] = getattr(settings_cls, "cron_jobs", None) or []
+    return (
+        [
+            dataclasses.replace(
+                f, coroutine=observability.instrument_job(worker_name, f.name, f.coroutine)
+            )
+            for f in functions
+        ],
+        [
+            job
+            if is_heartbeat(job)
+            else dataclasses.replace(
+                job, coroutine=observability.instrument_job(worker_name, job.name, job.coroutine)
+            )
+            for job in crons
+        ],
+    )
+
+
 def _queue_of(settings_cls: type, settings: Settings) -> str:
     """A worker with a queue of its own names it with a ``queue_for(settings)`` static method;
     the others drain the core queue."""
@@ -97,11 +130,19 @@ def build_worker(
     as one-shot tasks (``FF_WORKER_CRON_ENABLED=false``) only the heartbeat stays in process.
     """
     configure_logging(level=settings.log_level, json=settings.log_json)
+    tracer_provider = observability.configure(settings)
     user_startup = getattr(settings_cls, "on_startup", None)
     user_shutdown = getattr(settings_cls, "on_shutdown", None)
+    queue = queue_name or _queue_of(settings_cls, settings)
+    worker_name = name or queue
 
     async def on_startup(ctx: JobContext) -> None:
         ctx["settings"] = settings
+        ctx["queue_metrics"] = asyncio.create_task(_record_queue_forever(ctx["redis"], queue))
+        port = settings.observability.metrics_port
+        if port:
+            # Scraped from outside the container: every interface of its own network namespace.
+            ctx["metrics_server"] = await observability.start_metrics_server("0.0.0.0", port)  # noqa: S104
         if name is not None:
             path = heartbeat_path(name)
             ctx["heartbeat_file"] = asyncio.create_task(
@@ -115,21 +156,29 @@ def build_worker(
             if user_shutdown is not None:
                 await user_shutdown(ctx)
         finally:
-            task: asyncio.Task[None] | None = ctx.pop("heartbeat_file", None)
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-                heartbeat_path(str(name)).unlink(missing_ok=True)
+            for key in ("heartbeat_file", "queue_metrics"):
+                task: asyncio.Task[None] | None = ctx.pop(key, None)
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            if name is not None:
+                heartbeat_path(name).unlink(missing_ok=True)
+            server: Any = ctx.pop("metrics_server", None)
+            if server is not None:
+                await server.cleanup()
+            if tracer_provider is not None:
+                await asyncio.to_thread(tracer_provider.force_flush)
 
-    if not settings.worker.cron_enabled and "cron_jobs" not in overrides:
-        overrides["cron_jobs"] = [
-            job for job in getattr(settings_cls, "cron_jobs", None) or [] if is_heartbeat(job)
-        ]
+    functions, cron_jobs = observed_jobs(settings_cls, worker_name)
+    if not settings.worker.cron_enabled:
+        cron_jobs = [job for job in cron_jobs if is_heartbeat(job)]
+    overrides.setdefault("functions", functions)
+    overrides.setdefault("cron_jobs", cron_jobs)
     return create_worker(
         settings_cls,
         redis_settings=RedisSettings.from_dsn(settings.redis.url),
-        queue_name=queue_name or _queue_of(settings_cls, settings),
+        queue_name=queue,
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         **overrides,
@@ -142,12 +191,18 @@ def scheduled_jobs(settings_cls: type) -> dict[str, CronJob]:
     return {job.name: job for job in jobs if not is_heartbeat(job)}
 
 
-async def run_once(settings_cls: type, settings: Settings, job_name: str) -> Any:
+async def run_once(
+    settings_cls: type, settings: Settings, job_name: str, *, worker_name: str | None = None
+) -> Any:
     """Run one of the worker's cron jobs once, as the scheduler's one-shot task: the worker's
     own start-up and shut-down around the very coroutine its cron entry runs. ``ctx`` carries
     ``one_shot`` so a start-up can skip what only a long-lived worker needs (a queue drain)."""
     configure_logging(level=settings.log_level, json=settings.log_json)
+    tracer_provider = observability.configure(settings)
     job = scheduled_jobs(settings_cls)[job_name]
+    coroutine = observability.instrument_job(
+        worker_name or settings.worker.name or job_name, job_name, job.coroutine
+    )
     redis = await create_pool(RedisSettings.from_dsn(settings.redis.url))
     ctx: dict[str, Any] = {
         "settings": settings,
@@ -166,7 +221,7 @@ async def run_once(settings_cls: type, settings: Settings, job_name: str) -> Any
         try:
             await bind_job(ctx)
             log.info("scheduled_run_started", job=job_name)
-            result = await job.coroutine(ctx)
+            result = await coroutine(ctx)
             log.info("scheduled_run_completed", job=job_name)
             return result
         finally:
@@ -175,3 +230,6 @@ async def run_once(settings_cls: type, settings: Settings, job_name: str) -> Any
                 await shutdown(ctx)
     finally:
         await redis.aclose()
+        if tracer_provider is not None:
+            # The task's process exits next: its spans leave now.
+            await asyncio.to_thread(tracer_provider.force_flush)

@@ -37,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     if job not in scheduled_jobs(cls):
         raise CommandError(f"{worker} has no cron job {job!r}")
     settings = load_settings()
-    result = asyncio.run(run_once(cls, settings, job))
+    result = asyncio.run(run_once(cls, settings, job, worker_name=worker))
     print(msgspec.json.encode(msgspec.to_builtins(result)).decode())
     return 0
 

@@ -7,11 +7,14 @@ from typing import Any
 import aioboto3
 from botocore.config import Config
 
+from ff_shared.observability import instrument_aws
 from ff_shared.settings import AwsSettings
 
 
 def make_session(settings: AwsSettings) -> aioboto3.Session:
-    return aioboto3.Session(region_name=settings.region)
+    session = aioboto3.Session(region_name=settings.region)
+    instrument_aws(session)
+    return session
 
 
 def client_options(settings: AwsSettings) -> dict[str, Any]:
