@@ -62,7 +62,11 @@ def closed_port_gateway() -> Iterator[Gateway]:
             )
         ),
     )
-    running = Gateway(config, directory)
+    try:
+        running = Gateway(config, directory)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     try:
         yield running
     finally:
