@@ -62,7 +62,11 @@ def closed_port_gateway() -> Iterator[Gateway]:
             )
         ),
     )
-    running = Gateway(config, directory)
+    try:
+        running = Gateway(config, directory)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     try:
         yield running
     finally:
@@ -411,3 +415,17 @@ def test_the_gateway_package_needs_nothing_from_the_platform() -> None:
             elif isinstance(node, ast.ImportFrom) and node.module:
                 imported.add(node.module.split(".")[0])
     assert {"ff_shared", "ff_api", "ff_workers"} & imported == set()
+
+
+async def test_a_caller_can_never_read_a_credential(
+    gateway: Gateway, gateway_http: aiohttp.ClientSession
+) -> None:
+    for vendor in ("obv", "dynamics"):
+        async with gateway_http.get(f"{gateway.url}/_credentials/{vendor}") as response:
+            body = await response.read()
+            assert response.status == 404
+            assert "X-Credential" not in response.headers
+        assert API_KEY.encode() not in body
+    async with gateway_http.get(f"{gateway.url}/obv/v1/consents/OBV-ANY") as response:
+        assert response.status == 404
+        assert "X-Credential" not in response.headers

@@ -13,9 +13,13 @@ from pathlib import Path
 import aiohttp
 import msgspec
 
-from ff_gateway.config import AgentConfig, GatewayConfig
+from ff_gateway.config import AgentConfig, GatewayConfig, load_config
 from ff_gateway.render import install
-from ff_standins.dev.gateway import local_gateway_config
+from ff_standins.dev.gateway import (
+    DYNAMICS_SECRET_PARAMETER,
+    OBV_KEY_PARAMETER,
+    local_gateway_config,
+)
 from ff_standins.dev.stack import Stack
 from ff_standins.servers import free_port, port_open, wait_for_port
 from tests.fixtures.gateway import (
@@ -110,5 +114,22 @@ def test_the_local_stacks_gateway_config_is_one_nginx_accepts(moto_url: str) -> 
         rendered = (directory / "nginx.conf").read_text()
         assert "proxy_pass http://obv_vendor/;" in rendered
         assert "server 127.0.0.1:8101;" in rendered
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_the_compose_gateway_config_is_one_nginx_accepts() -> None:
+    """gateway/compose.json: the gateway container sharing the local stack's network."""
+    directory = nginx_dir("ff-gateway-compose-")
+    try:
+        config = load_config(Path(__file__).parents[2] / "gateway" / "compose.json")
+        assert config.obv is not None
+        assert config.obv.api_key_parameter == OBV_KEY_PARAMETER
+        assert config.dynamics is not None
+        assert config.dynamics.client_secret_parameter == DYNAMICS_SECRET_PARAMETER
+        local = msgspec.structs.replace(
+            config, runtime_dir=str(directory / "run"), log_dir=str(directory / "logs")
+        )
+        assert install(local, directory / "nginx.conf")
     finally:
         shutil.rmtree(directory, ignore_errors=True)

@@ -12,7 +12,7 @@ from tests.fixtures.otlp import OtlpReceiver
 
 from ff_shared import observability
 from ff_shared.settings import load_settings
-from ff_shared.standins import free_port
+from ff_standins.servers import free_port
 from ff_workers.runtime import build_worker, run_once
 from ff_workers.tracker_processor.worker import WorkerSettings
 

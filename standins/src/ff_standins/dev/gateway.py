@@ -76,10 +76,9 @@ def local_gateway_config(stack: Stack) -> dict[str, object]:
 
 
 async def seed_gateway(stack: Stack) -> None:
-    """Credentials into SSM, the gateway's config written, the clients pointed at it."""
-    if not gateway_available():
-        print("gateway    nginx not installed: clients call the simulators directly")
-        return
+    """Credentials into SSM (also for a gateway container beside the stack, see
+    gateway/compose.json); where nginx is installed, the gateway's config written and the clients
+    pointed at it."""
     settings = load_settings(stack.env)
     session = aioboto3.Session(region_name=stack.aws_region)
     async with session.client("ssm", endpoint_url=stack.aws_endpoint_url) as ssm:
@@ -89,6 +88,9 @@ async def seed_gateway(stack: Stack) -> None:
         ):
             if value is not None:
                 await ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+    if not gateway_available():
+        print("gateway    nginx not installed: clients call the simulators directly")
+        return
     path = _config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(msgspec.json.encode(local_gateway_config(stack)))
