@@ -52,6 +52,7 @@ async def adp_settings(base_env: dict[str, str], postgres_dsn: str) -> AsyncIter
         "FF_ADP_REPORT_RECIPIENTS": RECIPIENTS,
         "FF_ADP_REPORT_SENDER": f"reports-{tag}@fairfinance.example",
         "FF_ADP_SNAPSHOT_MONTHS": "8",
+        "FF_ADP_GLUE_DATABASE": f"ff_adp_{tag}",
     }
     try:
         yield load_settings(env)

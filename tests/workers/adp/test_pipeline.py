@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import aioboto3
 import aioodbc
 import pyarrow as pa
 import pytest
@@ -58,6 +59,17 @@ async def test_a_run_publishes_every_table_reconciled_with_its_sources(
     manifest = pipeline.lake.read_manifest()
     assert manifest is not None
     assert manifest.run_id == report.run_id
+    # Athena's tables now read this run's Parquet.
+    aws = pipeline.settings.aws
+    async with aioboto3.Session(region_name=aws.region).client(
+        "glue", endpoint_url=aws.endpoint_url
+    ) as glue:
+        tables = (await glue.get_tables(DatabaseName=pipeline.settings.adp.glue_database))[
+            "TableList"
+        ]
+    assert {t["Name"]: t["StorageDescriptor"]["Location"] for t in tables} == {
+        name: f"s3://{location.path}/" for name, location in manifest.tables.items()
+    }
     async with pipeline.pg.acquire() as conn:
         stored = await pg_store.get_run(conn, report.run_id)
     assert stored is not None
