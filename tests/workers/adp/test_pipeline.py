@@ -13,7 +13,7 @@ import pytest
 
 from ff_shared.adp import schema
 from ff_shared.adp.engine import DuckDbEngine
-from ff_shared.adp.insights import arrears, kpis
+from ff_shared.adp.insights import REPORTS, arrears, build_report, kpis
 from ff_shared.clock import london_today, now_utc
 from ff_shared.stores.loanbook.ledger import record_payment
 from ff_shared.stores.postgres import adp as pg_store
@@ -76,7 +76,7 @@ async def test_a_run_publishes_every_table_reconciled_with_its_sources(
     assert stored.status == "published"
     assert stored.rows_out == report.rows_out
     engine = DuckDbEngine(pipeline.lake.read_tables(manifest))
-    figures = await kpis(engine, day - timedelta(days=180), day)
+    figures = await kpis(engine, day - timedelta(days=400), day)
     values = {r[0]: r[2] for r in figures.table.rows}
     assert values["funded_count"] == len(seeded.agreements)
     assert (await arrears(engine, day)).table.rows
@@ -164,3 +164,18 @@ async def test_a_balance_that_does_not_reconcile_fails_the_run_and_keeps_the_pre
     assert runs[0].status == "failed"
     assert runs[0].error is not None
     assert "check" in runs[0].error
+
+
+async def test_every_report_shows_something_for_the_seeded_portfolio(pipeline: Pipeline) -> None:
+    manifest = pipeline.lake.read_manifest()
+    assert manifest is not None
+    engine = DuckDbEngine(pipeline.lake.read_tables(manifest))
+    day = manifest.run_date
+    empty = []
+    for name in REPORTS:
+        report = await build_report(
+            engine, name, period_from=day - timedelta(days=365), period_to=day, as_of=day
+        )
+        if not any(v is not None for s in report.series for v in s.values):
+            empty.append(name)
+    assert empty == []
