@@ -93,7 +93,7 @@ def _payments(
 
 
 def generate(
-    today: date, *, months: int = 24, per_month: int = 30, seed: int = 15
+    today: date, *, months: int = 24, per_month: int = 70, seed: int = 15
 ) -> DemoPortfolio:
     rng = random.Random(seed)
     product = LoanProduct()
@@ -375,7 +375,7 @@ async def seed_demo_portfolio(
     *,
     today: date,
     months: int = 24,
-    per_month: int = 30,
+    per_month: int = 70,
 ) -> DemoPortfolio | None:
     """Write the demo portfolio (MongoDB must be connected on this loop); None when the loan
     book already has it."""

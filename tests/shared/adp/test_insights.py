@@ -144,14 +144,19 @@ async def test_breakdowns_by_product_term_source_and_region(engine: DuckDbEngine
     term = _rows(await insights.breakdown(engine, "term", *JUNE))
     assert term == {
         "13-18": [5, 0, 0.0, 0, 0, None],
-        "3-6": [None] * 6,
+        # A12 alone asked for 3-6 months: withheld; no loans of that term, so zeros stay.
+        "3-6": [None, None, None, 0, 0, None],
         "7-12": [6, 6, 1.0, 6, 600_000, 0.0],
     }
     source = _rows(await insights.breakdown(engine, "source", *JUNE))
     assert source["google"] == [6, 6, 1.0, 6, 600_000, 0.0]
-    assert source["unknown"] == [None] * 6
+    # A7-A12 came untracked (six customers); the one open untracked loan (B4) is withheld.
+    assert source["unknown"] == [6, 0, 0.0, 0, 0, None]
     region = await insights.breakdown(engine, "region", *JUNE)
-    assert _rows(region) == {"LS": [None] * 6, "M": [6, 6, 1.0, 6, 600_000, 0.0]}
+    assert _rows(region) == {
+        "LS": [6, 0, 0.0, 0, 0, None],
+        "M": [6, 6, 1.0, 6, 600_000, 0.0],
+    }
     assert region.suppressed == 1
 
 

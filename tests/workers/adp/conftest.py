@@ -52,6 +52,7 @@ async def adp_settings(base_env: dict[str, str], postgres_dsn: str) -> AsyncIter
         "FF_ADP_REPORT_RECIPIENTS": RECIPIENTS,
         "FF_ADP_REPORT_SENDER": f"reports-{tag}@fairfinance.example",
         "FF_ADP_SNAPSHOT_MONTHS": "8",
+        "FF_ADP_GLUE_DATABASE": f"ff_adp_{tag}",
     }
     try:
         yield load_settings(env)
@@ -77,13 +78,13 @@ async def adp_loanbook(adp_settings: Settings) -> AsyncIterator[aioodbc.Connecti
 async def seeded(
     adp_settings: Settings, adp_loanbook: aioodbc.Connection
 ) -> AsyncIterator[DemoPortfolio]:
-    """Six months of the demo portfolio, seeded as ``ff dev`` seeds two years."""
+    """A year of the demo portfolio, seeded as ``ff dev`` seeds two."""
     pg = await asyncpg.connect(adp_settings.postgres.dsn)
     mongo: AsyncMongoClient[dict[str, object]] = await connect_mongo(adp_settings.mongo)
     try:
         await apply_migrations(pg, "tracker")
         portfolio = await seed_demo_portfolio(
-            adp_loanbook, pg, today=london_today() - timedelta(days=1), months=6, per_month=14
+            adp_loanbook, pg, today=london_today() - timedelta(days=1), months=12, per_month=16
         )
         assert portfolio is not None
         # Seeding again finds the portfolio there and leaves it alone.

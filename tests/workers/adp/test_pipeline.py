@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import aioboto3
 import aioodbc
 import pyarrow as pa
 import pytest
 
 from ff_shared.adp import schema
 from ff_shared.adp.engine import DuckDbEngine
-from ff_shared.adp.insights import arrears, kpis
+from ff_shared.adp.insights import REPORTS, arrears, build_report, kpis
 from ff_shared.clock import london_today, now_utc
 from ff_shared.stores.postgres import adp as pg_store
 from ff_standins.adp_portfolio import DemoPortfolio
@@ -58,13 +59,24 @@ async def test_a_run_publishes_every_table_reconciled_with_its_sources(
     manifest = pipeline.lake.read_manifest()
     assert manifest is not None
     assert manifest.run_id == report.run_id
+    # Athena's tables now read this run's Parquet.
+    aws = pipeline.settings.aws
+    async with aioboto3.Session(region_name=aws.region).client(
+        "glue", endpoint_url=aws.endpoint_url
+    ) as glue:
+        tables = (await glue.get_tables(DatabaseName=pipeline.settings.adp.glue_database))[
+            "TableList"
+        ]
+    assert {t["Name"]: t["StorageDescriptor"]["Location"] for t in tables} == {
+        name: f"s3://{location.path}/" for name, location in manifest.tables.items()
+    }
     async with pipeline.pg.acquire() as conn:
         stored = await pg_store.get_run(conn, report.run_id)
     assert stored is not None
     assert stored.status == "published"
     assert stored.rows_out == report.rows_out
     engine = DuckDbEngine(pipeline.lake.read_tables(manifest))
-    figures = await kpis(engine, day - timedelta(days=180), day)
+    figures = await kpis(engine, day - timedelta(days=400), day)
     values = {r[0]: r[2] for r in figures.table.rows}
     assert values["funded_count"] == len(seeded.agreements)
     assert (await arrears(engine, day)).table.rows
@@ -152,3 +164,18 @@ async def test_a_balance_that_does_not_reconcile_fails_the_run_and_keeps_the_pre
     assert runs[0].status == "failed"
     assert runs[0].error is not None
     assert "check" in runs[0].error
+
+
+async def test_every_report_shows_something_for_the_seeded_portfolio(pipeline: Pipeline) -> None:
+    manifest = pipeline.lake.read_manifest()
+    assert manifest is not None
+    engine = DuckDbEngine(pipeline.lake.read_tables(manifest))
+    day = manifest.run_date
+    empty = []
+    for name in REPORTS:
+        report = await build_report(
+            engine, name, period_from=day - timedelta(days=365), period_to=day, as_of=day
+        )
+        if not any(v is not None for s in report.series for v in s.values):
+            empty.append(name)
+    assert empty == []

@@ -333,13 +333,25 @@ async def breakdown(
     engine: QueryEngine, dimension: str, period_from: date, period_to: date
 ) -> Report:
     figures = ["submitted", "approved", "approval_rate", "funded", "funded_pence", "arrears_rate"]
-    rows, hidden = suppress(
-        await engine.query(
-            sql_for("breakdown", dimension),
-            [period_from, period_to, period_from, period_to, period_to],
-        ),
-        figures,
-    )
+    # Each part of a group (its applications, its new loans, its open book) is a different set
+    # of customers: each part's figures are withheld on its own count.
+    parts = {
+        "application_customers": ["submitted", "approved", "approval_rate"],
+        "loan_customers": ["funded", "funded_pence"],
+        "book_customers": ["arrears_rate"],
+    }
+    rows = []
+    hidden = 0
+    for row in await engine.query(
+        sql_for("breakdown", dimension),
+        [period_from, period_to, period_from, period_to, period_to],
+    ):
+        withheld = False
+        for count, columns in parts.items():
+            (row,), part_hidden = suppress([{**row, "customers": row.pop(count)}], columns)
+            withheld = withheld or bool(part_hidden)
+        hidden += withheld
+        rows.append(row)
     return _simple(
         f"breakdown-{dimension}",
         f"By {dimension}, {period_from} to {period_to}",

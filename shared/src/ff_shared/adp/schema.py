@@ -339,16 +339,34 @@ def glue_table_input(table: Table, location: str) -> dict[str, Any]:
         for c in table.columns
         if c.name == table.partition
     ]
+    parameters = {
+        "classification": "parquet",
+        "EXTERNAL": "TRUE",
+        "ff.schema_version": str(SCHEMA_VERSION),
+        "ff.key": ",".join(table.key),
+    }
+    if table.partition is not None:
+        # Partition projection: Athena finds each run's partitions from the location alone, so
+        # pointing a table at a new run is one UpdateTable, with no partitions to register.
+        monthly = table.partition == "month"
+        parameters.update(
+            {
+                "projection.enabled": "true",
+                f"projection.{table.partition}.type": "date",
+                f"projection.{table.partition}.format": "yyyy-MM" if monthly else "yyyy-MM-dd",
+                f"projection.{table.partition}.range": "2015-01,NOW+5YEARS"
+                if monthly
+                else "2015-01-01,NOW",
+                f"projection.{table.partition}.interval.unit": "MONTHS" if monthly else "DAYS",
+                "storage.location.template": location.rstrip("/")
+                + f"/{table.partition}=${{{table.partition}}}/",
+            }
+        )
     return {
         "Name": table.name,
         "Description": f"{table.doc} (schema v{SCHEMA_VERSION})",
         "TableType": "EXTERNAL_TABLE",
-        "Parameters": {
-            "classification": "parquet",
-            "EXTERNAL": "TRUE",
-            "ff.schema_version": str(SCHEMA_VERSION),
-            "ff.key": ",".join(table.key),
-        },
+        "Parameters": parameters,
         "PartitionKeys": partitions,
         "StorageDescriptor": {
             "Columns": columns,

@@ -12,6 +12,7 @@ import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -131,8 +132,9 @@ def snapshot_dates(as_of: date, months: int, earliest: date | None) -> list[date
     return dates
 
 
+@lru_cache(maxsize=8192)
 def _month(value: date) -> str:
-    return f"{value.year:04d}-{value.month:02d}"
+    return value.isoformat()[:7]
 
 
 def _table(table: s.Table, rows: list[dict[str, Any]]) -> pa.Table:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+import aioboto3
 import aiohttp
 import aioodbc
 import asyncpg
@@ -28,6 +29,7 @@ import structlog
 
 from ff_shared.adp import schema
 from ff_shared.adp.checks import run_checks
+from ff_shared.adp.glue import point_tables
 from ff_shared.adp.lake import (
     Lake,
     LakeError,
@@ -48,6 +50,7 @@ from ff_shared.adp.sources import (
 )
 from ff_shared.adp.transform import Inputs, transform
 from ff_shared.clock import now_utc
+from ff_shared.integrations.aws.session import client_options
 from ff_shared.integrations.dynamics.client import DynamicsClient, Query, literal
 from ff_shared.integrations.dynamics.schemas import LOAN_APPLICATIONS, LoanApplication
 from ff_shared.settings import Settings
@@ -177,6 +180,13 @@ async def _crm_count(dynamics: DynamicsClient) -> int:
 def _newest(previous: datetime | None, times: list[datetime]) -> datetime | None:
     candidates = [t for t in [previous, *times] if t is not None]
     return max(candidates) if candidates else None
+
+
+async def _point_glue(pipeline: Pipeline, locations: dict[str, TableLocation]) -> None:
+    aws = pipeline.settings.aws
+    session = aioboto3.Session(region_name=aws.region)
+    async with session.client("glue", **client_options(aws)) as glue:
+        await point_tables(glue, pipeline.settings.adp.glue_database, locations)
 
 
 def new_run_id(run_date: date) -> str:
@@ -348,6 +358,8 @@ async def run_pipeline(
                 held=held_locations,
             )
             await asyncio.to_thread(lake.publish, published)
+            if settings.glue_database:
+                await _point_glue(pipeline, locations)
             report = msgspec.structs.replace(
                 report, status="published", manifest_key=lake.manifest_path
             )

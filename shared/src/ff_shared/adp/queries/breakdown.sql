@@ -45,8 +45,9 @@ SELECT g.grp AS "group",
        coalesce(l.funded, 0) AS funded,
        coalesce(l.funded_pence, 0) AS funded_pence,
        CAST(b.over_30 AS DOUBLE) / nullif(b.open_loans, 0) AS arrears_rate,
-       least(coalesce(a.customers, 1000000), coalesce(l.customers, 1000000),
-             coalesce(b.customers, 1000000)) AS customers
+       coalesce(a.customers, 0) AS application_customers,
+       coalesce(l.customers, 0) AS loan_customers,
+       coalesce(b.customers, 0) AS book_customers
 FROM groups g
 LEFT JOIN apps a ON a.grp = g.grp
 LEFT JOIN loans l ON l.grp = g.grp

@@ -26,22 +26,31 @@ _PROJECTION = {
     "decided_at": 1,
     "decision.outcome": 1,
     "decision.reasons": 1,
-    "earlier_decisions.decided_at": 1,
-    "earlier_decisions.decision.outcome": 1,
-    "earlier_decisions.decision.reasons": 1,
-    "offer.offer": 1,
-    "offer.made_at": 1,
-    "offer.response": 1,
-    "offer.responded_at": 1,
-    "decline.reason_code": 1,
-    "decline.declined_at": 1,
-    "lms.agreement_number": 1,
+    # Whole sub-documents where several of their fields are needed: their other fields (a
+    # decision's trace, a decline's note) are dropped below and never reach the lake.
+    "earlier_decisions": 1,
+    "offer": 1,
+    "decline": 1,
+    "lms": 1,
     "steps.loan.amount_pence": 1,
     "steps.loan.term_months": 1,
     "steps.loan.purpose": 1,
     "steps.address.postcode": 1,
     "steps.employment.status": 1,
 }
+
+
+def _at(raw: dict[str, Any], path: str) -> Any:
+    """A projected sub-field: nested, as MongoDB returns it, or under its dotted name, as the
+    nx-27017 stand-in does."""
+    if path in raw:
+        return raw[path]
+    value: Any = raw
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
 
 
 def _engine(decision: dict[str, Any] | None, at: datetime | None) -> DecisionEvent | None:
@@ -56,15 +65,16 @@ def _engine(decision: dict[str, Any] | None, at: datetime | None) -> DecisionEve
 
 
 def application_row(raw: dict[str, Any], *, salt: str) -> ApplicationRow:
-    steps = raw.get("steps") or {}
-    loan = steps.get("loan") or {}
     submitted_at = raw.get("submitted_at")
     events: list[DecisionEvent] = []
     for earlier in raw.get("earlier_decisions") or ():
         event = _engine(earlier.get("decision"), earlier.get("decided_at") or submitted_at)
         if event is not None:
             events.append(event)
-    current = _engine(raw.get("decision"), raw.get("decided_at") or submitted_at)
+    current = _engine(
+        {"outcome": _at(raw, "decision.outcome"), "reasons": _at(raw, "decision.reasons")},
+        raw.get("decided_at") or submitted_at,
+    )
     if current is not None:
         events.append(current)
     made = raw.get("offer") or {}
@@ -100,11 +110,11 @@ def application_row(raw: dict[str, Any], *, salt: str) -> ApplicationRow:
         offer_apr_percent=offer.get("apr_percent"),
         offer_response=made.get("response"),
         offer_responded_at=made.get("responded_at"),
-        requested_amount_pence=loan.get("amount_pence"),
-        requested_term_months=loan.get("term_months"),
-        purpose=loan.get("purpose"),
-        employment_status=(steps.get("employment") or {}).get("status"),
-        postcode_area=postcode_area((steps.get("address") or {}).get("postcode")),
+        requested_amount_pence=_at(raw, "steps.loan.amount_pence"),
+        requested_term_months=_at(raw, "steps.loan.term_months"),
+        purpose=_at(raw, "steps.loan.purpose"),
+        employment_status=_at(raw, "steps.employment.status"),
+        postcode_area=postcode_area(_at(raw, "steps.address.postcode")),
         agreement_number=(raw.get("lms") or {}).get("agreement_number"),
     )
 
