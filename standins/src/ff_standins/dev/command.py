@@ -167,6 +167,9 @@ WORKERS: list[tuple[str, list[str]]] = [
     # and FF_OBV_BASE_URL (8103).
     ("dynamics-sim", [sys.executable, "-m", "ff_standins.dynamics.simulator"]),
     ("obv-sim", [sys.executable, "-m", "ff_standins.obv.simulator"]),
+    # Google Analytics Data API (8105) and Claude's Messages API (8106) for the staff analytics.
+    ("google-analytics-sim", [sys.executable, "-m", "ff_standins.google_analytics.simulator"]),
+    ("claude-sim", [sys.executable, "-m", "ff_standins.claude.simulator"]),
     ("worker-obv-archiver", [str(Path(sys.executable).parent / "ff"), "worker", "obv-archiver"]),
     *LMS_PROCESSES,
     TRACKER_PROCESSOR,
