@@ -12,6 +12,7 @@ from __future__ import annotations
 
 pytest_plugins = [
     "tests.fixtures.servers",
+    "tests.fixtures.payments",
     "tests.fixtures.api",
     "tests.fixtures.loanbook",
     "tests.fixtures.anchor_lms",

@@ -24,6 +24,7 @@ from ff_api.customer.controllers import customer_router
 from ff_api.health import HealthController
 from ff_api.loanbook_follower import LoanBookFollower
 from ff_api.middleware import request_id_middleware
+from ff_api.payments.public import PaymentWebhookController
 from ff_api.problems import EXCEPTION_HANDLERS, document_problem_responses
 from ff_api.public.controllers import PublicController
 from ff_api.public.open_banking import OpenBankingCallbackController
@@ -37,12 +38,14 @@ from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
 from ff_shared.integrations.aws.cognito import PoolVerifier
 from ff_shared.integrations.aws.session import client_options, make_session
 from ff_shared.integrations.obv.client import ObvClient
+from ff_shared.integrations.payments.client import GoCardlessClient
 from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings, load_settings
 from ff_shared.stores.loanbook.connection import close_pool as close_loanbook_pool
 from ff_shared.stores.loanbook.connection import create_pool as create_loanbook_pool
 from ff_shared.stores.mongo import close_mongo, connect_mongo
 from ff_shared.stores.postgres import create_pool as create_postgres_pool
+from ff_shared.stores.postgres import payments as payments_store
 
 log = structlog.get_logger()
 
@@ -91,6 +94,12 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                 msgspec.structs.replace(settings.postgres, min_pool_size=0, max_pool_size=4)
             )
             stack.push_async_callback(lms_pg.close)
+            payments_pg = await create_postgres_pool(
+                msgspec.structs.replace(settings.postgres, min_pool_size=0, max_pool_size=4)
+            )
+            stack.push_async_callback(payments_pg.close)
+            async with payments_pg.acquire() as conn:
+                await payments_store.migrate(conn)
             app.state.services = Services(
                 settings=settings,
                 product=product,
@@ -106,6 +115,8 @@ def _lifespan(settings: Settings, product: LoanProduct) -> Any:
                 anchor_lms=anchor_lms,
                 obv=ObvClient(http, settings.obv),
                 lms_pg=lms_pg,
+                payments=GoCardlessClient(http, settings.payments),
+                payments_pg=payments_pg,
             )
             # The portals read the loan book lms-restorer verified and put in service.
             follower = LoanBookFollower(app.state.services)
@@ -156,6 +167,7 @@ def create_app(settings: Settings) -> Litestar:
             PublicController,
             TrackController,
             OpenBankingCallbackController,
+            PaymentWebhookController,
             customer_router(),
             staff_router(),
         ],

@@ -17,6 +17,7 @@ from ff_shared.domain.product import LoanProduct
 from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
 from ff_shared.integrations.aws.cognito import PoolVerifier
 from ff_shared.integrations.obv.client import ObvClient
+from ff_shared.integrations.payments.provider import PaymentProvider
 from ff_shared.settings import Settings
 
 
@@ -41,3 +42,7 @@ class Services:
     """Open Banking Vision: consents for the customer's bank data."""
     lms_pg: asyncpg.Pool
     """PostgreSQL (the ``lms`` schema): the loan-book backup catalogue and loan-book pointer."""
+    payments: PaymentProvider
+    """The payment provider: Direct Debit mandates, pay-now, webhook verification."""
+    payments_pg: asyncpg.Pool
+    """PostgreSQL (the ``payments`` schema): mandates, payments, webhook events, forbearance."""

@@ -24,6 +24,7 @@ from ff_api.customer.schemas import (
     me_view,
 )
 from ff_api.loans.customer import CustomerLoansController
+from ff_api.payments.customer import MandateController, RepaymentsController
 from ff_api.security import CustomerPrincipal, customer_guard, provide_customer
 from ff_api.services import Services
 from ff_shared.clock import now_utc
@@ -183,6 +184,8 @@ def customer_router() -> Router:
             OfferController,
             DocumentController,
             OpenBankingController,
+            MandateController,
+            RepaymentsController,
         ],
         guards=[customer_guard],
         dependencies={"customer": Provide(provide_customer)},

@@ -1,20 +1,17 @@
-"""``/v1/loans``: the calling customer's loans, schedules, transactions and payments."""
+"""``/v1/loans``: the calling customer's loans, schedules and transactions (payments are the
+repayments feature's: the loan book changes only on the provider's confirmation)."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, get
 from litestar.params import Parameter
-from litestar.status_codes import HTTP_201_CREATED
 
 from ff_api.loans import service
 from ff_api.loans.schemas import (
     LoanList,
     LoanView,
-    PaymentRequest,
-    PaymentView,
     ScheduleView,
     TransactionPageView,
     loan_view,
@@ -23,26 +20,9 @@ from ff_api.loans.schemas import (
 )
 from ff_api.security import CustomerPrincipal
 from ff_api.services import Services
-from ff_shared.errors import FieldProblem, InvalidInput
-
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
 Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Items to skip")]
 Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size")]
-
-
-def checked_idempotency_key(value: str | None) -> str:
-    if value is None:
-        raise InvalidInput(
-            "a payment needs an Idempotency-Key header, so a retry never pays twice",
-            errors=[FieldProblem(path="header.Idempotency-Key", message="is required")],
-        )
-    if not IDEMPOTENCY_KEY.match(value):
-        raise InvalidInput(
-            "Idempotency-Key must be 8 to 128 letters, digits or ._:-",
-            errors=[FieldProblem(path="header.Idempotency-Key", message="is not a valid key")],
-        )
-    return value
 
 
 class CustomerLoansController(Controller):
@@ -88,31 +68,3 @@ class CustomerLoansController(Controller):
             services, customer.customer_id, loan_id, offset=offset, limit=limit
         )
         return transaction_page_view(loan_id, page)
-
-    @post(
-        "/{loan_id:str}/payments",
-        operation_id="make_loan_payment",
-        summary="Pay towards the loan; repeat safely with the same Idempotency-Key",
-        status_code=HTTP_201_CREATED,
-    )
-    async def pay(
-        self,
-        customer: CustomerPrincipal,
-        services: Services,
-        loan_id: str,
-        data: PaymentRequest,
-        idempotency_key: Annotated[
-            str | None,
-            Parameter(header="Idempotency-Key", description="Unique per payment (8-128 chars)"),
-        ] = None,
-    ) -> Response[PaymentView]:
-        key = checked_idempotency_key(idempotency_key)
-        outcome = await service.pay(
-            services,
-            customer.customer_id,
-            loan_id,
-            amount_pence=data.amount_pence,
-            idempotency_key=key,
-        )
-        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-        return Response(outcome.payment, status_code=HTTP_201_CREATED, headers=headers)

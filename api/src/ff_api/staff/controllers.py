@@ -8,6 +8,7 @@ from litestar.di import Provide
 from litestar.types import ControllerRouterHandler
 
 from ff_api.loans.staff import StaffCustomerLoansController
+from ff_api.payments.staff import StaffRepaymentsController
 from ff_api.security import StaffPrincipal, provide_staff, staff_guard
 from ff_api.staff.analytics import AnalyticsController
 from ff_api.staff.applications import StaffApplicationController
@@ -53,6 +54,7 @@ STAFF_HANDLERS: list[ControllerRouterHandler] = [
     StaffAuditController,
     StaffCustomerLoansController,
     LmsOpsController,
+    StaffRepaymentsController,
 ]
 
 

@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "documents.upload": CASEWORK,
     "audit.read": frozenset({Role.ADMIN}),
     "loans.read": CASEWORK,
+    # Forbearance (payment plans, breathing space): those who work arrears, never analysts.
+    "payments.forbearance": frozenset({Role.SENIOR_UNDERWRITER, Role.OPERATIONS, Role.ADMIN}),
 }
 
 
