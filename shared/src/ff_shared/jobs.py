@@ -97,12 +97,14 @@ days, forbearance). Payload: optional ``today`` (ISO date) for operations and te
 
 
 JOB_SEND_PAYMENT_EMAIL = "send_payment_email"
-"""E-mail the customer about a failed collection. Payload: ``payment_id`` (ours) and ``status``;
-enqueued with ``_job_id=payment_email_job_id(...)`` so each failure is told once."""
+"""E-mail the customer about a failed collection. Payload: ``payment_id`` (ours); enqueued with
+``_job_id=payment_email_job_id(...)`` so each failure is told once."""
 
 
-def payment_email_job_id(payment_id: int, status: str, retries: int) -> str:
-    return f"{JOB_SEND_PAYMENT_EMAIL}:{payment_id}:{status}:{retries}"
+def payment_email_job_id(provider_payment_id: str, retries: int) -> str:
+    """Keyed by the provider's payment id (unique across environments sharing a Redis) and the
+    presentation that failed."""
+    return f"{JOB_SEND_PAYMENT_EMAIL}:{provider_payment_id}:{retries}"
 
 
 def funding_job_id(application_id: str) -> str:

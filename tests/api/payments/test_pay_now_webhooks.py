@@ -4,10 +4,9 @@ confirmation, once, whatever the webhooks' order, lateness or repetition."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -15,33 +14,10 @@ import aioodbc
 import pytest
 from tests.fixtures.api import TokenFactory
 from tests.fixtures.loanbook import customer_with_loans
-from tests.fixtures.payments import PaymentsSimulator
+from tests.fixtures.payments import PaymentsSimulator, RunWorker
 
 from ff_shared.domain.loans import TransactionType
-from ff_shared.settings import Settings
 from ff_shared.stores.loanbook import queries
-from ff_workers.core.worker import WorkerSettings
-from ff_workers.runtime import build_worker
-
-RunWorker = Callable[[], Awaitable[None]]
-
-
-@pytest.fixture
-def run_worker(payments_settings: Settings, payments_sim: PaymentsSimulator) -> RunWorker:
-    """Wait for the simulator's webhooks in flight, then run the core worker until its queue
-    is empty."""
-
-    async def run() -> None:
-        await payments_sim.settle()
-        worker = build_worker(
-            WorkerSettings, payments_settings, burst=True, poll_delay=0.05, handle_signals=False
-        )
-        try:
-            await asyncio.wait_for(worker.async_run(), timeout=120)
-        finally:
-            await worker.close()
-
-    return run
 
 
 @pytest.fixture
@@ -107,7 +83,7 @@ async def _events_for(sim: PaymentsSimulator, payment_id: str) -> list[dict[str,
 async def test_a_balance_moves_only_on_a_signed_confirmation_and_only_once(
     customer_api: tuple[aiohttp.ClientSession, dict[str, Any]],
     payments_sim: PaymentsSimulator,
-    run_worker: RunWorker,
+    run_payments_worker: RunWorker,
     loanbook_conn: aioodbc.Connection,
     served_payments_api: str,
 ) -> None:
@@ -128,7 +104,7 @@ async def test_a_balance_moves_only_on_a_signed_confirmation_and_only_once(
         assert (await reused.json())["code"] == "idempotency_key_reused"
 
     await payments_sim.complete(started["authorisation_url"])
-    await run_worker()
+    await run_payments_worker()
     assert (await _loan(api, loan_id))["balance_pence"] == balance
     [payment] = await _payments(api, loan_id)
     assert (payment["state"], payment["recorded_in_loan_book"]) == ("pending", False)
@@ -166,11 +142,11 @@ async def test_a_balance_moves_only_on_a_signed_confirmation_and_only_once(
             f"{served_payments_api}/v1/payments/webhooks", data=forged
         ) as unsigned:
             assert unsigned.status == 498
-    await run_worker()
+    await run_payments_worker()
     assert (await _loan(api, loan_id))["balance_pence"] == balance
 
     await payments_sim.advance(provider_id, to="confirmed")
-    await run_worker()
+    await run_payments_worker()
     assert (await _loan(api, loan_id))["balance_pence"] == balance - 2_500
     [payment] = await _payments(api, loan_id)
     assert (payment["state"], payment["recorded_in_loan_book"]) == ("confirmed", True)
@@ -179,9 +155,9 @@ async def test_a_balance_moves_only_on_a_signed_confirmation_and_only_once(
     # Every event about the payment delivered again: nothing changes.
     for event in await _events_for(payments_sim, provider_id):
         await payments_sim.resend(event["id"])
-    await run_worker()
+    await run_payments_worker()
     await payments_sim.advance(provider_id, to="paid_out")
-    await run_worker()
+    await run_payments_worker()
     assert (await _loan(api, loan_id))["balance_pence"] == balance - 2_500
     assert await _booked(loanbook_conn, loan_id, 2_500) == 1
     assert (await _payments(api, loan_id))[0]["state"] == "paid_out"
@@ -190,14 +166,14 @@ async def test_a_balance_moves_only_on_a_signed_confirmation_and_only_once(
 async def test_out_of_order_late_and_twice_sent_webhooks_leave_the_books_right(
     customer_api: tuple[aiohttp.ClientSession, dict[str, Any]],
     payments_sim: PaymentsSimulator,
-    run_worker: RunWorker,
+    run_payments_worker: RunWorker,
     loanbook_conn: aioodbc.Connection,
 ) -> None:
     api, live = customer_api
     loan_id, balance = str(live["id"]), int(live["balance_pence"])
 
     reversed_id = await _pay_now(api, payments_sim, loan_id, 1_100)
-    await run_worker()
+    await run_payments_worker()
     await payments_sim.webhook_fault("hold", times=None)
     try:
         await payments_sim.advance(reversed_id, to="paid_out")
@@ -205,12 +181,12 @@ async def test_out_of_order_late_and_twice_sent_webhooks_leave_the_books_right(
         await payments_sim.clear_webhook_faults()
     released = await payments_sim.release(order="reversed")
     assert len(released) == 3  # submitted, confirmed, paid_out: paid_out arrives first
-    await run_worker()
+    await run_payments_worker()
     assert (await _payments(api, loan_id))[0]["state"] == "paid_out"
     assert await _booked(loanbook_conn, loan_id, 1_100) == 1
 
     late_id = await _pay_now(api, payments_sim, loan_id, 1_200)
-    await run_worker()
+    await run_payments_worker()
     await payments_sim.advance(late_id, to="submitted")
     await payments_sim.webhook_fault("delay", delay_seconds=1.5)
     await payments_sim.webhook_fault("duplicate", times=1)
@@ -218,7 +194,7 @@ async def test_out_of_order_late_and_twice_sent_webhooks_leave_the_books_right(
     # The confirmation is late (paid_out, sent twice, arrives first): until the worker
     # applies the events the books do not move.
     assert (await _loan(api, loan_id))["balance_pence"] == balance - 1_100
-    await run_worker()
+    await run_payments_worker()
     assert await _booked(loanbook_conn, loan_id, 1_200) == 1
     assert (await _loan(api, loan_id))["balance_pence"] == balance - 1_100 - 1_200
     ours = {e["id"] for pid in (reversed_id, late_id) for e in await _events_for(payments_sim, pid)}

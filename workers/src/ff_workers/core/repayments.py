@@ -38,7 +38,7 @@ from ff_shared.domain.payments import (
 )
 from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
 from ff_shared.integrations.aws.email import EmailNotSent, send_email
-from ff_shared.integrations.errors import IntegrationError
+from ff_shared.integrations.errors import IntegrationError, RequestRejected
 from ff_shared.integrations.payments.client import GoCardlessClient
 from ff_shared.integrations.payments.provider import PaymentProvider, ProviderPayment
 from ff_shared.jobs import (
@@ -136,21 +136,26 @@ async def _apply(ctx: dict[str, Any], conn: asyncpg.Connection, event: StoredEve
                 )
                 outcome = "pay_now_cancelled"
         return outcome
+    # Our row is locked before the provider is read: two events about one payment processed
+    # at once apply one after the other, each to the state the other left.
     if event.resource_type == "mandates":
-        found = await provider.mandate(event.resource_id)
-        record = await store.find_mandate_by_provider_id(conn, found.id, lock=True)
-        if record is None and found.application_id is not None:
-            record = await store.find_mandate(conn, found.application_id)
+        record = await store.find_mandate_by_provider_id(conn, event.resource_id, lock=True)
+        if record is None:
+            found = await provider.mandate(event.resource_id)
+            if found.application_id is not None:
+                record = await store.find_mandate(conn, found.application_id, lock=True)
         if record is None:
             return "unknown_mandate"
-        return await _sync_mandate(ctx, conn, record, found.id, event)
+        return await _sync_mandate(ctx, conn, record, event.resource_id, event)
     if event.resource_type == "payments":
-        current = await provider.payment(event.resource_id)
-        payment = await store.find_payment_by_provider_id(conn, current.id, lock=True)
-        if payment is None and (key := current.metadata.get("payment_key")) is not None:
-            payment = await store.find_payment_by_key(conn, key)
+        payment = await store.find_payment_by_provider_id(conn, event.resource_id, lock=True)
+        if payment is None:
+            first = await provider.payment(event.resource_id)
+            if (key := first.metadata.get("payment_key")) is not None:
+                payment = await store.find_payment_by_key(conn, key, lock=True)
         if payment is None:
             return "unknown_payment"
+        current = await provider.payment(event.resource_id)
         return await _sync_payment(ctx, conn, payment, current, event)
     return "ignored"
 
@@ -164,13 +169,15 @@ async def _sync_mandate(
 ) -> str:
     provider: PaymentProvider = ctx["payments_provider"]
     current = await provider.mandate(mandate_id)
-    cause = event.cause if current.status is MandateStatus.FAILED else None
+    cause = None
+    if current.status is MandateStatus.FAILED:
+        cause = await provider.latest_cause("mandate", current.id, "failed")
     await store.update_mandate(
         conn,
         record.application_id,
         mandate_id=current.id,
         status=current.status,
-        failure_cause=cause or (record.failure_cause if current.status == record.status else None),
+        failure_cause=cause,
         now=now_utc(),
     )
     if rules.mandate_allows_funding(current.status) and record.loan_id is None:
@@ -194,11 +201,10 @@ async def _sync_payment(
     newly_failed = (
         current.status is PaymentStatus.FAILED and record.status is not PaymentStatus.FAILED
     )
-    cause = (
-        event.cause
-        if current.status in (PaymentStatus.FAILED, PaymentStatus.CHARGED_BACK)
-        else None
-    )
+    cause = None
+    if current.status in (PaymentStatus.FAILED, PaymentStatus.CHARGED_BACK):
+        provider: PaymentProvider = ctx["payments_provider"]
+        cause = await provider.latest_cause("payment", current.id, current.status.value)
     updated = await store.update_payment(
         conn,
         record.id,
@@ -242,15 +248,20 @@ async def _collection_failed(
     )
     paused = arrangement is not None and arrangement.kind is rules.ArrangementKind.BREATHING_SPACE
     log.warning("collection_failed", payment_id=record.id, loan_id=record.loan_id, cause=cause)
-    if rules.arrears_contact_allowed(arrangement):
+    if rules.arrears_contact_allowed(arrangement) and record.provider_payment_id is not None:
         await ctx["redis"].enqueue_job(
             JOB_SEND_PAYMENT_EMAIL,
             payment_id=record.id,
-            _job_id=payment_email_job_id(record.id, "failed", record.retries),
+            _job_id=payment_email_job_id(record.provider_payment_id, record.retries),
         )
     if rules.may_retry(cause, record.retries, paused=paused) and record.provider_payment_id:
         provider: PaymentProvider = ctx["payments_provider"]
-        retried = await provider.retry_payment(record.provider_payment_id, charge_date=None)
+        try:
+            retried = await provider.retry_payment(record.provider_payment_id, charge_date=None)
+        except RequestRejected as exc:
+            # The provider will not present it again: it stays failed, in staff's queue.
+            log.warning("collection_retry_refused", payment_id=record.id, code=exc.code)
+            return "collection_failed"
         await store.update_payment(
             conn,
             record.id,

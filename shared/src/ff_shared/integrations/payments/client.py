@@ -238,6 +238,17 @@ class GoCardlessClient:
         )
         return _payment(found.payments)
 
+    async def latest_cause(self, link: str, resource_id: str, action: str) -> str | None:
+        """Why the ``link`` (payment, mandate) last went ``action`` (failed, charged_back): the
+        newest such event's ``details.cause``, read from the provider, not from whichever
+        webhook happened to arrive first."""
+        page = await self._get(
+            f"/events?{link}={quote(resource_id)}&action={quote(action)}&limit=1",
+            wire.EventList,
+            "the payment's events",
+        )
+        return page.events[0].details.cause if page.events else None
+
     async def list_payments(self, mandate_id: str, *, limit: int = 50) -> list[ProviderPayment]:
         """Every payment under a mandate, following the ``after`` cursor page by page."""
         out: list[ProviderPayment] = []

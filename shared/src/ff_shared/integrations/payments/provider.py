@@ -78,6 +78,10 @@ class PaymentProvider(Protocol):
 
     async def payment(self, payment_id: str) -> ProviderPayment: ...
 
+    async def latest_cause(self, link: str, resource_id: str, action: str) -> str | None:
+        """The provider's reason for a payment's or mandate's latest ``action``."""
+        ...
+
     async def create_collection(
         self,
         *,

@@ -174,6 +174,11 @@ class ListMeta(msgspec.Struct, kw_only=True):
     limit: int = 50
 
 
+class EventList(msgspec.Struct, kw_only=True):
+    events: list[Event]
+    meta: ListMeta = msgspec.field(default_factory=ListMeta)
+
+
 class MandateEnvelope(msgspec.Struct, kw_only=True):
     mandates: Mandate
 

@@ -7,7 +7,8 @@ resource's plural name, ``Idempotency-Key`` on creates: a repeat answers ``409
 idempotent_creation_conflict`` linking the first resource): ``POST /billing_requests``,
 ``GET /billing_requests/{id}``, ``POST /billing_request_flows`` (its ``authorisation_url`` is the
 hosted page), ``GET /mandates/{id}``, ``POST /payments``, ``GET /payments/{id}``,
-``GET /payments?mandate=&limit=&after=&before=``, ``POST /payments/{id}/actions/retry``.
+``GET /payments?mandate=&limit=&after=&before=``, ``POST /payments/{id}/actions/retry``,
+``GET /events?payment=&action=`` (newest first: why a payment failed).
 
 Hosted pages: ``GET /flow/{id}`` is an HTML form; ``POST /flow/{id}`` with
 ``outcome=authorise`` (or ``cancel``) completes it the way a customer would, then redirects to
@@ -575,6 +576,37 @@ async def _list_payments(request: web.Request) -> web.Response:
     )
 
 
+async def _list_events(request: web.Request) -> web.Response:
+    """Newest first, filtered by ``payment``/``mandate``/``billing_request``, ``action`` and
+    ``resource_type``, paged with ``limit``/``after``."""
+    store = request.app[STORE]
+    query = request.query
+    chosen = list(reversed(store.events.values()))
+    for link in ("payment", "mandate", "billing_request"):
+        if link in query:
+            chosen = [e for e in chosen if e.links.get(link) == query[link]]
+    for name in ("action", "resource_type"):
+        if name in query:
+            chosen = [e for e in chosen if getattr(e, name) == query[name]]
+    ids = [e.id for e in chosen]
+    if (after := query.get("after")) is not None:
+        chosen = chosen[ids.index(after) + 1 :] if after in ids else []
+    try:
+        limit = min(500, max(1, int(query.get("limit", "50"))))
+    except ValueError:
+        return _error(422, "validation_failed", "limit must be a number", "validation_failed")
+    page = chosen[:limit]
+    return _json(
+        wire.EventList(
+            events=page,
+            meta=wire.ListMeta(
+                limit=limit,
+                cursors=wire.Cursors(after=page[-1].id if len(chosen) > limit else None),
+            ),
+        )
+    )
+
+
 class _RetryData(msgspec.Struct, kw_only=True):
     charge_date: date | None = None
 
@@ -931,6 +963,7 @@ def create_app(
     r.add_get("/payments", _list_payments)
     r.add_get("/payments/{id}", _get_payment)
     r.add_post("/payments/{id}/actions/retry", _retry_payment)
+    r.add_get("/events", _list_events)
     r.add_get("/flow/{id}", _flow_page)
     r.add_post("/flow/{id}", _flow_submit)
     r.add_post("/_sim/config", _admin_config)

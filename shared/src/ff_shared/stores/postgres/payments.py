@@ -107,10 +107,11 @@ def _difficulty(row: Any) -> DifficultyRequest:
 # --- mandates ----------------------------------------------------------------------------------
 
 
-async def find_mandate(conn: asyncpg.Connection, application_id: str) -> MandateRecord | None:
-    row = await conn.fetchrow(
-        "select * from payments.mandates where application_id = $1", application_id
-    )
+async def find_mandate(
+    conn: asyncpg.Connection, application_id: str, *, lock: bool = False
+) -> MandateRecord | None:
+    sql = "select * from payments.mandates where application_id = $1"
+    row = await conn.fetchrow(sql + (" for update" if lock else ""), application_id)
     return None if row is None else _mandate(row)
 
 
@@ -238,11 +239,10 @@ async def mandates_without_loans(conn: asyncpg.Connection) -> list[MandateRecord
 
 
 async def find_payment_by_key(
-    conn: asyncpg.Connection, idempotency_key: str
+    conn: asyncpg.Connection, idempotency_key: str, *, lock: bool = False
 ) -> PaymentRecord | None:
-    row = await conn.fetchrow(
-        "select * from payments.payments where idempotency_key = $1", idempotency_key
-    )
+    sql = "select * from payments.payments where idempotency_key = $1"
+    row = await conn.fetchrow(sql + (" for update" if lock else ""), idempotency_key)
     return None if row is None else _payment(row)
 
 
