@@ -384,3 +384,31 @@ async def test_a_breathing_space_pauses_collections_and_a_payment_plan_reduces_t
     assert [(c["instalment_number"], c["amount_pence"]) for c in collections] == [(2, 2_000)]
     audit_actions = await mongo_db.audit_events.distinct("action", {"target.id": loan_id})
     assert set(audit_actions) >= {"loan.arrangement_agreed", "loan.arrangement_ended"}
+
+
+async def test_operations_run_the_collections_on_demand(
+    customer: Customer,
+    mongo_db: Any,
+    queue: ArqRedis,
+    payments_sim: PaymentsSimulator,
+    run_payments_worker: RunWorker,
+    staff_token: TokenFactory,
+    served_payments_api: str,
+) -> None:
+    loan_id = await _funded_loan(customer, mongo_db, queue, payments_sim, run_payments_worker)
+    due = await _due_dates(customer, loan_id)
+    run = {"today": rules.submission_date_for(due[0]).isoformat()}
+    underwriter = bearer(await staff_token("underwriter"))
+    operations = bearer(await staff_token("operations"))
+    url = "/v1/staff/payments/collections/run"
+    async with aiohttp.ClientSession(base_url=served_payments_api) as api:
+        async with api.post(url, json=run, headers=underwriter) as refused:
+            assert refused.status == 403
+        async with api.post(url, json=run, headers=operations) as accepted:
+            assert accepted.status == 202, await accepted.text()
+            assert (await accepted.json())["today"] == run["today"]
+        async with api.post(url, json={"today": "soon"}, headers=operations) as invalid:
+            assert invalid.status in (400, 422)
+    await run_payments_worker()
+    [collection] = (await customer.get(f"/v1/loans/{loan_id}/payments"))["items"]
+    assert (collection["instalment_number"], collection["state"]) == (1, "pending")

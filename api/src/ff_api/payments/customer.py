@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ff_api.payments import service
 from ff_api.payments.schemas import (
+    PROVIDER_DOWN,
     DifficultyBody,
     DifficultyView,
     MandateView,
@@ -56,6 +57,7 @@ class MandateController(Controller):
         summary="Set up the Direct Debit for an accepted offer: answers the provider's hosted "
         "page to send the customer to (the loan is paid out once the mandate is active)",
         status_code=HTTP_200_OK,
+        responses=PROVIDER_DOWN,
     )
     async def start(
         self,
@@ -118,6 +120,7 @@ class RepaymentsController(Controller):
         summary="Pay now through the provider's hosted page (up to the balance); the loan "
         "book changes only when the provider confirms. Repeat safely with the same key",
         status_code=HTTP_201_CREATED,
+        responses=PROVIDER_DOWN,
     )
     async def pay_now(
         self,

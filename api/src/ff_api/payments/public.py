@@ -6,12 +6,11 @@ from typing import Annotated
 
 from litestar import Controller, Request, post
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from ff_api.payments import service
-from ff_api.problems import PROBLEM_JSON, Problem
+from ff_api.payments.schemas import problem_response
 from ff_api.services import Services
 
 
@@ -26,12 +25,7 @@ class PaymentWebhookController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         security=[],
         responses={
-            498: ResponseSpec(
-                data_container=Problem,
-                description="The signature does not match the body (code invalid_signature)",
-                media_type=PROBLEM_JSON,
-                generate_examples=False,
-            )
+            498: problem_response("The signature does not match the body (`invalid_signature`)")
         },
     )
     async def receive(

@@ -7,7 +7,9 @@ from datetime import date, datetime
 from typing import Annotated
 
 import msgspec
+from litestar.openapi.datastructures import ResponseSpec
 
+from ff_api.problems import PROBLEM_JSON, Problem
 from ff_shared.domain.payments import (
     Arrangement,
     ArrangementKind,
@@ -16,6 +18,21 @@ from ff_shared.domain.payments import (
     MandateRecord,
     PaymentRecord,
 )
+
+
+def problem_response(description: str) -> ResponseSpec:
+    """An extra problem document a route can answer with, for the OpenAPI document."""
+    return ResponseSpec(
+        data_container=Problem,
+        description=description,
+        media_type=PROBLEM_JSON,
+        generate_examples=False,
+    )
+
+
+PROVIDER_DOWN = {
+    503: problem_response("The payment provider does not answer (`payment_provider_unavailable`)")
+}
 
 
 class MandateView(msgspec.Struct, kw_only=True):

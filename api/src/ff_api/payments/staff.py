@@ -3,14 +3,17 @@ forbearance, customers' difficulty requests, and agreeing or ending forbearance 
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from ff_api.jobs import enqueue
 from ff_api.payments import service
 from ff_api.payments.schemas import (
     ArrangementBody,
@@ -25,13 +28,27 @@ from ff_api.payments.schemas import (
 from ff_api.security import StaffPrincipal
 from ff_api.services import Services
 from ff_api.staff import auditing
-from ff_shared.clock import now_utc
+from ff_shared.clock import london_today, now_utc
 from ff_shared.domain.audit import Target
 from ff_shared.errors import NotFound
+from ff_shared.jobs import JOB_SCHEDULE_COLLECTIONS
 from ff_shared.stores.postgres import payments as store
 
 READ = "loans.read"
 FORBEARANCE = "payments.forbearance"
+OPERATE = "payments.operate"
+
+
+class CollectionRunRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    today: date | None = None
+    """Plan as if it were this day (default: today in London), to catch up after an outage."""
+
+
+class CollectionRunView(msgspec.Struct, kw_only=True):
+    job_id: str | None
+    """Null when a run for that day is already queued."""
+    today: date
+
 
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip")]
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="Page size")]
@@ -59,6 +76,28 @@ class StaffRepaymentsController(Controller):
         return FailedCollectionsPage(
             items=[staff_payment_view(p) for p in items], total=total, offset=offset, limit=limit
         )
+
+    @post(
+        "/payments/collections/run",
+        operation_id="staff_run_collections",
+        summary="Create the Direct Debit collections falling due now (the daily run, on demand)",
+        status_code=HTTP_202_ACCEPTED,
+        opt={"permission": OPERATE},
+    )
+    async def run_collections(
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        data: JSONBody[CollectionRunRequest],
+    ) -> CollectionRunView:
+        today = data.today or london_today()
+        job = await enqueue(
+            services,
+            JOB_SCHEDULE_COLLECTIONS,
+            job_id=f"{JOB_SCHEDULE_COLLECTIONS}:{today.isoformat()}:{uuid.uuid4().hex[:8]}",
+            today=today.isoformat(),
+        )
+        return CollectionRunView(job_id=None if job is None else job.job_id, today=today)
 
     @get(
         "/payments/difficulty-requests",

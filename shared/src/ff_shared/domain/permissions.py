@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "loans.read": CASEWORK,
     # Forbearance (payment plans, breathing space): those who work arrears, never analysts.
     "payments.forbearance": frozenset({Role.SENIOR_UNDERWRITER, Role.OPERATIONS, Role.ADMIN}),
+    "payments.operate": frozenset({Role.OPERATIONS, Role.ADMIN}),
 }
 
 

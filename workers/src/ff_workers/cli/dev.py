@@ -176,6 +176,7 @@ WORKERS: list[tuple[str, list[str]]] = [
     # and FF_OBV_BASE_URL (8103).
     ("dynamics-sim", [sys.executable, "-m", "ff_shared.integrations.dynamics.simulator"]),
     ("obv-sim", [sys.executable, "-m", "ff_shared.integrations.obv.simulator"]),
+    ("payments-sim", [sys.executable, "-m", "ff_shared.integrations.payments.simulator"]),  # 8104
     ("worker-obv-archiver", [str(Path(sys.executable).parent / "ff"), "worker", "obv-archiver"]),
     *LMS_PROCESSES,
     TRACKER_PROCESSOR,

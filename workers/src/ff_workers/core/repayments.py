@@ -283,10 +283,26 @@ async def schedule_collections(ctx: dict[str, Any], today: str | None = None) ->
     async with pool.acquire() as conn:
         mandates = await store.active_mandates_with_loans(conn)
     created = 0
+    failed: list[str] = []
+    retry = False
     for mandate in mandates:
-        created += await _collect_for_loan(ctx, mandate, day)
-    log.info("collections_scheduled", loans=len(mandates), created=created)
-    return {"loans": len(mandates), "created": created}
+        # One loan the provider or the LMS refuses must not stop the others' collections.
+        try:
+            created += await _collect_for_loan(ctx, mandate, day)
+        except IntegrationError as exc:
+            failed.append(str(mandate.loan_id))
+            retry = retry or exc.retryable
+            log.error(
+                "collection_not_created",
+                loan_id=mandate.loan_id,
+                error=exc.kind,
+                retryable=exc.retryable,
+            )
+    log.info("collections_scheduled", loans=len(mandates), created=created, failed=len(failed))
+    if retry and int(ctx.get("job_try") or 1) < 3:
+        # Every step is idempotent: a second run creates only what the first could not.
+        raise Retry(defer=ctx["settings"].payments.retry_defer_seconds)
+    return {"loans": len(mandates), "created": created, "failed": failed}
 
 
 async def _collect_for_loan(ctx: dict[str, Any], mandate: MandateRecord, day: date) -> int:

@@ -994,8 +994,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--public-url", help="the URL customers reach it at (default: its own)")
     parser.add_argument(
         "--webhook-url",
-        default=os.environ.get("FF_PAYMENTS_SIM_WEBHOOK_URL"),
-        help="where webhooks are sent (the API's /v1/payments/webhooks)",
+        default=os.environ.get("FF_PAYMENTS_SIM_WEBHOOK_URL")
+        or f"http://127.0.0.1:{os.environ.get('FF_API_PORT', '8000')}/v1/payments/webhooks",
+        help="where webhooks are sent (default: the local API's /v1/payments/webhooks)",
     )
     args = parser.parse_args(argv)
     if os.environ.get("FF_ENVIRONMENT") == "production":
