@@ -219,3 +219,23 @@ async def test_pay_now_above_the_balance_is_refused_before_the_provider(
     assert body["code"] == "payment_exceeds_balance"
     assert body["errors"][0]["path"] == "amount_pence"
     assert await payments_sim.requests(after=seq) == []
+
+
+async def test_a_pay_now_the_customer_cancels_on_the_hosted_page_shows_as_cancelled(
+    customer_api: tuple[aiohttp.ClientSession, dict[str, Any]],
+    payments_sim: PaymentsSimulator,
+    run_payments_worker: RunWorker,
+) -> None:
+    api, live = customer_api
+    async with api.post(
+        f"/v1/loans/{live['id']}/payments",
+        json={"amount_pence": 700},
+        headers={"Idempotency-Key": f"pay-{uuid.uuid4().hex}"},
+    ) as response:
+        assert response.status == 201
+        started = await response.json()
+    assert await payments_sim.complete(started["authorisation_url"], outcome="cancel") == 200
+    await run_payments_worker()
+    [payment] = await _payments(api, str(live["id"]))
+    assert (payment["state"], payment["recorded_in_loan_book"]) == ("cancelled", False)
+    assert (await _loan(api, str(live["id"])))["balance_pence"] == live["balance_pence"]

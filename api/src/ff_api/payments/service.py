@@ -165,7 +165,6 @@ async def find_loan(services: Services, loan_id: str, customer_id: str | None) -
 
 
 def upcoming_collections(
-    loan: Loan,
     schedule: list[tuple[int, date, int]],
     arrangements: list[Arrangement],
     today: date,
@@ -224,7 +223,7 @@ async def repayments(services: Services, loan: Loan) -> RepaymentsView:
         mandate=None if mandate is None else mandate_view(mandate),
         arrangement=None if current is None else arrangement_view(current),
         upcoming=upcoming_collections(
-            loan, due, arrangements, today, services.settings.payments.lead_working_days
+            due, arrangements, today, services.settings.payments.lead_working_days
         ),
         payments=[payment_view(p) for p in payments],
     )

@@ -82,7 +82,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await pool.close()
 
 
-def _retry(ctx: dict[str, Any], exc: IntegrationError) -> Retry:
+def _retry(ctx: dict[str, Any]) -> Retry:
     first = ctx["settings"].payments.retry_defer_seconds
     job_try = int(ctx.get("job_try") or 1)
     return Retry(defer=min(900.0, first * 2 ** max(0, job_try - 1)))
@@ -108,7 +108,7 @@ async def process_payment_event(ctx: dict[str, Any], event_id: str) -> dict[str,
             "payment_event_failed", event_id=event_id, error=exc.kind, retryable=exc.retryable
         )
         if exc.retryable and int(ctx.get("job_try") or 1) < MAX_TRIES:
-            raise _retry(ctx, exc) from exc
+            raise _retry(ctx) from exc
         raise
     log.info("payment_event_processed", event_id=event_id, outcome=outcome)
     return {"status": "processed", "outcome": outcome}
@@ -123,13 +123,12 @@ async def _apply(ctx: dict[str, Any], conn: asyncpg.Connection, event: StoredEve
         outcome = "request_synced"
         mandate = await store.find_mandate_by_request(conn, state.request_id, lock=True)
         if mandate is not None and state.mandate_id is not None:
-            outcome = await _sync_mandate(ctx, conn, mandate, state.mandate_id, event)
+            outcome = await _sync_mandate(ctx, conn, mandate, state.mandate_id)
         payment = await store.find_payment_by_request(conn, state.request_id, lock=True)
         if payment is not None:
             if state.payment_id is not None:
-                outcome = await _sync_payment(
-                    ctx, conn, payment, await provider.payment(state.payment_id), event
-                )
+                current = await provider.payment(state.payment_id)
+                outcome = await _sync_payment(ctx, conn, payment, current)
             elif state.status == "cancelled":
                 await store.update_payment(
                     conn, payment.id, status=PaymentStatus.CUSTOMER_APPROVAL_DENIED, now=now_utc()
@@ -146,7 +145,7 @@ async def _apply(ctx: dict[str, Any], conn: asyncpg.Connection, event: StoredEve
                 record = await store.find_mandate(conn, found.application_id, lock=True)
         if record is None:
             return "unknown_mandate"
-        return await _sync_mandate(ctx, conn, record, event.resource_id, event)
+        return await _sync_mandate(ctx, conn, record, event.resource_id)
     if event.resource_type == "payments":
         payment = await store.find_payment_by_provider_id(conn, event.resource_id, lock=True)
         if payment is None:
@@ -156,7 +155,7 @@ async def _apply(ctx: dict[str, Any], conn: asyncpg.Connection, event: StoredEve
         if payment is None:
             return "unknown_payment"
         current = await provider.payment(event.resource_id)
-        return await _sync_payment(ctx, conn, payment, current, event)
+        return await _sync_payment(ctx, conn, payment, current)
     return "ignored"
 
 
@@ -165,7 +164,6 @@ async def _sync_mandate(
     conn: asyncpg.Connection,
     record: MandateRecord,
     mandate_id: str,
-    event: StoredEvent,
 ) -> str:
     provider: PaymentProvider = ctx["payments_provider"]
     current = await provider.mandate(mandate_id)
@@ -195,7 +193,6 @@ async def _sync_payment(
     conn: asyncpg.Connection,
     record: PaymentRecord,
     current: ProviderPayment,
-    event: StoredEvent,
 ) -> str:
     now = now_utc()
     newly_failed = (
@@ -355,7 +352,7 @@ async def _collect_for_loan(ctx: dict[str, Any], mandate: MandateRecord, day: da
             mandate_id=mandate.mandate_id,
             amount_pence=existing.amount_pence,
             charge_date=charge_date,
-            reference=f"FF{loan_id}"[:18],
+            reference=loan_id,
             metadata={"loan_id": loan_id, "instalment": str(instalment.number), "payment_key": key},
             idempotency_key=key,
         )
