@@ -412,3 +412,44 @@ async def test_operations_run_the_collections_on_demand(
     await run_payments_worker()
     [collection] = (await customer.get(f"/v1/loans/{loan_id}/payments"))["items"]
     assert (collection["instalment_number"], collection["state"]) == (1, "pending")
+
+
+async def test_in_a_breathing_space_a_failed_collection_is_neither_retried_nor_chased(
+    customer: Customer,
+    mongo_db: Any,
+    queue: ArqRedis,
+    payments_sim: PaymentsSimulator,
+    run_payments_worker: RunWorker,
+    staff_token: TokenFactory,
+    served_payments_api: str,
+    ses_sender: str,
+    moto_url: str,
+) -> None:
+    loan_id = await _funded_loan(customer, mongo_db, queue, payments_sim, run_payments_worker)
+    due = await _due_dates(customer, loan_id)
+    await _schedule(queue, run_payments_worker, rules.submission_date_for(due[0]))
+    provider_id = await _provider_payment(payments_sim, loan_id, 1)
+    space = {"kind": "breathing_space", "starts_on": london_today().isoformat()}
+    async with (
+        aiohttp.ClientSession(base_url=served_payments_api) as api,
+        api.post(
+            f"/v1/staff/loans/{loan_id}/arrangements",
+            json=space,
+            headers=bearer(await staff_token("senior_underwriter")),
+        ) as agreed,
+    ):
+        assert agreed.status == 201
+        assert (await agreed.json())["ends_on"] == (
+            london_today() + timedelta(days=rules.BREATHING_SPACE_DAYS - 1)
+        ).isoformat()
+    await payments_sim.fail(provider_id, cause="insufficient_funds")
+    await run_payments_worker()
+    [failed] = (await customer.get(f"/v1/loans/{loan_id}/payments"))["items"]
+    assert failed["state"] == "failed"
+    sim_payment = next(
+        p for p in (await payments_sim.state())["payments"] if p["id"] == provider_id
+    )
+    assert sim_payment["status"] == "failed"
+    assert sent_emails(moto_url, customer.email) == []
+    repayments = await customer.get(f"/v1/loans/{loan_id}/repayments")
+    assert repayments["arrangement"]["kind"] == "breathing_space"

@@ -17,6 +17,8 @@ from tests.fixtures.loanbook import customer_with_loans
 from tests.fixtures.payments import PaymentsSimulator, RunWorker
 
 from ff_shared.domain.loans import TransactionType
+from ff_shared.integrations.payments.client import sign
+from ff_shared.integrations.payments.simulator import DEFAULT_SECRET
 from ff_shared.stores.loanbook import queries
 
 
@@ -239,3 +241,22 @@ async def test_a_pay_now_the_customer_cancels_on_the_hosted_page_shows_as_cancel
     [payment] = await _payments(api, str(live["id"]))
     assert (payment["state"], payment["recorded_in_loan_book"]) == ("cancelled", False)
     assert (await _loan(api, str(live["id"])))["balance_pence"] == live["balance_pence"]
+
+
+async def test_a_signed_webhook_that_is_not_the_event_shape_is_a_validation_problem(
+    served_payments_api: str,
+) -> None:
+    body = b'{"events": "not a list"}'
+    async with (
+        aiohttp.ClientSession() as anyone,
+        anyone.post(
+            f"{served_payments_api}/v1/payments/webhooks",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "Webhook-Signature": sign(body, DEFAULT_SECRET),
+            },
+        ) as response,
+    ):
+        assert response.status == 422
+        assert (await response.json())["code"] == "validation_failed"
