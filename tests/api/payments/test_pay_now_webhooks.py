@@ -4,6 +4,7 @@ confirmation, once, whatever the webhooks' order, lateness or repetition."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -260,3 +261,23 @@ async def test_a_signed_webhook_that_is_not_the_event_shape_is_a_validation_prob
     ):
         assert response.status == 422
         assert (await response.json())["code"] == "validation_failed"
+
+
+async def test_two_concurrent_pay_nows_with_one_key_start_one_payment(
+    customer_api: tuple[aiohttp.ClientSession, dict[str, Any]],
+) -> None:
+    api, live = customer_api
+    headers = {"Idempotency-Key": f"pay-{uuid.uuid4().hex}"}
+
+    async def start() -> dict[str, Any]:
+        async with api.post(
+            f"/v1/loans/{live['id']}/payments", json={"amount_pence": 900}, headers=headers
+        ) as response:
+            assert response.status == 201, await response.text()
+            body: dict[str, Any] = await response.json()
+            return body
+
+    first, second = await asyncio.gather(start(), start())
+    assert first["payment"]["id"] == second["payment"]["id"]
+    assert first["authorisation_url"] == second["authorisation_url"]
+    assert [p["id"] for p in await _payments(api, str(live["id"]))] == [first["payment"]["id"]]

@@ -273,22 +273,28 @@ async def pay_now(
         )
     except IntegrationError as exc:
         raise _provider_failed(exc) from exc
-    async with unit_of_work(services) as conn:
-        found = await store.find_payment_by_key(conn, key)
-        if found is not None:
-            return PayNowOutcome(found, replayed=True)
-        payment = await store.insert_payment(
-            conn,
-            kind=PaymentKind.PAY_NOW,
-            customer_id=customer_id,
-            loan_id=loan.agreement_number,
-            amount_pence=amount_pence,
-            idempotency_key=key,
-            status=PaymentStatus.PENDING_CUSTOMER_APPROVAL,
-            request_id=flow.request_id,
-            authorisation_url=flow.authorisation_url,
-            now=now_utc(),
-        )
+    try:
+        async with unit_of_work(services) as conn:
+            payment = await store.insert_payment(
+                conn,
+                kind=PaymentKind.PAY_NOW,
+                customer_id=customer_id,
+                loan_id=loan.agreement_number,
+                amount_pence=amount_pence,
+                idempotency_key=key,
+                status=PaymentStatus.PENDING_CUSTOMER_APPROVAL,
+                request_id=flow.request_id,
+                authorisation_url=flow.authorisation_url,
+                now=now_utc(),
+            )
+    except asyncpg.UniqueViolationError:
+        # A concurrent retry with the same key recorded it first (the provider answered both
+        # with the same hosted payment).
+        async with unit_of_work(services) as conn:
+            found = await store.find_payment_by_key(conn, key)
+        if found is None:
+            raise
+        return PayNowOutcome(found, replayed=True)
     log.info("pay_now_started", payment_id=payment.id, loan_id=loan.agreement_number)
     return PayNowOutcome(payment, replayed=False)
 

@@ -1,10 +1,11 @@
 """The payment provider's REST API over aiohttp (GoCardless's shape), behind ``PaymentProvider``.
 
 Every call has a timeout and a deadline and retries 5xx, 429 and dropped connections with
-jittered backoff (:mod:`ff_shared.integrations.http`). Every create carries an
-``Idempotency-Key``, so it is retried like a read: a repeat the provider already acted on is
-answered ``409 idempotent_creation_conflict`` naming the resource first created, which this
-client fetches and returns, so a caller never creates a payment twice.
+jittered backoff (:mod:`ff_shared.integrations.http`). Every create of a resource that
+matters (billing requests, payments) carries an ``Idempotency-Key``, so it is retried like a
+read: a repeat the provider already acted on is answered ``409 idempotent_creation_conflict``
+naming the resource first created, which this client fetches and returns, so a caller never
+creates a payment twice.
 
 Webhooks are signed: ``Webhook-Signature`` is the hex HMAC-SHA256 of the raw body under the
 endpoint's secret, compared in constant time.
@@ -166,17 +167,23 @@ class GoCardlessClient:
             idempotency_key,
         )
         billing_request = created.billing_requests
-        flow = await self._create(
+        # A flow is only a page onto the billing request, and the provider has no way to read
+        # one back: it is created without a key, and a second flow for the same request (after
+        # a retry) completes the same request.
+        response = await self._call(
+            "POST",
             "/billing_request_flows",
-            wire.NewBillingRequestFlowEnvelope(
+            body=wire.NewBillingRequestFlowEnvelope(
                 billing_request_flows=wire.NewBillingRequestFlow(
                     redirect_uri=redirect_uri,
                     links=wire.FlowLinks(billing_request=billing_request.id),
                 )
             ),
-            wire.BillingRequestFlowEnvelope,
-            "the billing request flow",
-            f"{idempotency_key}:flow",
+        )
+        if response.status not in (200, 201):
+            raise _error_for(response, "the billing request flow")
+        flow = decode_json(
+            response, wire.BillingRequestFlowEnvelope, service=SERVICE, what="the flow"
         )
         return HostedFlow(
             request_id=billing_request.id,

@@ -421,10 +421,11 @@ async def _deliver(store: Store, events: list[wire.Event], delay: float, fault: 
 
 
 async def _create_billing_request(request: web.Request) -> web.Response:
-    if (replay := _replayed(request, "billing_requests")) is not None:
-        return replay
     store = request.app[STORE]
     body = (await _decode(request, wire.NewBillingRequestEnvelope)).billing_requests
+    # No await from here to _remember: two requests with one key never both create.
+    if (replay := _replayed(request, "billing_requests")) is not None:
+        return replay
     if body.mandate_request is None and body.payment_request is None:
         return _error(
             422,
@@ -462,10 +463,10 @@ async def _get_billing_request(request: web.Request) -> web.Response:
 
 
 async def _create_flow(request: web.Request) -> web.Response:
-    if (replay := _replayed(request, "billing_request_flows")) is not None:
-        return replay
     store = request.app[STORE]
     body = (await _decode(request, wire.NewBillingRequestFlowEnvelope)).billing_request_flows
+    if (replay := _replayed(request, "billing_request_flows")) is not None:
+        return replay
     if body.links.billing_request not in store.billing_requests:
         return _error(404, "invalid_api_usage", "Billing request not found", "resource_not_found")
     flow_id = _id("BRF")
@@ -490,10 +491,10 @@ async def _get_mandate(request: web.Request) -> web.Response:
 
 
 async def _create_payment(request: web.Request) -> web.Response:
-    if (replay := _replayed(request, "payments")) is not None:
-        return replay
     store = request.app[STORE]
     body = (await _decode(request, wire.NewPaymentEnvelope)).payments
+    if (replay := _replayed(request, "payments")) is not None:
+        return replay
     mandate = store.mandates.get(body.links.mandate)
     if mandate is None:
         return _error(404, "invalid_api_usage", "Mandate not found", "resource_not_found")
