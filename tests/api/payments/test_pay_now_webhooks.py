@@ -8,19 +8,29 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 import aioodbc
+import asyncpg
+import msgspec
 import pytest
+from arq import create_pool
+from arq.connections import RedisSettings
 from tests.fixtures.api import TokenFactory
 from tests.fixtures.loanbook import customer_with_loans
 from tests.fixtures.payments import PaymentsSimulator, RunWorker
 
+from ff_shared.clock import now_utc
 from ff_shared.domain.loans import TransactionType
 from ff_shared.integrations.payments.client import sign
+from ff_shared.integrations.payments.provider import ProviderEvent
 from ff_shared.integrations.payments.simulator import DEFAULT_SECRET
+from ff_shared.settings import Settings
 from ff_shared.stores.loanbook import queries
+from ff_shared.stores.postgres import payments as store
+from ff_workers.core.repayments import reprocess_stuck_events
 
 
 @pytest.fixture
@@ -281,3 +291,53 @@ async def test_two_concurrent_pay_nows_with_one_key_start_one_payment(
     assert first["payment"]["id"] == second["payment"]["id"]
     assert first["authorisation_url"] == second["authorisation_url"]
     assert [p["id"] for p in await _payments(api, str(live["id"]))] == [first["payment"]["id"]]
+
+
+async def test_an_event_stored_whose_processing_job_was_lost_is_picked_up_by_the_sweep(
+    customer_api: tuple[aiohttp.ClientSession, dict[str, Any]],
+    payments_sim: PaymentsSimulator,
+    run_payments_worker: RunWorker,
+    payments_settings: Settings,
+    loanbook_conn: aioodbc.Connection,
+) -> None:
+    api, live = customer_api
+    loan_id = str(live["id"])
+    provider_id = await _pay_now(api, payments_sim, loan_id, 1_300)
+    await run_payments_worker()
+    # The confirmation is stored, but its job never reaches the queue (a Redis outage).
+    await payments_sim.webhook_fault("hold", times=None)
+    try:
+        await payments_sim.advance(provider_id, to="confirmed")
+    finally:
+        await payments_sim.clear_webhook_faults()
+    held = [e for e in await _events_for(payments_sim, provider_id) if e["action"] == "confirmed"]
+    pool = await asyncpg.create_pool(payments_settings.postgres.dsn, min_size=1, max_size=2)
+    redis = await create_pool(
+        RedisSettings.from_dsn(payments_settings.redis.url),
+        default_queue_name=payments_settings.redis.queue_name,
+    )
+    try:
+        async with pool.acquire() as conn:
+            stored = await store.store_events(
+                conn,
+                [
+                    msgspec.convert(
+                        {**e, "resource_id": provider_id, "cause": None, "description": None},
+                        ProviderEvent,
+                    )
+                    for e in held
+                ],
+                now_utc() - timedelta(minutes=30),
+            )
+        assert len(stored) == 1
+        assert await _booked(loanbook_conn, loan_id, 1_300) == 0
+        swept = await reprocess_stuck_events({"payments_pg": pool, "redis": redis})
+        assert swept >= 1
+    finally:
+        await redis.aclose()
+        await pool.close()
+    await run_payments_worker()
+    assert await _booked(loanbook_conn, loan_id, 1_300) == 1
+    await payments_sim.release()
+    await run_payments_worker()
+    assert await _booked(loanbook_conn, loan_id, 1_300) == 1

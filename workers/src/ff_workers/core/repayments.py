@@ -48,6 +48,7 @@ from ff_shared.jobs import (
     JOB_SEND_PAYMENT_EMAIL,
     funding_job_id,
     payment_email_job_id,
+    payment_event_job_id,
 )
 from ff_shared.settings import Settings
 from ff_shared.stores.mongo import email_log
@@ -411,7 +412,11 @@ async def reprocess_stuck_events(ctx: dict[str, Any]) -> int:
     async with pool.acquire() as conn:
         stuck = await store.unprocessed_events(conn, older_than=now_utc() - timedelta(minutes=5))
     for event_id in stuck:
-        await ctx["redis"].enqueue_job(JOB_PROCESS_PAYMENT_EVENT, event_id=event_id)
+        await ctx["redis"].enqueue_job(
+            JOB_PROCESS_PAYMENT_EVENT,
+            event_id=event_id,
+            _job_id=f"{payment_event_job_id(event_id)}:sweep",
+        )
     return len(stuck)
 
 
