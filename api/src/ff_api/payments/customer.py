@@ -29,7 +29,7 @@ from ff_api.security import CustomerPrincipal
 from ff_api.services import Services
 from ff_shared.clock import now_utc
 from ff_shared.errors import FieldProblem, InvalidInput
-from ff_shared.stores.postgres import payments as store
+from ff_shared.stores.postgres import forbearance
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
@@ -171,7 +171,7 @@ class RepaymentsController(Controller):
                 errors=[FieldProblem(path="preferred_day", message="is required")],
             )
         async with service.unit_of_work(services) as conn:
-            request = await store.insert_difficulty(
+            request = await forbearance.insert_difficulty(
                 conn,
                 loan_id=loan.agreement_number,
                 customer_id=customer.customer_id,

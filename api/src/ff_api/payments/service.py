@@ -54,6 +54,7 @@ from ff_shared.integrations.payments.provider import InvalidWebhookSignature
 from ff_shared.jobs import JOB_PROCESS_PAYMENT_EVENT, payment_event_job_id
 from ff_shared.stores.loanbook import queries
 from ff_shared.stores.mongo import applications
+from ff_shared.stores.postgres import forbearance
 from ff_shared.stores.postgres import payments as store
 
 log = structlog.get_logger()
@@ -199,7 +200,7 @@ async def repayments(services: Services, loan: Loan) -> RepaymentsView:
         if mandate is None and loan.application_id is not None:
             mandate = await store.find_mandate(conn, loan.application_id)
         payments = await store.loan_payments(conn, loan.agreement_number)
-        arrangements = await store.loan_arrangements(conn, loan.agreement_number)
+        arrangements = await forbearance.loan_arrangements(conn, loan.agreement_number)
     today = london_today()
     current = rules.active_arrangement(arrangements, today)
     due = [

@@ -32,6 +32,7 @@ from ff_shared.clock import london_today, now_utc
 from ff_shared.domain.audit import Target
 from ff_shared.errors import NotFound
 from ff_shared.jobs import JOB_SCHEDULE_COLLECTIONS
+from ff_shared.stores.postgres import forbearance
 from ff_shared.stores.postgres import payments as store
 
 READ = "loans.read"
@@ -109,7 +110,7 @@ class StaffRepaymentsController(Controller):
         self, staff: NamedDependency[StaffPrincipal], services: NamedDependency[Services]
     ) -> DifficultyList:
         async with service.unit_of_work(services) as conn:
-            requests = await store.open_difficulty_requests(conn)
+            requests = await forbearance.open_difficulty_requests(conn)
         return DifficultyList(items=[difficulty_view(r) for r in requests])
 
     @get(
@@ -127,10 +128,10 @@ class StaffRepaymentsController(Controller):
         loan = await service.find_loan(services, loan_id, None)
         view = await service.repayments(services, loan)
         async with service.unit_of_work(services) as conn:
-            arrangements = await store.loan_arrangements(conn, loan_id)
+            arrangements = await forbearance.loan_arrangements(conn, loan_id)
             payments = await store.loan_payments(conn, loan_id)
             requests = [
-                r for r in await store.open_difficulty_requests(conn) if r.loan_id == loan_id
+                r for r in await forbearance.open_difficulty_requests(conn) if r.loan_id == loan_id
             ]
         return StaffRepaymentsView(
             **msgspec.structs.asdict(view),
@@ -159,7 +160,7 @@ class StaffRepaymentsController(Controller):
         )
         now = now_utc()
         async with service.unit_of_work(services) as conn:
-            arrangement = await store.insert_arrangement(
+            arrangement = await forbearance.insert_arrangement(
                 conn,
                 loan_id=loan_id,
                 customer_id=loan.customer_id or "",
@@ -199,7 +200,7 @@ class StaffRepaymentsController(Controller):
         loan = await service.find_loan(services, loan_id, None)
         now = now_utc()
         async with service.unit_of_work(services) as conn:
-            ended = await store.end_arrangement(conn, loan_id, arrangement_id, now)
+            ended = await forbearance.end_arrangement(conn, loan_id, arrangement_id, now)
         if ended is None:
             raise NotFound("no such arrangement in force on this loan")
         view = arrangement_view(ended)

@@ -52,7 +52,7 @@ from ff_shared.jobs import (
 )
 from ff_shared.settings import Settings
 from ff_shared.stores.mongo import email_log
-from ff_shared.stores.postgres import create_pool
+from ff_shared.stores.postgres import create_pool, forbearance
 from ff_shared.stores.postgres import payments as store
 
 log = structlog.get_logger()
@@ -242,7 +242,7 @@ async def _collection_failed(
     ctx: dict[str, Any], conn: asyncpg.Connection, record: PaymentRecord, cause: str | None
 ) -> str:
     arrangement = rules.active_arrangement(
-        await store.loan_arrangements(conn, record.loan_id), london_today()
+        await forbearance.loan_arrangements(conn, record.loan_id), london_today()
     )
     paused = arrangement is not None and arrangement.kind is rules.ArrangementKind.BREATHING_SPACE
     log.warning("collection_failed", payment_id=record.id, loan_id=record.loan_id, cause=cause)
@@ -322,7 +322,7 @@ async def _collect_for_loan(ctx: dict[str, Any], mandate: MandateRecord, day: da
         async with pool.acquire() as conn:
             existing = await store.find_collection(conn, loan_id, instalment.number)
             arrangement = rules.active_arrangement(
-                await store.loan_arrangements(conn, loan_id), charge_date
+                await forbearance.loan_arrangements(conn, loan_id), charge_date
             )
         if existing is not None and existing.provider_payment_id is not None:
             continue
