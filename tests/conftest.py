@@ -14,6 +14,7 @@ from __future__ import annotations
 pytest_plugins = [
     "tests.fixtures.servers",
     "tests.fixtures.analyst",
+    "tests.fixtures.payments",
     "tests.fixtures.anchor_lms",
     "tests.fixtures.dynamics",
     "tests.fixtures.obv",

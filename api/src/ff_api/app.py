@@ -28,6 +28,7 @@ from ff_api.loanbook_follower import LoanBookFollower
 from ff_api.metrics import metrics, metrics_middleware
 from ff_api.middleware import request_id_middleware
 from ff_api.open_banking.public import OpenBankingCallbackController
+from ff_api.payments.public import PaymentWebhookController
 from ff_api.problems import EXCEPTION_HANDLERS, document_problem_responses
 from ff_api.quotes.public import QuoteController
 from ff_api.reports.service import open_report_services
@@ -43,6 +44,7 @@ from ff_shared.integrations.aws.session import client_options, make_session
 from ff_shared.integrations.claude.client import ClaudeClient
 from ff_shared.integrations.google_analytics.client import GoogleAnalyticsClient
 from ff_shared.integrations.obv.client import ObvClient
+from ff_shared.integrations.payments.client import GoCardlessClient
 from ff_shared.logging import configure_logging
 from ff_shared.observability import configure as configure_observability
 from ff_shared.settings import Settings, load_settings
@@ -51,6 +53,7 @@ from ff_shared.stores.loanbook.connection import create_pool as create_loanbook_
 from ff_shared.stores.mongo import close_mongo, connect_mongo
 from ff_shared.stores.mongo.applications import ApplicationRepository
 from ff_shared.stores.postgres import create_pool as create_postgres_pool
+from ff_shared.stores.postgres import payments as payments_store
 
 log = structlog.get_logger()
 
@@ -107,6 +110,8 @@ def _lifespan(
             stack.callback(google_analytics.close)
             claude = ClaudeClient(settings.analyst, guard=refuse_personal_data)
             stack.push_async_callback(claude.close)
+            async with postgres.acquire() as conn:
+                await payments_store.migrate(conn)
             app.state.services = Services(
                 settings=settings,
                 product=product,
@@ -126,6 +131,7 @@ def _lifespan(
                 google_analytics=google_analytics,
                 claude=claude,
                 reports=await open_report_services(stack, settings, aws),
+                payments=GoCardlessClient(http, settings.payments),
             )
             # The portals read the loan book lms-restorer verified and put in service.
             follower = LoanBookFollower(app.state.services)
@@ -178,6 +184,7 @@ def create_app(settings: Settings) -> Litestar:
             ApplicationFormController,
             TrackController,
             OpenBankingCallbackController,
+            PaymentWebhookController,
             customer_router(),
             staff_router(),
         ],

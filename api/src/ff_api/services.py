@@ -20,6 +20,7 @@ from ff_shared.integrations.aws.cognito import PoolVerifier
 from ff_shared.integrations.claude.client import ClaudeClient
 from ff_shared.integrations.google_analytics.client import GoogleAnalyticsClient
 from ff_shared.integrations.obv.client import ObvClient
+from ff_shared.integrations.payments.provider import PaymentProvider
 from ff_shared.settings import Settings
 from ff_shared.stores.mongo.applications import ApplicationRepository
 
@@ -59,3 +60,5 @@ class Services:
     """Anthropic's Messages API for the AI analyst, behind the personal-data guard."""
     reports: ReportServices
     """The data platform's published run and run reports (staff reports)."""
+    payments: PaymentProvider
+    """The payment provider: Direct Debit mandates, pay-now, webhook verification."""

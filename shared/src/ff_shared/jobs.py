@@ -79,3 +79,35 @@ class OpenBankingCheckJob(msgspec.Struct, frozen=True, kw_only=True):
 def open_banking_job_id(application_id: str, reference: str, source: str) -> str:
     """``source`` is ``poll`` or ``callback``: a callback runs at once even while a poll waits."""
     return f"{JOB_CHECK_OPEN_BANKING}:{application_id}:{reference}:{source}"
+
+
+JOB_PROCESS_PAYMENT_EVENT = "process_payment_event"
+"""Apply one stored payment-provider webhook event: read the resource's current state from the
+provider and bring the mandate or payment (and the loan book, on confirmation) up to it, once.
+Payload: ``event_id``; enqueued with ``_job_id=payment_event_job_id(event_id)``."""
+
+
+def payment_event_job_id(event_id: str) -> str:
+    return f"{JOB_PROCESS_PAYMENT_EVENT}:{event_id}"
+
+
+JOB_SCHEDULE_COLLECTIONS = "schedule_collections"
+"""Create the Direct Debit collections of instalments falling due (Bacs lead time, working
+days, forbearance). Payload: optional ``today`` (ISO date) for operations and tests; daily cron."""
+
+
+JOB_SEND_PAYMENT_EMAIL = "send_payment_email"
+"""E-mail the customer about a failed collection. Payload: ``payment_id`` (ours); enqueued with
+``_job_id=payment_email_job_id(...)`` so each failure is told once."""
+
+
+def payment_email_job_id(provider_payment_id: str, retries: int) -> str:
+    """Keyed by the provider's payment id (unique across environments sharing a Redis) and the
+    presentation that failed."""
+    return f"{JOB_SEND_PAYMENT_EMAIL}:{provider_payment_id}:{retries}"
+
+
+def funding_job_id(application_id: str) -> str:
+    """``create_lms_loan`` enqueued when the customer's mandate becomes active (the acceptance's
+    own job may have found no mandate yet)."""
+    return f"{JOB_CREATE_LMS_LOAN}:{application_id}:mandate-active"

@@ -245,6 +245,25 @@ class DynamicsSettings(msgspec.Struct, frozen=True, kw_only=True):
     """First wait before a failed CRM sync job runs again; doubled each try, at most 10 minutes."""
 
 
+class PaymentsSettings(msgspec.Struct, frozen=True, kw_only=True):
+    base_url: str = "http://127.0.0.1:8104"
+    """The payment provider's API root (GoCardless's shape; the simulator here)."""
+    access_token: str = "ff-local-payments-token"
+    """Bearer token for the provider's API (a secret: use ssm:/... outside local)."""
+    webhook_secret: str = "ff-local-webhook-secret"
+    """The webhook endpoint's secret the provider signs with (a secret)."""
+    timeout_seconds: float = 10.0
+    """Longest wait for one request's complete answer."""
+    retry_deadline_seconds: float = 20.0
+    """Longest one call may take, retries included."""
+    return_url: str | None = None
+    """Where the hosted pages send the customer afterwards (the customer portal); none: stay."""
+    lead_working_days: int = 3
+    """Bacs: working days from creating a collection to its earliest charge date."""
+    retry_defer_seconds: float = 10.0
+    """First wait before a failed payments job runs again; doubled each try."""
+
+
 class ObvSettings(msgspec.Struct, frozen=True, kw_only=True):
     base_url: str = "http://127.0.0.1:8103"
     """Open Banking Vision API root called directly (the local simulator); unused with a gateway."""
@@ -445,6 +464,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     anchor_lms: AnchorLmsSettings = AnchorLmsSettings()
     dynamics: DynamicsSettings = DynamicsSettings()
     obv: ObvSettings = ObvSettings()
+    payments: PaymentsSettings = PaymentsSettings()
     obv_archiver: ObvArchiverSettings = ObvArchiverSettings()
     review: ReviewSettings = ReviewSettings()
     documents: DocumentSettings = DocumentSettings()

@@ -25,6 +25,7 @@ from litestar.testing import AsyncTestClient
 from tests.fixtures.anchor_lms import AnchorSimulator
 from tests.fixtures.api import TokenFactory, bearer
 from tests.fixtures.loanbook import subject_of
+from tests.fixtures.payments import record_active_mandate
 from tests.fixtures.workers import close_worker
 
 from ff_shared.jobs import JOB_CREATE_LMS_LOAN, lms_loan_job_id
@@ -86,10 +87,12 @@ def run_worker(worker_settings: Settings) -> RunWorker:
 
 
 async def accepted_application(
-    mongo_db: Any, customer_id: str, offer: dict[str, Any] | None = None
+    settings: Settings, mongo_db: Any, customer_id: str, offer: dict[str, Any] | None = None
 ) -> str:
-    """An application as the staff portal leaves it once the customer accepted the offer."""
+    """An application as the staff portal leaves it once the customer accepted the offer and
+    set up the Direct Debit mandate the loan is funded only with."""
     application_id = str(uuid.uuid4())
+    await record_active_mandate(settings, application_id, customer_id)
     now = datetime.now(UTC).replace(microsecond=0)
     staff = {"id": "staff-sub", "username": "underwriter@example.com"}
     await mongo_db.applications.insert_one(
@@ -154,6 +157,7 @@ async def agreements_in_loan_book(conn: aioodbc.Connection, application_id: str)
 
 async def test_the_job_books_the_loan_once_however_often_it_runs(
     mongo_db: Any,
+    worker_settings: Settings,
     queue: ArqRedis,
     run_worker: RunWorker,
     anchor_sim: AnchorSimulator,
@@ -164,7 +168,7 @@ async def test_the_job_books_the_loan_once_however_often_it_runs(
 ) -> None:
     await anchor_sim.clear()
     token = await customer_token()
-    application_id = await accepted_application(mongo_db, subject_of(token))
+    application_id = await accepted_application(worker_settings, mongo_db, subject_of(token))
     await enqueue(queue, application_id)
     await run_worker()
 
@@ -204,7 +208,9 @@ async def test_a_passing_lms_failure_is_retried_by_the_job(
     worker_settings: Settings,
 ) -> None:
     await anchor_sim.clear()
-    application_id = await accepted_application(mongo_db, f"sub-{uuid.uuid4().hex}")
+    application_id = await accepted_application(
+        worker_settings, mongo_db, f"sub-{uuid.uuid4().hex}"
+    )
     # Every attempt of the first try fails; the second try gets through.
     await anchor_sim.soap_fault("ServiceUnavailable", times=worker_settings.anchor_lms.max_attempts)
     await enqueue(queue, application_id)
@@ -218,6 +224,7 @@ async def test_a_passing_lms_failure_is_retried_by_the_job(
 
 async def test_a_refused_loan_leaves_the_application_accepted_with_the_error(
     mongo_db: Any,
+    worker_settings: Settings,
     queue: ArqRedis,
     run_worker: RunWorker,
     anchor_sim: AnchorSimulator,
@@ -226,7 +233,7 @@ async def test_a_refused_loan_leaves_the_application_accepted_with_the_error(
 ) -> None:
     await anchor_sim.clear()
     application_id = await accepted_application(
-        mongo_db, f"sub-{uuid.uuid4().hex}", offer={**OFFER, "term_months": 0}
+        worker_settings, mongo_db, f"sub-{uuid.uuid4().hex}", offer={**OFFER, "term_months": 0}
     )
     await enqueue(queue, application_id)
     await run_worker()
@@ -243,10 +250,16 @@ async def test_a_refused_loan_leaves_the_application_accepted_with_the_error(
 
 
 async def test_an_lms_down_for_every_try_ends_failed_with_its_last_error(
-    mongo_db: Any, queue: ArqRedis, run_worker: RunWorker, anchor_sim: AnchorSimulator
+    mongo_db: Any,
+    worker_settings: Settings,
+    queue: ArqRedis,
+    run_worker: RunWorker,
+    anchor_sim: AnchorSimulator,
 ) -> None:
     await anchor_sim.clear()
-    application_id = await accepted_application(mongo_db, f"sub-{uuid.uuid4().hex}")
+    application_id = await accepted_application(
+        worker_settings, mongo_db, f"sub-{uuid.uuid4().hex}"
+    )
     await anchor_sim.fault("status", status=503, times=None)
     try:
         await enqueue(queue, application_id)
@@ -261,9 +274,15 @@ async def test_an_lms_down_for_every_try_ends_failed_with_its_last_error(
 
 
 async def test_a_job_for_an_application_not_accepted_books_nothing(
-    mongo_db: Any, queue: ArqRedis, run_worker: RunWorker, anchor_sim: AnchorSimulator
+    mongo_db: Any,
+    worker_settings: Settings,
+    queue: ArqRedis,
+    run_worker: RunWorker,
+    anchor_sim: AnchorSimulator,
 ) -> None:
-    application_id = await accepted_application(mongo_db, f"sub-{uuid.uuid4().hex}")
+    application_id = await accepted_application(
+        worker_settings, mongo_db, f"sub-{uuid.uuid4().hex}"
+    )
     await mongo_db.applications.update_one({"_id": application_id}, {"$set": {"status": "offered"}})
     await enqueue(queue, application_id)
     await run_worker()
@@ -282,7 +301,9 @@ async def test_a_worker_killed_while_the_lms_books_leaves_exactly_one_loan_after
     workdir: Path,
 ) -> None:
     await anchor_sim.clear()
-    application_id = await accepted_application(mongo_db, f"sub-{uuid.uuid4().hex}")
+    application_id = await accepted_application(
+        worker_settings, mongo_db, f"sub-{uuid.uuid4().hex}"
+    )
     job_id = lms_loan_job_id(application_id)
     await enqueue(queue, application_id)
     # The LMS books the loan, then takes its time answering: the worker dies meanwhile.

@@ -12,6 +12,7 @@ from ff_api.documents.customer import DocumentController
 from ff_api.loans.customer import CustomerLoansController
 from ff_api.offers.customer import OfferController
 from ff_api.open_banking.customer import OpenBankingController
+from ff_api.payments.customer import MandateController, RepaymentsController
 from ff_api.security import customer_guard, provide_customer
 
 
@@ -25,6 +26,8 @@ def customer_router() -> Router:
             OfferController,
             DocumentController,
             OpenBankingController,
+            MandateController,
+            RepaymentsController,
         ],
         guards=[customer_guard],
         dependencies={"customer": Provide(provide_customer)},

@@ -1,21 +1,16 @@
-"""``/v1/loans``: the calling customer's loans, schedules, transactions and payments."""
+"""``/v1/loans``: the calling customer's loans, schedules and transactions (payments are the
+repayments feature's: the loan book changes only on the provider's confirmation)."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from litestar import Controller, Response, get, post
+from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.params import FromPath
 
-from ff_api.headers import checked_idempotency_key
 from ff_api.loans import service
 from ff_api.loans.schemas import (
     LoanList,
     LoanView,
-    PaymentRequest,
-    PaymentView,
     ScheduleView,
     TransactionPageView,
     loan_view,
@@ -25,16 +20,6 @@ from ff_api.loans.schemas import (
 from ff_api.pagination import Limit, Offset
 from ff_api.security import CustomerPrincipal
 from ff_api.services import Services
-from ff_shared.errors import FieldProblem, InvalidInput
-
-
-def required_idempotency_key(value: str | None) -> str:
-    if value is None:
-        raise InvalidInput(
-            "a payment needs an Idempotency-Key header, so a retry never pays twice",
-            errors=[FieldProblem(path="header.Idempotency-Key", message="is required")],
-        )
-    return checked_idempotency_key(value)
 
 
 class CustomerLoansController(Controller):
@@ -88,31 +73,3 @@ class CustomerLoansController(Controller):
             services, customer.customer_id, loan_id, offset=offset, limit=limit
         )
         return transaction_page_view(loan_id, page)
-
-    @post(
-        "/{loan_id:str}/payments",
-        operation_id="make_loan_payment",
-        summary="Pay towards the loan; repeat safely with the same Idempotency-Key",
-        status_code=HTTP_201_CREATED,
-    )
-    async def pay(
-        self,
-        customer: NamedDependency[CustomerPrincipal],
-        services: NamedDependency[Services],
-        loan_id: FromPath[str],
-        data: JSONBody[PaymentRequest],
-        idempotency_key: Annotated[
-            str | None,
-            HeaderParameter(name="Idempotency-Key", description="Unique per payment (8-128 chars)"),
-        ] = None,
-    ) -> Response[PaymentView]:
-        key = required_idempotency_key(idempotency_key)
-        outcome = await service.pay(
-            services,
-            customer.customer_id,
-            loan_id,
-            amount_pence=data.amount_pence,
-            idempotency_key=key,
-        )
-        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-        return Response(outcome.payment, status_code=HTTP_201_CREATED, headers=headers)

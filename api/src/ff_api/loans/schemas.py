@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 
 import msgspec
 
@@ -74,23 +73,6 @@ class TransactionPageView(msgspec.Struct, kw_only=True):
     limit: int
     next_offset: int | None
     """The offset of the next page; null on the last page."""
-
-
-class PaymentRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    amount_pence: Annotated[
-        int,
-        msgspec.Meta(ge=1, le=10_000_000, description="Amount to pay in pence", examples=[5000]),
-    ]
-
-
-class PaymentView(msgspec.Struct, kw_only=True):
-    loan_id: str
-    transaction_id: int
-    amount_pence: int
-    payment_date: date
-    balance_after_pence: int
-    loan_status: str
-    recorded_at: datetime
 
 
 class LoanCustomerView(msgspec.Struct, kw_only=True):

@@ -16,6 +16,7 @@ from ff_api.documents.staff import StaffDocumentController
 from ff_api.loans.staff import StaffCustomerLoansController
 from ff_api.marketing.staff import MarketingController
 from ff_api.ops.staff import LmsOpsController
+from ff_api.payments.staff import StaffRepaymentsController
 from ff_api.permissions.staff import StaffSelfController
 from ff_api.privacy.staff import StaffPrivacyController
 from ff_api.reports.staff import StaffReportsController
@@ -35,6 +36,7 @@ STAFF_HANDLERS: list[ControllerRouterHandler] = [
     MarketingController,
     AnalystController,
     StaffReportsController,
+    StaffRepaymentsController,
 ]
 
 

@@ -46,6 +46,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "loans.read": CASEWORK,
     # Business and portfolio reports (aggregates, small cells suppressed) and the pipeline runs.
     "reports.read": frozenset({Role.ANALYST, Role.OPERATIONS, Role.ADMIN}),
+    # Forbearance (payment plans, breathing space): those who work arrears, never analysts.
+    "payments.forbearance": frozenset({Role.SENIOR_UNDERWRITER, Role.OPERATIONS, Role.ADMIN}),
+    "payments.operate": frozenset({Role.OPERATIONS, Role.ADMIN}),
 }
 
 

@@ -170,6 +170,7 @@ WORKERS: list[tuple[str, list[str]]] = [
     # Google Analytics Data API (8105) and Claude's Messages API (8106) for the staff analytics.
     ("google-analytics-sim", [sys.executable, "-m", "ff_standins.google_analytics.simulator"]),
     ("claude-sim", [sys.executable, "-m", "ff_standins.claude.simulator"]),
+    ("payments-sim", [sys.executable, "-m", "ff_standins.payments.simulator"]),  # 8104
     ("worker-obv-archiver", [str(Path(sys.executable).parent / "ff"), "worker", "obv-archiver"]),
     *LMS_PROCESSES,
     TRACKER_PROCESSOR,

@@ -18,11 +18,13 @@ from arq.worker import func
 from ff_shared.clock import london_today, now_utc
 from ff_shared.domain.loan_booking import accepted_offer, customer_details
 from ff_shared.domain.loans import LmsSync, LmsSyncState, LoanTerms
+from ff_shared.domain.payments import mandate_allows_funding
 from ff_shared.domain.records import ApplicationStatus
 from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
 from ff_shared.integrations.errors import IntegrationError
 from ff_shared.jobs import JOB_CREATE_LMS_LOAN
 from ff_shared.settings import Settings
+from ff_shared.stores.postgres import payments as payments_store
 from ff_workers.core.mongo import applications, close_mongo, open_mongo
 
 log = structlog.get_logger()
@@ -30,6 +32,12 @@ log = structlog.get_logger()
 MAX_TRIES = 8
 JOB_TIMEOUT_SECONDS = 180
 RETRY_CAP_SECONDS = 15 * 60
+
+
+async def _has_active_mandate(ctx: dict[str, Any], application_id: str) -> bool:
+    async with ctx["payments_pg"].acquire() as conn:
+        mandate = await payments_store.find_mandate(conn, application_id)
+    return mandate_allows_funding(None if mandate is None else mandate.status)
 
 
 def retry_delay(first_seconds: float, job_try: int) -> float:
@@ -74,6 +82,11 @@ async def create_lms_loan(ctx: dict[str, Any], application_id: str) -> dict[str,
             "lms_loan_skipped", application_id=application_id, reason=application.status.value
         )
         return {"status": "skipped", "reason": f"application is {application.status.value}"}
+    if not await _has_active_mandate(ctx, application_id):
+        # Funded only with an active Direct Debit mandate; the mandate's activation enqueues
+        # this job again.
+        log.info("lms_loan_waiting", application_id=application_id, reason="no_active_mandate")
+        return {"status": "waiting_for_mandate"}
     attempts = (current.attempts if current is not None else 0) + 1
     offer = accepted_offer(application)
     if offer is None:
@@ -134,6 +147,8 @@ async def create_lms_loan(ctx: dict[str, Any], application_id: str) -> dict[str,
         return {"status": "failed", "error": exc.kind}
 
     now = now_utc()
+    async with ctx["payments_pg"].acquire() as conn:
+        await payments_store.link_loan(conn, application_id, created.loan.agreement_number, now)
     await repository.record_lms_sync(
         application_id,
         LmsSync(

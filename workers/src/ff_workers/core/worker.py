@@ -10,7 +10,7 @@ from typing import ClassVar
 from arq.cron import CronJob
 from arq.worker import Function
 
-from ff_workers.core import crm, emails, lms, open_banking
+from ff_workers.core import crm, emails, lms, open_banking, repayments
 from ff_workers.ctx import JobContext
 from ff_workers.runtime import bind_job, heartbeat_job, unbind_job
 
@@ -20,9 +20,11 @@ async def startup(ctx: JobContext) -> None:
     await emails.startup(ctx)
     await crm.startup(ctx)
     await open_banking.startup(ctx)
+    await repayments.startup(ctx)
 
 
 async def shutdown(ctx: JobContext) -> None:
+    await repayments.shutdown(ctx)
     await open_banking.shutdown(ctx)
     await crm.shutdown(ctx)
     await emails.shutdown(ctx)
@@ -35,8 +37,11 @@ class WorkerSettings:
         emails.send_application_email_function,
         crm.sync_application_to_crm_function,
         open_banking.check_open_banking_function,
+        repayments.process_payment_event_function,
+        repayments.schedule_collections_function,
+        repayments.send_payment_email_function,
     ]
-    cron_jobs: ClassVar[list[CronJob]] = [heartbeat_job("core")]
+    cron_jobs: ClassVar[list[CronJob]] = [heartbeat_job("core"), *repayments.CRON_JOBS]
     on_startup = startup
     on_shutdown = shutdown
     on_job_start = bind_job

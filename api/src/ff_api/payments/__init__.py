@@ -1,0 +1,1 @@
+"""Repayments: Direct Debit mandates, collections, pay-now, forbearance, provider webhooks."""

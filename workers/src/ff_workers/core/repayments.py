@@ -1,0 +1,436 @@
+"""Repayments on the core worker: webhook events, Direct Debit collections, failure e-mails.
+
+``process_payment_event`` applies one stored webhook event. It never trusts the event's own
+story: it reads the resource's current state from the provider and brings our record up to
+it, so events arriving twice, late or out of order all end in the same books. The loan book
+records a payment only when the provider says ``confirmed`` (or ``paid_out``), once: the row is
+locked, ``booked_at`` is checked, and the LMS reference is derived from the provider's payment
+id, so a booking repeated after a crash is answered as a duplicate by the LMS.
+
+``schedule_collections`` (daily) creates each instalment's collection ahead of its due date
+(Bacs lead time, working days), honouring forbearance: nothing in a breathing space, the
+plan's amount under a payment plan.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import aiohttp
+import asyncpg
+import msgspec
+import structlog
+from arq import Retry
+from arq.cron import cron
+from arq.worker import func
+
+from ff_shared.clock import london_today, now_utc
+from ff_shared.domain import payments as rules
+from ff_shared.domain.loans import InstalmentStatus
+from ff_shared.domain.payments import (
+    MandateRecord,
+    MandateStatus,
+    PaymentKind,
+    PaymentRecord,
+    PaymentStatus,
+    StoredEvent,
+)
+from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
+from ff_shared.integrations.aws.email import EmailNotSent, send_email
+from ff_shared.integrations.errors import IntegrationError, RequestRejected
+from ff_shared.integrations.payments.client import GoCardlessClient
+from ff_shared.integrations.payments.provider import PaymentProvider, ProviderPayment
+from ff_shared.jobs import (
+    JOB_CREATE_LMS_LOAN,
+    JOB_PROCESS_PAYMENT_EVENT,
+    JOB_SCHEDULE_COLLECTIONS,
+    JOB_SEND_PAYMENT_EMAIL,
+    funding_job_id,
+    payment_email_job_id,
+    payment_event_job_id,
+)
+from ff_shared.settings import Settings
+from ff_shared.stores.mongo.customers import contact_of
+from ff_shared.stores.postgres import create_pool, forbearance
+from ff_shared.stores.postgres import payments as store
+
+log = structlog.get_logger()
+
+MAX_TRIES = 8
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    """The payments PostgreSQL pool (migrated) and the provider client; the HTTP session is
+    the worker's own."""
+    settings: Settings = ctx["settings"]
+    pool = await create_pool(
+        msgspec.structs.replace(settings.postgres, min_pool_size=0, max_pool_size=4)
+    )
+    async with pool.acquire() as conn:
+        await store.migrate(conn)
+    ctx["payments_pg"] = pool
+    ctx["payments_http"] = aiohttp.ClientSession()
+    ctx["payments_provider"] = GoCardlessClient(ctx["payments_http"], settings.payments)
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    http = ctx.pop("payments_http", None)
+    if http is not None:
+        await http.close()
+    pool: asyncpg.Pool | None = ctx.pop("payments_pg", None)
+    if pool is not None:
+        await pool.close()
+
+
+def _retry(ctx: dict[str, Any]) -> Retry:
+    first = ctx["settings"].payments.retry_defer_seconds
+    job_try = int(ctx.get("job_try") or 1)
+    return Retry(defer=min(900.0, first * 2 ** max(0, job_try - 1)))
+
+
+# --- webhook events ----------------------------------------------------------------------------
+
+
+async def process_payment_event(ctx: dict[str, Any], event_id: str) -> dict[str, Any]:
+    pool: asyncpg.Pool = ctx["payments_pg"]
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            event = await store.lock_event(conn, event_id)
+            if event is None:
+                return {"status": "skipped", "reason": "unknown_event"}
+            if event.processed_at is not None:
+                log.info("payment_event_already_processed", event_id=event_id)
+                return {"status": "already_processed", "outcome": event.outcome}
+            outcome = await _apply(ctx, conn, event)
+            await store.mark_processed(conn, event_id, outcome, now_utc())
+    except IntegrationError as exc:
+        log.warning(
+            "payment_event_failed", event_id=event_id, error=exc.kind, retryable=exc.retryable
+        )
+        if exc.retryable and int(ctx.get("job_try") or 1) < MAX_TRIES:
+            raise _retry(ctx) from exc
+        raise
+    log.info("payment_event_processed", event_id=event_id, outcome=outcome)
+    return {"status": "processed", "outcome": outcome}
+
+
+async def _apply(ctx: dict[str, Any], conn: asyncpg.Connection, event: StoredEvent) -> str:
+    provider: PaymentProvider = ctx["payments_provider"]
+    if event.resource_id is None:
+        return "ignored"
+    if event.resource_type == "billing_requests":
+        state = await provider.request_state(event.resource_id)
+        outcome = "request_synced"
+        mandate = await store.find_mandate_by_request(conn, state.request_id, lock=True)
+        if mandate is not None and state.mandate_id is not None:
+            outcome = await _sync_mandate(ctx, conn, mandate, state.mandate_id)
+        payment = await store.find_payment_by_request(conn, state.request_id, lock=True)
+        if payment is not None:
+            if state.payment_id is not None:
+                current = await provider.payment(state.payment_id)
+                outcome = await _sync_payment(ctx, conn, payment, current)
+            elif state.status == "cancelled":
+                await store.update_payment(
+                    conn, payment.id, status=PaymentStatus.CUSTOMER_APPROVAL_DENIED, now=now_utc()
+                )
+                outcome = "pay_now_cancelled"
+        return outcome
+    # Our row is locked before the provider is read: two events about one payment processed
+    # at once apply one after the other, each to the state the other left.
+    if event.resource_type == "mandates":
+        record = await store.find_mandate_by_provider_id(conn, event.resource_id, lock=True)
+        if record is None:
+            found = await provider.mandate(event.resource_id)
+            if found.application_id is not None:
+                record = await store.find_mandate(conn, found.application_id, lock=True)
+        if record is None:
+            return "unknown_mandate"
+        return await _sync_mandate(ctx, conn, record, event.resource_id)
+    if event.resource_type == "payments":
+        payment = await store.find_payment_by_provider_id(conn, event.resource_id, lock=True)
+        if payment is None:
+            first = await provider.payment(event.resource_id)
+            if (key := first.metadata.get("payment_key")) is not None:
+                payment = await store.find_payment_by_key(conn, key, lock=True)
+        if payment is None:
+            return "unknown_payment"
+        current = await provider.payment(event.resource_id)
+        return await _sync_payment(ctx, conn, payment, current)
+    return "ignored"
+
+
+async def _sync_mandate(
+    ctx: dict[str, Any],
+    conn: asyncpg.Connection,
+    record: MandateRecord,
+    mandate_id: str,
+) -> str:
+    provider: PaymentProvider = ctx["payments_provider"]
+    current = await provider.mandate(mandate_id)
+    cause = None
+    if current.status is MandateStatus.FAILED:
+        cause = await provider.latest_cause("mandate", current.id, "failed")
+    await store.update_mandate(
+        conn,
+        record.application_id,
+        mandate_id=current.id,
+        status=current.status,
+        failure_cause=cause,
+        now=now_utc(),
+    )
+    if rules.mandate_allows_funding(current.status) and record.loan_id is None:
+        # The acceptance's booking job may have run before the mandate was active.
+        await ctx["redis"].enqueue_job(
+            JOB_CREATE_LMS_LOAN,
+            application_id=record.application_id,
+            _job_id=funding_job_id(record.application_id),
+        )
+    return f"mandate_{current.status.value}"
+
+
+async def _sync_payment(
+    ctx: dict[str, Any],
+    conn: asyncpg.Connection,
+    record: PaymentRecord,
+    current: ProviderPayment,
+) -> str:
+    now = now_utc()
+    newly_failed = (
+        current.status is PaymentStatus.FAILED and record.status is not PaymentStatus.FAILED
+    )
+    cause = None
+    if current.status in (PaymentStatus.FAILED, PaymentStatus.CHARGED_BACK):
+        provider: PaymentProvider = ctx["payments_provider"]
+        cause = await provider.latest_cause("payment", current.id, current.status.value)
+    updated = await store.update_payment(
+        conn,
+        record.id,
+        status=current.status,
+        now=now,
+        provider_payment_id=current.id,
+        failure_cause=cause,
+        charge_date=current.charge_date,
+    )
+    if rules.books_payment(current.status, already_booked=record.booked_at is not None):
+        lms: AnchorLmsClient = ctx["anchor_lms"]
+        receipt = await lms.record_payment(
+            record.loan_id,
+            amount_pence=record.amount_pence,
+            payment_date=current.charge_date or london_today(),
+            reference=rules.lms_reference(current.id),
+        )
+        await store.mark_booked(conn, record.id, lms_transaction_id=receipt.transaction_id, now=now)
+        log.info(
+            "payment_booked",
+            payment_id=record.id,
+            loan_id=record.loan_id,
+            transaction_id=receipt.transaction_id,
+            duplicate=receipt.duplicate,
+        )
+        return "booked"
+    if newly_failed and record.kind is PaymentKind.COLLECTION:
+        return await _collection_failed(ctx, conn, updated, cause)
+    if current.status is PaymentStatus.CHARGED_BACK and record.booked_at is not None:
+        # The loan book keeps the payment until staff reverse it there; the failed-collections
+        # queue shows the charge-back to them.
+        log.warning("payment_charged_back", payment_id=record.id, loan_id=record.loan_id)
+    return f"payment_{current.status.value}"
+
+
+async def _collection_failed(
+    ctx: dict[str, Any], conn: asyncpg.Connection, record: PaymentRecord, cause: str | None
+) -> str:
+    arrangement = rules.active_arrangement(
+        await forbearance.loan_arrangements(conn, record.loan_id), london_today()
+    )
+    paused = arrangement is not None and arrangement.kind is rules.ArrangementKind.BREATHING_SPACE
+    log.warning("collection_failed", payment_id=record.id, loan_id=record.loan_id, cause=cause)
+    if rules.arrears_contact_allowed(arrangement) and record.provider_payment_id is not None:
+        await ctx["redis"].enqueue_job(
+            JOB_SEND_PAYMENT_EMAIL,
+            payment_id=record.id,
+            _job_id=payment_email_job_id(record.provider_payment_id, record.retries),
+        )
+    if rules.may_retry(cause, record.retries, paused=paused) and record.provider_payment_id:
+        provider: PaymentProvider = ctx["payments_provider"]
+        try:
+            retried = await provider.retry_payment(record.provider_payment_id, charge_date=None)
+        except RequestRejected as exc:
+            # The provider will not present it again: it stays failed, in staff's queue.
+            log.warning("collection_retry_refused", payment_id=record.id, code=exc.code)
+            return "collection_failed"
+        await store.update_payment(
+            conn,
+            record.id,
+            status=retried.status,
+            now=now_utc(),
+            charge_date=retried.charge_date,
+            retries=record.retries + 1,
+        )
+        return "collection_failed_retried"
+    return "collection_failed"
+
+
+# --- collections -------------------------------------------------------------------------------
+
+
+async def schedule_collections(ctx: dict[str, Any], today: str | None = None) -> dict[str, Any]:
+    pool: asyncpg.Pool = ctx["payments_pg"]
+    day = date.fromisoformat(today) if today else london_today()
+    async with pool.acquire() as conn:
+        mandates = await store.active_mandates_with_loans(conn)
+    created = 0
+    failed: list[str] = []
+    retry = False
+    for mandate in mandates:
+        # One loan the provider or the LMS refuses must not stop the others' collections.
+        try:
+            created += await _collect_for_loan(ctx, mandate, day)
+        except IntegrationError as exc:
+            failed.append(str(mandate.loan_id))
+            retry = retry or exc.retryable
+            log.error(
+                "collection_not_created",
+                loan_id=mandate.loan_id,
+                error=exc.kind,
+                retryable=exc.retryable,
+            )
+    log.info("collections_scheduled", loans=len(mandates), created=created, failed=len(failed))
+    if retry and int(ctx.get("job_try") or 1) < 3:
+        # Every step is idempotent: a second run creates only what the first could not.
+        raise Retry(defer=ctx["settings"].payments.retry_defer_seconds)
+    return {"loans": len(mandates), "created": created, "failed": failed}
+
+
+async def _collect_for_loan(ctx: dict[str, Any], mandate: MandateRecord, day: date) -> int:
+    pool: asyncpg.Pool = ctx["payments_pg"]
+    provider: PaymentProvider = ctx["payments_provider"]
+    lms: AnchorLmsClient = ctx["anchor_lms"]
+    lead = ctx["settings"].payments.lead_working_days
+    assert mandate.loan_id is not None
+    assert mandate.mandate_id is not None
+    loan_id = mandate.loan_id
+    schedule = await lms.get_schedule(loan_id)
+    created = 0
+    for instalment in schedule:
+        if instalment.status is InstalmentStatus.PAID:
+            continue
+        if not rules.collection_due(instalment.due_date, day):
+            continue
+        charge_date = rules.planned_charge_date(instalment.due_date, day, lead)
+        async with pool.acquire() as conn:
+            existing = await store.find_collection(conn, loan_id, instalment.number)
+            arrangement = rules.active_arrangement(
+                await forbearance.loan_arrangements(conn, loan_id), charge_date
+            )
+        if existing is not None and existing.provider_payment_id is not None:
+            continue
+        amount = rules.collection_amount(
+            instalment.amount_pence - instalment.paid_pence, arrangement
+        )
+        if amount <= 0:
+            log.info("collection_paused", loan_id=loan_id, instalment=instalment.number)
+            continue
+        key = f"collection:{loan_id}:{instalment.number}"
+        async with pool.acquire() as conn:
+            if existing is None:
+                # Recorded before the provider is asked: a crash in between re-asks with the
+                # same Idempotency-Key, which answers the payment already created.
+                existing = await store.insert_payment(
+                    conn,
+                    kind=PaymentKind.COLLECTION,
+                    customer_id=mandate.customer_id,
+                    loan_id=loan_id,
+                    amount_pence=amount,
+                    idempotency_key=key,
+                    status=PaymentStatus.PENDING_SUBMISSION,
+                    instalment_number=instalment.number,
+                    charge_date=charge_date,
+                    now=now_utc(),
+                )
+        payment = await provider.create_collection(
+            mandate_id=mandate.mandate_id,
+            amount_pence=existing.amount_pence,
+            charge_date=charge_date,
+            reference=loan_id,
+            metadata={"loan_id": loan_id, "instalment": str(instalment.number), "payment_key": key},
+            idempotency_key=key,
+        )
+        async with pool.acquire() as conn:
+            await store.update_payment(
+                conn,
+                existing.id,
+                status=payment.status,
+                now=now_utc(),
+                provider_payment_id=payment.id,
+                charge_date=payment.charge_date,
+            )
+        created += 1
+    return created
+
+
+# --- e-mails -----------------------------------------------------------------------------------
+
+
+async def send_payment_email(ctx: dict[str, Any], payment_id: int) -> dict[str, Any]:
+    pool: asyncpg.Pool = ctx["payments_pg"]
+    settings: Settings = ctx["settings"]
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow("select * from payments.payments where id = $1", payment_id)
+    if row is None:
+        return {"status": "skipped", "reason": "not_found"}
+    contact = await contact_of(ctx["mongo_db"], row["customer_id"])
+    to = None if contact.erased else contact.email
+    if to is None:
+        log.warning("payment_email_skipped", payment_id=payment_id, reason="no_address")
+        return {"status": "skipped", "reason": "no_address"}
+    amount = f"£{row['amount_pence'] / 100:,.2f}"
+    text = (
+        f"We could not collect your payment of {amount} for loan {row['loan_id']} by Direct "
+        "Debit.\n\nYou can pay now from your account page, or tell us if you are finding it "
+        "hard to pay: we will work out a plan with you.\n\nFair Finance"
+    )
+    try:
+        message_id = await send_email(
+            ctx["ses"],
+            sender=settings.email.sender,
+            to=[to],
+            subject="We could not collect your loan payment",
+            text=text,
+            purpose="collection_failed",
+        )
+    except EmailNotSent as exc:
+        if exc.retryable and int(ctx.get("job_try") or 1) < 6:
+            raise Retry(defer=30) from exc
+        return {"status": "failed", "error": str(exc)}
+    return {"status": "sent", "message_id": message_id}
+
+
+async def reprocess_stuck_events(ctx: dict[str, Any]) -> int:
+    """Events stored whose processing job was lost (a Redis outage after the store)."""
+    pool: asyncpg.Pool = ctx["payments_pg"]
+    async with pool.acquire() as conn:
+        stuck = await store.unprocessed_events(conn, older_than=now_utc() - timedelta(minutes=5))
+    for event_id in stuck:
+        await ctx["redis"].enqueue_job(
+            JOB_PROCESS_PAYMENT_EVENT,
+            event_id=event_id,
+            _job_id=f"{payment_event_job_id(event_id)}:sweep",
+        )
+    return len(stuck)
+
+
+process_payment_event_function = func(
+    process_payment_event, name=JOB_PROCESS_PAYMENT_EVENT, timeout=120, max_tries=MAX_TRIES
+)
+schedule_collections_function = func(
+    schedule_collections, name=JOB_SCHEDULE_COLLECTIONS, timeout=600, max_tries=3
+)
+send_payment_email_function = func(
+    send_payment_email, name=JOB_SEND_PAYMENT_EMAIL, timeout=60, max_tries=6
+)
+CRON_JOBS = [
+    cron(schedule_collections, name="schedule_collections_daily", hour={6}, minute={0}),
+    cron(reprocess_stuck_events, name="reprocess_payment_events", minute=set(range(0, 60, 10))),
+]
