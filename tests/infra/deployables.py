@@ -5,9 +5,9 @@ from __future__ import annotations
 from ff_workers.cli.run import TASKS
 from ff_workers.cli.worker import WORKERS
 
-# Deployables another part of the platform is still adding to the code: the infrastructure
-# carries them already (adp's nightly run; the gateway's image and module).
-IN_PROGRESS_TASKS = {"adp"}
+# Workers that are deployed only as scheduled tasks (their cron jobs run as `ff run TASK --once`);
+# `ff dev` runs them as workers.
+SCHEDULED_ONLY = {"adp"}
 
-WORKER_NAMES = set(WORKERS)
-SCHEDULED_TASKS = set(TASKS) | IN_PROGRESS_TASKS
+WORKER_NAMES = set(WORKERS) - SCHEDULED_ONLY
+SCHEDULED_TASKS = set(TASKS)

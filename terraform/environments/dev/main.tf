@@ -58,11 +58,12 @@ locals {
   }
   # Every scheduled run: the same code path as the worker's cron job, once.
   scheduled_tasks = {
-    obv-archiver     = { command = ["ff", "run", "obv-archiver", "--once"], schedule = "cron(0/15 * * * ? *)", cpu = 256, memory = 512, deployable = "obv-archiver" }
-    lms-restorer     = { command = ["ff", "run", "lms-restorer", "--once"], schedule = "cron(30 2 * * ? *)", cpu = 1024, memory = 4096, deployable = "lms-restorer" }
-    tracker-extracts = { command = ["ff", "run", "tracker-extracts", "--once"], schedule = "cron(15 2 * * ? *)", cpu = 256, memory = 1024, deployable = "tracker-processor" }
-    tracker-prune    = { command = ["ff", "run", "tracker-prune", "--once"], schedule = "cron(30 3 * * ? *)", cpu = 256, memory = 512, deployable = "tracker-processor" }
-    adp              = { command = ["ff", "run", "adp", "--once"], schedule = "cron(0 5 * * ? *)", cpu = 1024, memory = 4096, deployable = "adp" }
+    obv-archiver      = { command = ["ff", "run", "obv-archiver", "--once"], schedule = "cron(0/15 * * * ? *)", cpu = 256, memory = 512, deployable = "obv-archiver" }
+    lms-restorer      = { command = ["ff", "run", "lms-restorer", "--once"], schedule = "cron(30 2 * * ? *)", cpu = 1024, memory = 4096, deployable = "lms-restorer" }
+    tracker-extracts  = { command = ["ff", "run", "tracker-extracts", "--once"], schedule = "cron(15 2 * * ? *)", cpu = 256, memory = 1024, deployable = "tracker-processor" }
+    tracker-prune     = { command = ["ff", "run", "tracker-prune", "--once"], schedule = "cron(30 3 * * ? *)", cpu = 256, memory = 512, deployable = "tracker-processor" }
+    adp               = { command = ["ff", "run", "adp", "--once"], schedule = "cron(0 5 * * ? *)", cpu = 1024, memory = 4096, deployable = "adp" }
+    adp-weekly-report = { command = ["ff", "run", "adp-weekly-report", "--once"], schedule = "cron(0 7 ? * MON *)", cpu = 512, memory = 1024, deployable = "adp" }
   }
 }
 

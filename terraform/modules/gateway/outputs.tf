@@ -41,8 +41,8 @@ output "role_arn" {
 output "credential_parameters" {
   description = "SSM SecureString parameters an operator puts the vendors' credentials in."
   value = {
-    obv_api_key             = local.obv_parameter
-    dynamics_client_secret  = local.token_parameter
+    obv_api_key            = local.obv_parameter
+    dynamics_client_secret = local.token_parameter
   }
 }
 

@@ -7,8 +7,11 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
+import structlog
+
 from ff_shared.errors import SettingsError
 from ff_workers.cli import (
+    adp,
     health,
     lms,
     migrate,
@@ -20,6 +23,8 @@ from ff_workers.cli import (
     worker,
 )
 from ff_workers.cli.errors import CommandError
+
+log = structlog.get_logger()
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -34,6 +39,7 @@ COMMANDS: list[Register] = [
     lms.register,
     run.register,
     health.register,
+    adp.register,
 ]
 
 PLUGIN_GROUP = "ff.commands"
@@ -49,7 +55,15 @@ def _stand_ins_missing(_args: argparse.Namespace) -> int:
 
 
 def _plugin_commands() -> dict[str, Register]:
-    return {ep.name: ep.load() for ep in entry_points(group=PLUGIN_GROUP)}
+    found: dict[str, Register] = {}
+    for ep in entry_points(group=PLUGIN_GROUP):
+        try:
+            found[ep.name] = ep.load()
+        except ModuleNotFoundError:
+            # Metadata left behind by a package that is not importable here (an image built
+            # without it): the command is absent, as if never installed.
+            log.debug("ff_plugin_unavailable", name=ep.name)
+    return found
 
 
 def build_parser() -> argparse.ArgumentParser:

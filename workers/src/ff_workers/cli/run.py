@@ -26,6 +26,8 @@ TASKS: dict[str, tuple[str, str]] = {
     "lms-restorer": ("lms-restorer", "lms-restorer:nightly"),
     "tracker-extracts": ("tracker-processor", "tracker:daily_extracts"),
     "tracker-prune": ("tracker-processor", "tracker:prune_seen"),
+    "adp": ("adp", "adp:run"),
+    "adp-weekly-report": ("adp", "adp:weekly-report"),
 }
 
 
