@@ -48,7 +48,8 @@ from ff_shared.adp.sources import (
 )
 from ff_shared.adp.transform import Inputs, transform
 from ff_shared.clock import now_utc
-from ff_shared.integrations.dynamics.client import DynamicsClient, Query, literal
+from ff_shared.integrations.dynamics.client import DynamicsClient
+from ff_shared.integrations.dynamics.odata import Query, literal
 from ff_shared.integrations.dynamics.schemas import LOAN_APPLICATIONS, LoanApplication
 from ff_shared.settings import Settings
 from ff_shared.stores.loanbook import adp as loanbook_store
