@@ -19,7 +19,7 @@ from ff_api.analytics.schemas import (
 from ff_api.services import Services
 from ff_shared.clock import now_utc
 from ff_shared.domain.funnel import DuplicateCluster, Funnel, build_funnel, cluster_duplicates
-from ff_shared.domain.tracking import FORMS, stages
+from ff_shared.domain.tracking.events import FORMS, stages
 from ff_shared.errors import FieldProblem, InvalidInput
 from ff_shared.integrations.aws.s3 import presigned_get
 from ff_shared.stores.postgres import tracker as store
