@@ -24,7 +24,8 @@ from ff_shared.stores.loanbook.connection import connect, with_database
 from ff_shared.stores.loanbook.schema import drop_database, ensure_loanbook
 from ff_shared.stores.mongo import close_mongo, connect_mongo
 from ff_shared.stores.postgres import apply_migrations
-from ff_workers.adp.demo import DemoPortfolio, seed_demo_portfolio
+from ff_workers.adp.demo_loans import DemoPortfolio
+from ff_workers.adp.demo_seed import seed_demo_portfolio
 from ff_workers.adp.pipeline import Pipeline, open_pipeline
 
 RECIPIENTS = "board@fairfinance.example,operations@fairfinance.example"

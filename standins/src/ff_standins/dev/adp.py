@@ -18,7 +18,7 @@ from ff_shared.settings import load_settings
 from ff_shared.stores.loanbook.connection import connect
 from ff_shared.stores.mongo import close_mongo, connect_mongo
 from ff_shared.stores.postgres import apply_migrations
-from ff_workers.adp.demo import seed_demo_portfolio
+from ff_workers.adp.demo_seed import seed_demo_portfolio
 
 if TYPE_CHECKING:
     from ff_standins.dev.stack import Stack
