@@ -9,23 +9,16 @@ from datetime import timedelta
 import aioodbc
 import pyarrow as pa
 import pytest
-from ff_shared.stores.loanbook.ledger import record_payment
 
 from ff_shared.adp import schema
 from ff_shared.adp.engine import DuckDbEngine
 from ff_shared.adp.insights import arrears, kpis
 from ff_shared.clock import london_today, now_utc
 from ff_shared.stores.postgres import adp as pg_store
-from ff_workers.adp.demo import DemoPortfolio
-from ff_workers.adp.pipeline import (
-    AGREEMENTS,
-    APPLICATIONS,
-    JOURNEYS,
-    TRANSACTIONS,
-    Pipeline,
-    RunFailed,
-    run_pipeline,
-)
+from ff_standins.loanbook.ledger import record_payment
+from ff_workers.adp.demo_loans import DemoPortfolio
+from ff_workers.adp.extract import AGREEMENTS, APPLICATIONS, JOURNEYS, TRANSACTIONS
+from ff_workers.adp.pipeline import Pipeline, RunFailed, run_pipeline
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
