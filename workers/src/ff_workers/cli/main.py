@@ -9,6 +9,7 @@ from importlib.metadata import entry_points
 
 from ff_shared.errors import SettingsError
 from ff_workers.cli import (
+    adp,
     health,
     lms,
     migrate,
@@ -32,6 +33,7 @@ COMMANDS: list[Register] = [
     tracker.register,
     obv.register,
     lms.register,
+    adp.register,
     run.register,
     health.register,
 ]
