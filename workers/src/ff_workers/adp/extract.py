@@ -104,8 +104,8 @@ def _newest(previous: datetime | None, times: list[datetime]) -> datetime | None
     return max(candidates) if candidates else None
 
 
-class Changes(msgspec.Struct, frozen=True, kw_only=True):
-    """Each source's rows changed since its watermark."""
+class SourceRows(msgspec.Struct, frozen=True, kw_only=True):
+    """A row list per source: the changes a run read, or every row it holds after merging."""
 
     applications: list[ApplicationRow]
     crm: list[CrmRow]
@@ -123,7 +123,7 @@ class Changes(msgspec.Struct, frozen=True, kw_only=True):
         }
 
     def watermarks(self, marks: Mapping[str, datetime]) -> dict[str, datetime]:
-        """The newest change each source has now been read up to."""
+        """Of changes: the newest change each source has now been read up to."""
         newest = {
             APPLICATIONS: _newest(
                 marks.get(APPLICATIONS), [a.updated_at for a in self.applications]
@@ -135,25 +135,6 @@ class Changes(msgspec.Struct, frozen=True, kw_only=True):
             ),
         }
         return {k: v for k, v in newest.items() if v is not None}
-
-
-class Held(msgspec.Struct, frozen=True, kw_only=True):
-    """Every row the run holds: the published run's, with this run's changes merged in."""
-
-    applications: list[ApplicationRow]
-    crm: list[CrmRow]
-    agreements: list[AgreementRow]
-    instalments: list[InstalmentRow]
-    transactions: list[TransactionRow]
-
-    def counts(self) -> dict[str, int]:
-        return {
-            APPLICATIONS: len(self.applications),
-            CRM: len(self.crm),
-            AGREEMENTS: len(self.agreements),
-            INSTALMENTS: len(self.instalments),
-            TRANSACTIONS: len(self.transactions),
-        }
 
     def inputs(self, journeys: list[JourneyRow]) -> Inputs:
         return Inputs(
@@ -180,14 +161,14 @@ async def extract_changes(
     loanbook: aioodbc.Pool,
     marks: Mapping[str, datetime],
     salt: str,
-) -> Changes:
+) -> SourceRows:
     applications = await mongo_store.applications_since(marks.get(APPLICATIONS), salt=salt)
     crm = await _crm_since(dynamics, marks.get(CRM))
     async with acquire(loanbook) as conn:
         agreements = await loanbook_store.agreements_since(conn, marks.get(AGREEMENTS), salt=salt)
         instalments = await loanbook_store.instalments_since(conn, marks.get(AGREEMENTS))
         transactions = await loanbook_store.transactions_since(conn, marks.get(TRANSACTIONS))
-    return Changes(
+    return SourceRows(
         applications=applications,
         crm=crm,
         agreements=agreements,
@@ -196,8 +177,8 @@ async def extract_changes(
     )
 
 
-async def merge_held(lake: Lake, manifest: Manifest | None, changes: Changes) -> Held:
-    return Held(
+async def merge_held(lake: Lake, manifest: Manifest | None, changes: SourceRows) -> SourceRows:
+    return SourceRows(
         applications=merge_rows(
             await _held(lake, manifest, APPLICATIONS, ApplicationRow),
             changes.applications,
@@ -237,7 +218,7 @@ async def source_counts(
     }
 
 
-def write_held(lake: Lake, run_id: str, held: Held) -> dict[str, TableLocation]:
+def write_held(lake: Lake, run_id: str, held: SourceRows) -> dict[str, TableLocation]:
     return {
         source: lake.write_held(run_id, source, table) for source, table in held.encoded().items()
     }
