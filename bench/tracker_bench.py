@@ -36,7 +36,8 @@ import asyncpg
 import msgspec
 
 from ff_shared.clock import now_utc
-from ff_shared.domain.tracking import StampedEvent, fold
+from ff_shared.domain.tracking.events import StampedEvent
+from ff_shared.domain.tracking.sessions import fold
 from ff_shared.settings import TrackerSettings
 from ff_shared.stores.postgres import apply_migrations
 from ff_shared.stores.postgres import tracker as store

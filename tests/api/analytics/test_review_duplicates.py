@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from tests.fixtures.staff import ApplicantFactory, StaffFactory, SubmitFactory, open_application
 
 from ff_shared.clock import now_utc
-from ff_shared.domain.tracking import IdentityKind, StampedEvent
+from ff_shared.domain.tracking.events import IdentityKind, StampedEvent
 from ff_shared.settings import Settings
 from ff_shared.tracking.identity import identity_hash
 from ff_workers.tracker_processor.processor import Processor

@@ -26,7 +26,7 @@ from tests.fixtures.workers import close_worker
 
 from ff_shared.clock import now_utc
 from ff_shared.domain.funnel import furthest_stage
-from ff_shared.domain.tracking import FORMS, StampedEvent
+from ff_shared.domain.tracking.events import FORMS, StampedEvent
 from ff_shared.settings import Settings
 from ff_shared.tracking.generator import FORM, Generated, TrueSession, generate
 from ff_shared.tracking.sqs import QueuePair

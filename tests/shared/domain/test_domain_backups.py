@@ -6,30 +6,34 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from ff_shared.domain.backups import (
+from ff_shared.domain.backups.checks import CheckOutcome, check_freshness, check_row_counts
+from ff_shared.domain.backups.files import (
     ArchivedBackup,
+    backup_taken_at,
+    parse_checksum_file,
+    restore_database_name,
+    select_expired,
+)
+from ff_shared.domain.backups.headers import (
     BackupTooNew,
-    CheckOutcome,
-    IllegalStepTransition,
     NotABackup,
+    check_restorable,
+    parse_backup_header,
+)
+from ff_shared.domain.backups.rds import (
     RdsLifecycle,
     RdsOutcome,
+    UnexpectedRdsState,
+    rds_outcome,
+    rds_s3_arn,
+)
+from ff_shared.domain.backups.runs import (
+    IllegalStepTransition,
     Step,
     StepState,
     StepStatus,
-    UnexpectedRdsState,
-    backup_taken_at,
-    check_freshness,
-    check_restorable,
-    check_row_counts,
     check_transition,
     next_step,
-    parse_backup_header,
-    parse_checksum_file,
-    rds_outcome,
-    rds_s3_arn,
-    restore_database_name,
-    select_expired,
 )
 
 

@@ -4,27 +4,27 @@ from datetime import UTC, datetime, timedelta, timezone
 import msgspec
 import pytest
 
-from ff_shared.domain.obv_archive import (
-    AccountFigures,
-    BalanceFacts,
+from ff_shared.domain.obv_archive.payloads import canonical_json, check_payload, payload_digest
+from ff_shared.domain.obv_archive.reports import (
     ProviderAccount,
     ProviderBalance,
     ProviderReport,
     ProviderTransaction,
-    TransactionFacts,
-    account_figures,
-    booked_balance_breaks,
-    canonical_json,
-    check_payload,
-    compare_figures,
-    compare_transactions,
     malformed_reason,
-    payload_digest,
     pence_of,
-    running_balance_breaks,
     schema_reason,
     signed_pence,
     validate_report,
+)
+from ff_shared.domain.obv_archive.verification import (
+    AccountFigures,
+    BalanceFacts,
+    TransactionFacts,
+    account_figures,
+    booked_balance_breaks,
+    compare_figures,
+    compare_transactions,
+    running_balance_breaks,
 )
 from ff_shared.domain.open_banking import (
     AccountBalance,

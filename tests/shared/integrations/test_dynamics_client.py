@@ -15,7 +15,8 @@ import msgspec
 import pytest
 from tests.fixtures.dynamics import DynamicsSimulator
 
-from ff_shared.integrations.dynamics.client import DynamicsClient, Query, literal
+from ff_shared.integrations.dynamics.client import DynamicsClient
+from ff_shared.integrations.dynamics.odata import Query, literal
 from ff_shared.integrations.dynamics.schemas import (
     CONTACTS,
     LOAN_APPLICATIONS,

@@ -17,8 +17,12 @@ from ff_shared.analytics.athena import (
     glue_table_input,
     table_ddl,
 )
-from ff_shared.domain import tracking
-from ff_shared.domain.tracking import EventContext, IdentityHashes, StampedEvent
+from ff_shared.domain.tracking import events, sessions
+from ff_shared.domain.tracking.events import (
+    EventContext,
+    IdentityHashes,
+    StampedEvent,
+)
 
 HIVE = {int: "int", str: "string"}
 # Read by the sessions but not by the funnel: who the visitor is and which application.
@@ -36,7 +40,7 @@ def _glue_columns() -> dict[str, str]:
 
 def _columns_of_lake() -> list[str]:
     """Every lake field; ``environment`` is the partition key (Hive forbids it twice)."""
-    return [f for f in tracking.lake_fields() if f != "environment"]
+    return [f for f in events.lake_fields() if f != "environment"]
 
 
 def test_the_glue_table_has_exactly_the_lake_records_fields() -> None:
@@ -65,13 +69,13 @@ def test_the_ddl_declares_the_same_columns_as_the_glue_table() -> None:
 def _sql_event_fields(sql: str) -> set[str]:
     code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
     words = set(re.findall(r"[a-z_]+", code))
-    return {f for f in tracking.lake_fields() if f in words}
+    return {f for f in events.lake_fields() if f in words}
 
 
 def _fold_event_fields() -> set[str]:
     """The event fields the PostgreSQL side's sessionisation reads (``event.<field>``)."""
     found: set[str] = set()
-    for fn in (tracking.session_delta, tracking.fold, tracking.step_index):
+    for fn in (sessions.session_delta, sessions.fold, events.step_index):
         tree = ast.parse(inspect.getsource(fn))
         for node in ast.walk(tree):
             if (
@@ -89,7 +93,7 @@ def test_athena_and_postgresql_funnels_read_the_same_event_fields() -> None:
     )
     postgres = _fold_event_fields() - NOT_FUNNEL
     assert athena <= set(_glue_columns()) | {"environment"}
-    assert postgres <= set(tracking.lake_fields())
+    assert postgres <= set(events.lake_fields())
     # Athena orders duplicate copies of an event by received_at; nothing else differs.
     assert athena - {"received_at"} == postgres
     assert {"session_id", "type", "step", "field", "error_code", "client_time"} <= athena

@@ -10,15 +10,9 @@ import msgspec
 import pytest
 
 from ff_shared.domain.funnel import IdentityLink, build_funnel, cluster_duplicates
-from ff_shared.domain.tracking import (
-    BatchDelta,
-    BatchLimits,
-    IdentityKind,
-    StampedEvent,
-    fold,
-    merge_deltas,
-    validate_batch,
-)
+from ff_shared.domain.tracking.batches import BatchLimits, validate_batch
+from ff_shared.domain.tracking.events import IdentityKind, StampedEvent
+from ff_shared.domain.tracking.sessions import BatchDelta, fold, merge_deltas
 from ff_shared.tracking.generator import generate
 from ff_shared.tracking.identity import identity_hash
 

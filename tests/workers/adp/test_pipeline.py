@@ -18,15 +18,8 @@ from ff_shared.clock import london_today, now_utc
 from ff_shared.stores.postgres import adp as pg_store
 from ff_standins.adp_portfolio import DemoPortfolio
 from ff_standins.loanbook.ledger import record_payment
-from ff_workers.adp.pipeline import (
-    AGREEMENTS,
-    APPLICATIONS,
-    JOURNEYS,
-    TRANSACTIONS,
-    Pipeline,
-    RunFailed,
-    run_pipeline,
-)
+from ff_workers.adp.extract import AGREEMENTS, APPLICATIONS, JOURNEYS, TRANSACTIONS
+from ff_workers.adp.pipeline import Pipeline, RunFailed, run_pipeline
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

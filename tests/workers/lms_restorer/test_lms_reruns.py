@@ -15,7 +15,7 @@ import pytest
 from tests.fixtures.lms import LmsHarness, MakeLms, env_of
 
 from ff_shared.clock import now_utc
-from ff_shared.domain.backups import RunMode, RunStatus, Step, StepStatus
+from ff_shared.domain.backups.runs import RunMode, RunStatus, Step, StepStatus
 from ff_shared.integrations.aws.ssm import put_secret
 from ff_workers.lms_restorer import pipeline
 from ff_workers.lms_restorer.pipeline import LOCK_KEY

@@ -10,7 +10,7 @@ from datetime import timedelta
 from tests.fixtures.lms import LmsHarness, MakeLms
 
 from ff_shared.clock import london_today
-from ff_shared.domain.backups import RunMode, RunStatus, Step, StepStatus
+from ff_shared.domain.backups.runs import RunMode, RunStatus, Step, StepStatus
 from ff_shared.stores.loanbook.connection import connect, with_database
 from ff_shared.stores.postgres import lms as catalogue
 

@@ -15,7 +15,7 @@ import msgspec
 import pytest
 from tests.fixtures.lms import BACKUP_PASSWORD, LmsHarness, MakeLms
 
-from ff_shared.domain.backups import RunStatus, Step, StepStatus
+from ff_shared.domain.backups.runs import RunStatus, Step, StepStatus
 from ff_shared.errors import SettingsError
 from ff_shared.integrations.sftp.client import CHUNK_BYTES, SftpConfig, SftpRefused, open_sftp
 from ff_shared.settings import load_settings

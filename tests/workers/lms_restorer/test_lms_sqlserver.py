@@ -23,7 +23,7 @@ from pathlib import Path
 from tests.fixtures.lms import MakeLms
 
 from ff_shared.clock import london_today
-from ff_shared.domain.backups import RunStatus, Step, StepStatus
+from ff_shared.domain.backups.runs import RunStatus, Step, StepStatus
 from ff_shared.stores.loanbook.connection import connect, with_database
 from ff_shared.stores.loanbook.schema import drop_database, ensure_loanbook
 from ff_shared.stores.postgres import lms as catalogue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 from tests.workers.obv_archiver.conftest import Harness
 
-from ff_shared.domain.obv_archive import payload_digest
+from ff_shared.domain.obv_archive.payloads import payload_digest
 from ff_shared.integrations.obv import schemas as wire
 from ff_workers.obv_archiver.fetch import Fetched
 from ff_workers.obv_archiver.summary import Progress

@@ -18,7 +18,8 @@ import pytest
 from tests.fixtures.tracker import ff_command, run_ff
 
 from ff_shared.clock import now_utc
-from ff_shared.domain.tracking import StampedEvent, fold
+from ff_shared.domain.tracking.events import StampedEvent
+from ff_shared.domain.tracking.sessions import fold
 from ff_shared.settings import Settings
 from ff_shared.stores.postgres import tracker as store
 from ff_shared.tracking.config import ingest_config

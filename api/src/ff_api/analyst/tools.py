@@ -18,7 +18,8 @@ import msgspec
 from ff_api.marketing import service as marketing
 from ff_api.reports import service as reports
 from ff_api.services import Services
-from ff_shared.adp.insights import MIN_CUSTOMERS, REPORTS
+from ff_shared.adp.catalogue import REPORTS
+from ff_shared.adp.insights import MIN_CUSTOMERS
 from ff_shared.clock import now_utc
 from ff_shared.domain.funnel import build_funnel, cluster_duplicates
 from ff_shared.stores.mongo.analyst import decision_outcome_counts, outcome_counts

@@ -16,10 +16,11 @@ from ff_api.analytics.schemas import (
     FunnelView,
     Series,
 )
+from ff_api.periods import query_period
 from ff_api.services import Services
 from ff_shared.clock import now_utc
 from ff_shared.domain.funnel import DuplicateCluster, Funnel, build_funnel, cluster_duplicates
-from ff_shared.domain.tracking import FORMS, stages
+from ff_shared.domain.tracking.events import FORMS, stages
 from ff_shared.errors import FieldProblem, InvalidInput
 from ff_shared.integrations.aws.s3 import presigned_get
 from ff_shared.stores.postgres import tracker as store
@@ -42,19 +43,9 @@ async def duplicate_cluster_for(services: Services, application_id: str) -> Dupl
 
 
 def _range(date_from: date | None, date_to: date | None) -> tuple[date, date]:
-    today = now_utc().date()
-    end = date_to or today
-    start = date_from or end - timedelta(days=29)
-    if start > end:
-        raise InvalidInput(
-            "`from` is after `to`", errors=[FieldProblem(path="query.from", message="after to")]
-        )
-    if (end - start).days >= MAX_RANGE_DAYS:
-        raise InvalidInput(
-            f"a range covers at most {MAX_RANGE_DAYS} days",
-            errors=[FieldProblem(path="query.to", message=f"more than {MAX_RANGE_DAYS} days")],
-        )
-    return start, end
+    return query_period(
+        date_from, date_to, last=now_utc().date(), default_days=30, max_days=MAX_RANGE_DAYS
+    )
 
 
 def _midnight(day: date) -> datetime:

@@ -18,12 +18,13 @@ import msgspec
 import structlog
 
 from ff_api.marketing.schemas import MarketingReportView, QuotaView
+from ff_api.periods import query_period
 from ff_api.services import Services
 from ff_shared.adp.charts import vega_lite
 from ff_shared.adp.insights import MIN_CUSTOMERS, Report, Series, TableView
 from ff_shared.clock import now_utc
 from ff_shared.domain.records import ApplicationStatus
-from ff_shared.errors import DependencyUnavailable, FieldProblem, InvalidInput, RateLimited
+from ff_shared.errors import DependencyUnavailable, RateLimited
 from ff_shared.integrations.errors import IntegrationError
 from ff_shared.integrations.google_analytics.client import QuotaExhausted
 from ff_shared.integrations.google_analytics.client import Report as GaReport
@@ -60,18 +61,9 @@ class CachedReport(msgspec.Struct, kw_only=True):
 
 
 def period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
-    end = date_to or now_utc().date()
-    start = date_from or end - timedelta(days=29)
-    if start > end:
-        raise InvalidInput(
-            "`from` is after `to`", errors=[FieldProblem(path="query.from", message="after to")]
-        )
-    if (end - start).days >= MAX_RANGE_DAYS:
-        raise InvalidInput(
-            f"a range covers at most {MAX_RANGE_DAYS} days",
-            errors=[FieldProblem(path="query.to", message=f"more than {MAX_RANGE_DAYS} days")],
-        )
-    return start, end
+    return query_period(
+        date_from, date_to, last=now_utc().date(), default_days=30, max_days=MAX_RANGE_DAYS
+    )
 
 
 def shown(value: int) -> int | None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from ff_shared.domain.backups import STEPS, Step
+from ff_shared.domain.backups.runs import STEPS, Step
 from ff_shared.stores.postgres.lms import (
     BackupRecord,
     ConvertedFile,

@@ -29,7 +29,7 @@ from ff_api.security import StaffPrincipal
 from ff_api.services import Services
 from ff_shared.clock import now_utc
 from ff_shared.domain.audit import Target
-from ff_shared.domain.backups import STEPS, RunMode, RunStatus, Step, StepStatus
+from ff_shared.domain.backups.runs import STEPS, RunMode, RunStatus, Step, StepStatus
 from ff_shared.errors import DependencyUnavailable, FieldProblem, IllegalTransition, InvalidInput
 from ff_shared.jobs import LMS_RUN
 from ff_shared.stores.postgres import lms as catalogue

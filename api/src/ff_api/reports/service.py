@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import aioboto3
 import asyncpg
 import msgspec
 
-from ff_shared.adp import charts, exports, insights
+from ff_api.periods import query_period
+from ff_shared.adp import catalogue, charts, exports, insights
 from ff_shared.adp.lake import Lake, Manifest, filesystem
 from ff_shared.adp.reading import ReportData
 from ff_shared.adp.runs import RunReport
-from ff_shared.errors import FieldProblem, InvalidInput, NotFound
+from ff_shared.errors import NotFound
 from ff_shared.integrations.aws.session import client_options
 from ff_shared.settings import Settings
 from ff_shared.stores.postgres import adp as store
@@ -52,8 +53,8 @@ async def open_report_services(
     return ReportServices(data=data, pg=pool)
 
 
-def spec_of(name: str) -> insights.ReportSpec:
-    spec = insights.REPORTS.get(name)
+def spec_of(name: str) -> catalogue.ReportSpec:
+    spec = catalogue.REPORTS.get(name)
     if spec is None:
         raise NotFound(f"no report called {name!r}; GET /v1/staff/reports lists them")
     return spec
@@ -62,17 +63,14 @@ def spec_of(name: str) -> insights.ReportSpec:
 def dates(
     manifest: Manifest, date_from: date | None, date_to: date | None, as_of: date | None
 ) -> tuple[date, date, date]:
-    end = date_to or manifest.run_date
-    start = date_from or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise InvalidInput(
-            "`from` is after `to`", errors=[FieldProblem(path="query.from", message="after to")]
-        )
-    if (end - start).days >= MAX_RANGE_DAYS:
-        raise InvalidInput(
-            f"a period covers at most {MAX_RANGE_DAYS} days",
-            errors=[FieldProblem(path="query.to", message=f"more than {MAX_RANGE_DAYS} days")],
-        )
+    start, end = query_period(
+        date_from,
+        date_to,
+        last=manifest.run_date,
+        default_days=DEFAULT_DAYS,
+        max_days=MAX_RANGE_DAYS,
+        noun="period",
+    )
     return start, end, as_of or manifest.run_date
 
 
@@ -88,7 +86,7 @@ async def build(
     manifest = await reports.data.manifest()
     start, end, day = dates(manifest, date_from, date_to, as_of)
     engine = await reports.data.engine()
-    report = await insights.build_report(engine, name, period_from=start, period_to=end, as_of=day)
+    report = await catalogue.build_report(engine, name, period_from=start, period_to=end, as_of=day)
     return report, manifest, charts.vega_lite(report)
 
 

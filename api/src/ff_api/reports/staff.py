@@ -22,7 +22,7 @@ from ff_api.reports.schemas import (
 )
 from ff_api.security import StaffPrincipal
 from ff_api.services import Services
-from ff_shared.adp import insights
+from ff_shared.adp import catalogue
 from ff_shared.adp.reading import NoPublishedRun
 
 PERMISSION = "reports.read"
@@ -74,7 +74,7 @@ class StaffReportsController(Controller):
         return ReportIndex(
             items=[
                 ReportInfo(name=s.name, title=s.title, takes=s.takes)
-                for s in insights.REPORTS.values()
+                for s in catalogue.REPORTS.values()
             ],
             run_id=manifest.run_id if manifest else None,
             run_date=manifest.run_date if manifest else None,

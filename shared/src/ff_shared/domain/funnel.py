@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from ff_shared.domain.tracking import stages, step_names
+from ff_shared.domain.tracking.events import stages, step_names
 
 
 class FieldErrorCount(msgspec.Struct, frozen=True, kw_only=True):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import msgspec
 
-from ff_shared.domain.tracking import BatchLimits
+from ff_shared.domain.tracking.batches import BatchLimits
 from ff_shared.errors import SettingsError
 from ff_shared.settings import TrackerSettings
 

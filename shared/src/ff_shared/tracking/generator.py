@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from ff_shared.domain.funnel import Funnel, build_funnel, furthest_stage
-from ff_shared.domain.tracking import FORMS, IdentityKind
+from ff_shared.domain.tracking.events import FORMS, IdentityKind
 from ff_shared.tracking.identity import identity_hash
 
 FORM = "application"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from ff_shared.domain.tracking import IdentityKind
+from ff_shared.domain.tracking.events import IdentityKind
 
 
 def normalise(kind: IdentityKind, value: str) -> str:

@@ -12,13 +12,13 @@ from typing import Any
 import msgspec
 import structlog
 
-from ff_shared.domain.tracking import (
+from ff_shared.domain.tracking.batches import (
     QUEUE_UNAVAILABLE,
     Rejection,
-    StampedEvent,
     describe_rejections,
     validate_batch,
 )
+from ff_shared.domain.tracking.events import StampedEvent
 from ff_shared.errors import DependencyUnavailable, FieldProblem, InvalidInput, MalformedBody
 from ff_shared.tracking.config import IngestConfig
 from ff_shared.tracking.sqs import send_events

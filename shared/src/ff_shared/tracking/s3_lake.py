@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ff_shared.domain.tracking import StampedEvent
+from ff_shared.domain.tracking.events import StampedEvent
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client

@@ -15,7 +15,7 @@ import msgspec
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ff_shared.domain.tracking import StampedEvent
+from ff_shared.domain.tracking.events import StampedEvent
 
 if TYPE_CHECKING:
     from types_aiobotocore_sqs import SQSClient

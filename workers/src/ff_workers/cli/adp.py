@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from contextlib import redirect_stdout
 from datetime import date, timedelta
@@ -23,11 +22,10 @@ import msgspec
 
 from ff_shared.adp.runs import RunReport
 from ff_shared.clock import london_today
-from ff_shared.logging import configure_logging
-from ff_shared.settings import Settings, load_settings
+from ff_shared.settings import Settings
 from ff_workers.adp.pipeline import RunFailed, open_pipeline, run_pipeline
 from ff_workers.adp.weekly import WeeklySent, send_weekly_report
-from ff_workers.cli.devstate import read_state, state_path
+from ff_workers.cli.devstate import stack_settings
 from ff_workers.cli.errors import CommandError
 
 
@@ -36,17 +34,6 @@ def _day(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date (2026-11-30)") from exc
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    env = {k: v for k, v in os.environ.items() if k.startswith("FF_")}
-    if state_path().exists():
-        env = {**read_state().env, **env}
-    settings = load_settings(env)
-    configure_logging(
-        level=settings.log_level if args.verbose else "warning", json=settings.log_json
-    )
-    return settings
 
 
 def _progress(stage: str, detail: dict[str, Any]) -> None:
@@ -87,7 +74,7 @@ async def _run(settings: Settings, run_date: date) -> RunReport:
 
 
 def _run_cmd(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = stack_settings(verbose=args.verbose)
     with redirect_stdout(sys.stderr):
         report = asyncio.run(_run(settings, args.date or london_today() - timedelta(days=1)))
     if args.json:
@@ -103,7 +90,7 @@ async def _weekly(settings: Settings, week_ending: date) -> WeeklySent:
 
 
 def _weekly_cmd(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = stack_settings(verbose=args.verbose)
     with redirect_stdout(sys.stderr):
         sent = asyncio.run(_weekly(settings, args.week_ending or london_today()))
     print(msgspec.json.format(msgspec.json.encode(sent)).decode())

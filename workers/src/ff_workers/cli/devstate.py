@@ -7,6 +7,8 @@ from pathlib import Path
 
 import msgspec
 
+from ff_shared.logging import configure_logging
+from ff_shared.settings import Settings, load_settings
 from ff_workers.cli.errors import CommandError
 
 DEMO_PASSWORD = "Demo-Passw0rd!"
@@ -55,6 +57,22 @@ def read_state() -> DevState:
         return msgspec.json.decode(path.read_bytes(), type=DevState)
     except msgspec.DecodeError as exc:
         raise CommandError(f"{path} is unreadable ({exc}); restart `ff dev`") from exc
+
+
+def stack_env() -> dict[str, str]:
+    """The environment's ``FF_`` variables, over the running local stack's (``.ff/dev.json``) for
+    anything the environment does not set."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("FF_")}
+    if state_path().exists():
+        env = {**read_state().env, **env}
+    return env
+
+
+def stack_settings(*, verbose: bool) -> Settings:
+    """:func:`stack_env` parsed; logs at warning unless ``verbose`` asks for more."""
+    settings = load_settings(stack_env())
+    configure_logging(level=settings.log_level if verbose else "warning", json=settings.log_json)
+    return settings
 
 
 def clear_state() -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from ff_shared.clock import now_utc
-from ff_shared.domain.backups import STEPS, RunMode, RunStatus, Step
+from ff_shared.domain.backups.runs import STEPS, RunMode, RunStatus, Step
 from ff_shared.errors import DomainError
 from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings, load_settings

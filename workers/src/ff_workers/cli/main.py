@@ -37,6 +37,7 @@ COMMANDS: list[Register] = [
     tracker.register,
     obv.register,
     lms.register,
+    adp.register,
     run.register,
     health.register,
     adp.register,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -26,10 +25,9 @@ from datetime import UTC, date, datetime
 import asyncpg
 import msgspec
 
-from ff_shared.logging import configure_logging
-from ff_shared.settings import Settings, load_settings
+from ff_shared.settings import Settings
 from ff_shared.stores.postgres.migrations import MigrationError
-from ff_workers.cli.devstate import read_state, state_path
+from ff_workers.cli.devstate import stack_settings
 from ff_workers.cli.errors import CommandError
 from ff_workers.obv_archiver.run import ArchiveRequest
 from ff_workers.obv_archiver.summary import Progress, RunSummary
@@ -63,19 +61,6 @@ def _printer(every_seconds: float) -> Callable[[Progress], None]:
     return show
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    """The environment's settings, over the running local stack's (``.ff/dev.json``) for anything
-    the environment does not set; logs at warning unless ``--verbose`` asks for more."""
-    env = {k: v for k, v in os.environ.items() if k.startswith("FF_")}
-    if state_path().exists():
-        env = {**read_state().env, **env}
-    settings = load_settings(env)
-    configure_logging(
-        level=settings.log_level if args.verbose else "warning", json=settings.log_json
-    )
-    return settings
-
-
 async def _archive(settings: Settings, request: ArchiveRequest) -> RunSummary:
     try:
         async with open_archiver(settings) as archiver:
@@ -92,7 +77,7 @@ def _run_archive(args: argparse.Namespace) -> int:
     request = ArchiveRequest(
         trigger="command", since=args.since, reference=args.reference, dry_run=args.dry_run
     )
-    settings = _settings(args)
+    settings = stack_settings(verbose=args.verbose)
     # Logs and progress go to stderr; stdout carries only the summary.
     with redirect_stdout(sys.stderr):
         summary = asyncio.run(_archive(settings, request))
@@ -117,7 +102,7 @@ async def _verify(settings: Settings, args: argparse.Namespace) -> Verification:
 
 
 def _run_verify(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = stack_settings(verbose=args.verbose)
     with redirect_stdout(sys.stderr):
         result = asyncio.run(_verify(settings, args))
     if args.json:

@@ -23,17 +23,14 @@ from ff_shared.settings import Settings, load_settings
 from ff_shared.tracking.config import ingest_config, parse_queues
 from ff_shared.tracking.generator import format_funnel, generate
 from ff_shared.tracking.loader import LoadStalled, load
-from ff_workers.cli.devstate import read_state, state_path
+from ff_workers.cli.devstate import stack_env
 from ff_workers.cli.errors import CommandError
 from ff_workers.tracker_processor.extracts import build_extracts
 from ff_workers.tracker_processor.worker import open_processor
 
 
 def tracker_settings() -> Settings:
-    env = {k: v for k, v in os.environ.items() if k.startswith("FF_")}
-    path = state_path()
-    if path.exists():
-        env = {**read_state().env, **env}
+    env = stack_env()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", env.get("AWS_ACCESS_KEY_ID", "local"))
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", env.get("AWS_SECRET_ACCESS_KEY", "local"))
     settings = load_settings(env)

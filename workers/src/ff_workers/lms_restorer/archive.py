@@ -13,7 +13,7 @@ from pathlib import Path
 import structlog
 
 from ff_shared.clock import now_utc
-from ff_shared.domain.backups import archive_key, converted_prefix
+from ff_shared.domain.backups.files import archive_key, converted_prefix
 from ff_shared.integrations.aws.s3_archive import ArchiveError, archive_file, head
 from ff_shared.stores.postgres import lms as catalogue
 from ff_shared.stores.postgres.lms import BackupRecord, ConvertedFile

@@ -24,7 +24,7 @@ from typing import Any
 
 import structlog
 
-from ff_shared.domain.backups import (
+from ff_shared.domain.backups.headers import (
     HEADER_SCAN_BYTES,
     TAIL_SCAN_BYTES,
     BackupHeader,

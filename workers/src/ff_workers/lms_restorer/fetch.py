@@ -14,7 +14,7 @@ import msgspec
 import structlog
 
 from ff_shared.clock import now_utc
-from ff_shared.domain.backups import backup_taken_at, is_backup_name, parse_checksum_file
+from ff_shared.domain.backups.files import backup_taken_at, is_backup_name, parse_checksum_file
 from ff_shared.integrations.sftp.client import RemoteFile, SftpError, SftpSession, open_sftp
 from ff_shared.stores.postgres import lms as catalogue
 from ff_shared.stores.postgres import transaction

@@ -15,7 +15,7 @@ import msgspec
 import structlog
 
 from ff_shared.clock import now_utc
-from ff_shared.domain.backups import (
+from ff_shared.domain.backups.runs import (
     RESTORE_STEPS,
     RunMode,
     RunStatus,

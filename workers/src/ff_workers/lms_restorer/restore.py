@@ -24,18 +24,16 @@ import pyodbc
 import structlog
 
 from ff_shared.clock import now_utc
-from ff_shared.domain.backups import (
+from ff_shared.domain.backups.files import converted_prefix, restore_database_name
+from ff_shared.domain.backups.rds import (
     RDS_MAX_FILES,
     RdsLifecycle,
     RdsOutcome,
-    Step,
-    StepStatus,
     UnexpectedRdsState,
-    converted_prefix,
     rds_outcome,
     rds_s3_arn,
-    restore_database_name,
 )
+from ff_shared.domain.backups.runs import Step, StepStatus
 from ff_shared.integrations.aws.s3_archive import download_file
 from ff_shared.logging import scrub_text
 from ff_shared.stores.postgres import lms as catalogue

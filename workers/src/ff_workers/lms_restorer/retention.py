@@ -10,7 +10,7 @@ import msgspec
 import structlog
 
 from ff_shared.clock import now_utc
-from ff_shared.domain.backups import select_expired
+from ff_shared.domain.backups.files import select_expired
 from ff_shared.integrations.aws.s3_archive import delete_objects
 from ff_shared.stores.postgres import lms as catalogue
 from ff_shared.stores.postgres import transaction

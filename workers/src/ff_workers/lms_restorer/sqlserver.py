@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import aioodbc
 import pyodbc
 
-from ff_shared.domain.backups import is_plain_database_name
+from ff_shared.domain.backups.files import is_plain_database_name
 
 Row = dict[str, Any]
 

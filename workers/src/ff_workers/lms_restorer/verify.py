@@ -17,7 +17,7 @@ import pyodbc
 import structlog
 
 from ff_shared.clock import now_utc
-from ff_shared.domain.backups import (
+from ff_shared.domain.backups.checks import (
     CheckOutcome,
     CheckResult,
     check_freshness,

@@ -16,7 +16,7 @@ import structlog
 from arq.cron import CronJob, cron
 from arq.worker import Function, func
 
-from ff_shared.domain.backups import RunMode
+from ff_shared.domain.backups.runs import RunMode
 from ff_shared.errors import SettingsError
 from ff_shared.integrations.aws.session import client_options, make_session
 from ff_shared.integrations.aws.ssm import get_parameter

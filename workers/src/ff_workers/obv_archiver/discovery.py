@@ -13,7 +13,8 @@ from datetime import datetime
 import msgspec
 import structlog
 
-from ff_shared.integrations.dynamics.client import DynamicsClient, Page, Query, literal
+from ff_shared.integrations.dynamics.client import DynamicsClient
+from ff_shared.integrations.dynamics.odata import Page, Query, literal
 from ff_shared.integrations.dynamics.schemas import LOAN_APPLICATIONS, LoanApplication
 from ff_shared.integrations.errors import IntegrationError, MalformedResponse
 from ff_shared.stores.postgres.obv import SeenApplication

@@ -13,17 +13,16 @@ from datetime import datetime
 
 import msgspec
 
-from ff_shared.domain.obv_archive import (
+from ff_shared.domain.obv_archive.payloads import payload_digest, sha256_hex
+from ff_shared.domain.obv_archive.reports import (
     ProviderAccount,
     ProviderBalance,
     ProviderReport,
     ProviderTransaction,
     QuarantineReason,
     malformed_reason,
-    payload_digest,
     problem_reason,
     schema_reason,
-    sha256_hex,
     validate_report,
 )
 from ff_shared.domain.open_banking import OpenBankingReport

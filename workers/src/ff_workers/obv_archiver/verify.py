@@ -14,11 +14,11 @@ from collections.abc import Callable
 import asyncpg
 import msgspec
 
-from ff_shared.domain.obv_archive import (
+from ff_shared.domain.obv_archive.payloads import check_payload
+from ff_shared.domain.obv_archive.verification import (
     Mismatch,
     account_figures,
     booked_balance_breaks,
-    check_payload,
     compare_figures,
     compare_transactions,
     running_balance_breaks,

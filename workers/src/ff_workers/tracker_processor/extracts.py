@@ -18,7 +18,7 @@ import structlog
 
 from ff_shared.clock import now_utc
 from ff_shared.domain.funnel import build_funnel, cluster_duplicates
-from ff_shared.domain.tracking import FORMS
+from ff_shared.domain.tracking.events import FORMS
 from ff_shared.settings import TrackerSettings
 from ff_shared.stores.postgres import tracker as store
 from ff_shared.tracking import s3_lake

@@ -21,7 +21,8 @@ import asyncpg
 import msgspec
 import structlog
 
-from ff_shared.domain.tracking import SUPPORTED_VERSIONS, StampedEvent, fold
+from ff_shared.domain.tracking.events import SUPPORTED_VERSIONS, StampedEvent
+from ff_shared.domain.tracking.sessions import fold
 from ff_shared.settings import TrackerSettings
 from ff_shared.stores.postgres import tracker as store
 from ff_shared.tracking import s3_lake, sqs

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ff_shared.domain.tracking import FORMS
+from ff_shared.domain.tracking.events import FORMS
 
 HERE = Path(__file__).parent
 

@@ -15,17 +15,26 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import UTC, date, datetime
-from typing import Any, Generic, Literal, TypeVar
+from datetime import datetime
+from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
 import msgspec
 import structlog
 
+from ff_shared.integrations.dynamics import answers
+from ff_shared.integrations.dynamics.answers import SERVICE
+from ff_shared.integrations.dynamics.odata import (
+    EVERYTHING,
+    ROW,
+    Page,
+    Query,
+    UpsertResult,
+    literal,
+)
 from ff_shared.integrations.dynamics.schemas import (
     CONTACTS,
     LOAN_APPLICATIONS,
@@ -34,99 +43,25 @@ from ff_shared.integrations.dynamics.schemas import (
     ContactWrite,
     LoanApplication,
     LoanApplicationWrite,
-    ODataError,
     TokenResponse,
 )
 from ff_shared.integrations.errors import (
     AuthenticationFailed,
-    IntegrationError,
     MalformedResponse,
     PreconditionFailed,
     RequestRejected,
-    ResourceNotFound,
-    UpstreamUnavailable,
 )
 from ff_shared.integrations.http import HttpResponse, RetryPolicy, decode_json, send
 from ff_shared.settings import DynamicsSettings
 
 log = structlog.get_logger()
 
-SERVICE = "dynamics"
-ROW = TypeVar("ROW", bound=msgspec.Struct)
-
-_ENTITY_ID = re.compile(
-    r"\(([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\)$"
-)
 _ODATA_HEADERS = {
     "Accept": "application/json",
     "OData-MaxVersion": "4.0",
     "OData-Version": "4.0",
 }
 _PRIMARY_KEYS = {CONTACTS: "contactid", LOAN_APPLICATIONS: "ff_loanapplicationid"}
-
-
-def literal(value: str | int | bool | datetime | date | None) -> str:
-    """A value as an OData literal for ``$filter`` or a key: strings quoted with ``''`` escaping,
-    datetimes in UTC as ``2024-05-01T10:00:00Z``."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("OData datetimes must be timezone-aware")
-        moment = value.astimezone(UTC)
-        text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-        if moment.microsecond:
-            text += f".{moment.microsecond // 1000:03d}"
-        return text + "Z"
-    if isinstance(value, date):
-        return value.isoformat()
-    return "'" + value.replace("'", "''") + "'"
-
-
-class Query(msgspec.Struct, frozen=True, kw_only=True):
-    """The OData system query options the platform uses."""
-
-    select: tuple[str, ...] = ()
-    filter: str | None = None
-    orderby: str | None = None
-    top: int | None = None
-    count: bool = False
-
-    def params(self) -> dict[str, str]:
-        params: dict[str, str] = {}
-        if self.select:
-            params["$select"] = ",".join(self.select)
-        if self.filter:
-            params["$filter"] = self.filter
-        if self.orderby:
-            params["$orderby"] = self.orderby
-        if self.top is not None:
-            params["$top"] = str(self.top)
-        if self.count:
-            params["$count"] = "true"
-        return params
-
-
-EVERYTHING = Query()
-
-
-class Page(msgspec.Struct, Generic[ROW], frozen=True, kw_only=True):
-    """One page of rows, and whether more follow."""
-
-    number: int
-    rows: tuple[ROW, ...]
-    next_link: str | None
-    count: int | None = None
-
-
-class UpsertResult(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    created: bool | None
-    """True/False when known (query mode); None for an alternate-key upsert, which does not say."""
 
 
 class DynamicsClient:
@@ -193,12 +128,12 @@ class DynamicsClient:
             idempotent=True,
         )
         if response.status in (400, 401, 403):
-            error = _oauth_error(response.body)
+            error = answers.oauth_error(response.body)
             raise AuthenticationFailed(
                 SERVICE, f"the token endpoint refused the client ({error})", status=response.status
             )
         if response.status != 200:
-            raise _unexpected(response, "token request")
+            raise answers.unexpected(response, "token request")
         token = decode_json(response, TokenResponse, service=SERVICE, what="the token response")
         if not token.access_token or token.expires_in <= 0:
             raise MalformedResponse(
@@ -282,7 +217,7 @@ class DynamicsClient:
             number += 1
             response = await self._request("GET", url, extra=prefer, idempotent=True)
             if response.status != 200:
-                raise _error_for(response, f"reading {entity_set}")
+                raise answers.error_for(response, f"reading {entity_set}")
             page: Collection[ROW] = decode_json(
                 response,
                 Collection[row_type],  # type: ignore[valid-type]
@@ -323,7 +258,7 @@ class DynamicsClient:
         if response.status == 404:
             return None
         if response.status != 200:
-            raise _error_for(response, f"reading one of {entity_set}")
+            raise answers.error_for(response, f"reading one of {entity_set}")
         return decode_json(response, row_type, service=SERVICE, what=f"a row of {entity_set}")
 
     async def find_by_platform_id(
@@ -339,8 +274,8 @@ class DynamicsClient:
             "POST", self.url(entity_set), body=msgspec.json.encode(body), idempotent=False
         )
         if response.status not in (201, 204):
-            raise _error_for(response, f"creating in {entity_set}")
-        return _entity_id(response)
+            raise answers.error_for(response, f"creating in {entity_set}")
+        return answers.entity_id(response)
 
     async def update(
         self, entity_set: str, key: str, body: msgspec.Struct, *, if_match: str = "*"
@@ -359,8 +294,8 @@ class DynamicsClient:
                 SERVICE, f"{entity_set} row changed since it was read", status=412
             )
         if response.status not in (200, 204):
-            raise _error_for(response, f"updating {entity_set}")
-        return _entity_id(response) if response.header("odata-entityid") else key
+            raise answers.error_for(response, f"updating {entity_set}")
+        return answers.entity_id(response) if response.header("odata-entityid") else key
 
     async def upsert(
         self,
@@ -381,8 +316,8 @@ class DynamicsClient:
                 idempotent=True,
             )
             if response.status not in (200, 201, 204):
-                raise _error_for(response, f"upserting {entity_set}")
-            return UpsertResult(id=_entity_id(response), created=None)
+                raise answers.error_for(response, f"upserting {entity_set}")
+            return UpsertResult(id=answers.entity_id(response), created=None)
         found = await self.find_by_platform_id(entity_set, platform_id, _KeyOnly[entity_set])
         if len(found) > 1:
             raise RequestRejected(
@@ -447,62 +382,3 @@ class _ApplicationKey(msgspec.Struct, frozen=True):
 
 
 _KeyOnly: dict[str, Any] = {CONTACTS: _ContactKey, LOAN_APPLICATIONS: _ApplicationKey}
-
-
-def _entity_id(response: HttpResponse) -> str:
-    header = response.header("odata-entityid")
-    match = _ENTITY_ID.search(header or "")
-    if match is None:
-        raise MalformedResponse(
-            SERVICE,
-            "the write answered without a readable OData-EntityId header",
-            status=response.status,
-            raw=response.body,
-        )
-    return match.group(1).lower()
-
-
-def _oauth_error(body: bytes) -> str:
-    try:
-        decoded = msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        return "no error code"
-    code = decoded.get("error") if isinstance(decoded, dict) else None
-    return str(code) if isinstance(code, str) else "no error code"
-
-
-def _odata_error(response: HttpResponse) -> tuple[str | None, str]:
-    try:
-        error = msgspec.json.decode(response.body, type=ODataError).error
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None, f"HTTP {response.status}"
-    return error.code or None, error.message or f"HTTP {response.status}"
-
-
-def _unexpected(response: HttpResponse, what: str) -> IntegrationError:
-    if response.status >= 500:
-        return UpstreamUnavailable(
-            SERVICE, f"{what} answered {response.status}", status=response.status
-        )
-    return MalformedResponse(
-        SERVICE,
-        f"{what} answered an unexpected {response.status}",
-        status=response.status,
-        raw=response.body,
-    )
-
-
-def _error_for(response: HttpResponse, what: str) -> IntegrationError:
-    status = response.status
-    if status >= 500:
-        return UpstreamUnavailable(SERVICE, f"{what} answered {status}", status=status)
-    if status < 400:
-        return _unexpected(response, what)
-    code, message = _odata_error(response)
-    if status == 401:
-        return AuthenticationFailed(SERVICE, f"{what}: {message}", status=status)
-    if status == 404:
-        return ResourceNotFound(SERVICE, f"{what}: {message}", status=status)
-    if status == 412:
-        return PreconditionFailed(SERVICE, f"{what}: {message}", status=status)
-    return RequestRejected(SERVICE, f"{what}: {message}", status=status, code=code)

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from ff_shared.domain.backups import Step, StepStatus, check_transition
+from ff_shared.domain.backups.runs import Step, StepStatus, check_transition
 from ff_shared.errors import IllegalTransition, NotFound
 from ff_shared.stores.postgres.connection import require_transaction
 from ff_shared.stores.postgres.lms.records import (

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from ff_shared.domain.backups import ArchivedBackup
+from ff_shared.domain.backups.files import ArchivedBackup
 from ff_shared.stores.postgres.connection import require_transaction
 from ff_shared.stores.postgres.lms.records import ArchivedObject, OpsAction, dump_json, load_json
 

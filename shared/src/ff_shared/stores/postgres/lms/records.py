@@ -8,7 +8,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from ff_shared.domain.backups import CheckResult, RunMode, RunStatus, Step, StepStatus
+from ff_shared.domain.backups.checks import CheckResult
+from ff_shared.domain.backups.runs import RunMode, RunStatus, Step, StepStatus
 
 
 class ConvertedFile(msgspec.Struct, frozen=True, kw_only=True):

@@ -12,7 +12,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from ff_shared.domain.backups import CheckResult
+from ff_shared.domain.backups.checks import CheckResult
 from ff_shared.errors import IllegalTransition
 from ff_shared.stores.postgres.connection import require_transaction
 from ff_shared.stores.postgres.lms.records import (

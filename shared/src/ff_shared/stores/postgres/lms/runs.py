@@ -9,7 +9,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from ff_shared.domain.backups import RunMode, RunStatus, Step
+from ff_shared.domain.backups.runs import RunMode, RunStatus, Step
 from ff_shared.errors import Conflict, NotFound
 from ff_shared.stores.postgres.lms.records import RunRecord, RunStepRecord, run_step_from_row
 

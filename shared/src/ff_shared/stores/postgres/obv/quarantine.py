@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from ff_shared.domain.obv_archive import QuarantineReason
+from ff_shared.domain.obv_archive.reports import QuarantineReason
 from ff_shared.stores.postgres.obv.records import QuarantineEntry
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from ff_shared.domain.obv_archive import AccountFigures, BalanceFacts, TransactionFacts
+from ff_shared.domain.obv_archive.verification import AccountFigures, BalanceFacts, TransactionFacts
 from ff_shared.stores.postgres.obv.records import (
     CurrentVersionProblem,
     StoredVersion,

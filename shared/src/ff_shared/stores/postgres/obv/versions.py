@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from ff_shared.domain.obv_archive import account_figures
+from ff_shared.domain.obv_archive.verification import account_figures
 from ff_shared.domain.open_banking import OpenBankingReport
 from ff_shared.stores.postgres.obv.records import SCHEMA, VersionToStore
 

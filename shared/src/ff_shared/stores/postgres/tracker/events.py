@@ -4,7 +4,7 @@ A batch is applied in one transaction: the event ids are inserted into ``events_
 (``on conflict do nothing returning``), and only the events that were new are folded into the
 session aggregates. A redelivered event therefore changes nothing, and a concurrent processor
 inserting the same id waits for the first transaction and then skips it. The merges mirror
-``ff_shared.domain.tracking.merge_session`` / ``merge_step`` (least, greatest, sum,
+``ff_shared.domain.tracking.sessions.merge_session`` / ``merge_step`` (least, greatest, sum,
 earliest-wins by (time, event id)), so order and batch boundaries do not matter. Each statement
 takes its rows sorted by key, so two processors lock rows in the same order.
 """
@@ -17,7 +17,8 @@ from typing import Any
 
 import asyncpg
 
-from ff_shared.domain.tracking import BatchDelta, SessionDelta, StampedEvent, StepDelta, fold
+from ff_shared.domain.tracking.events import StampedEvent
+from ff_shared.domain.tracking.sessions import BatchDelta, SessionDelta, StepDelta, fold
 
 SESSION_COLUMNS = (
     "session_id",

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import asyncpg
 import msgspec
 
-from ff_shared.domain.tracking import step_names
+from ff_shared.domain.tracking.events import step_names
 
 
 class SessionRow(msgspec.Struct, frozen=True, kw_only=True):

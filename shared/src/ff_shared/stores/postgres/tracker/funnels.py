@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 
 from ff_shared.domain.funnel import FieldErrorCount
-from ff_shared.domain.tracking import step_names
+from ff_shared.domain.tracking.events import step_names
 
 Breakdown = Literal["none", "source", "device"]
 

@@ -1,27 +1,19 @@
-"""The open-banking archive as rules: canonical payloads and their hashes, the checks that send a
-report to quarantine, and the arithmetic ``ff obv-verify`` re-does years later. No I/O.
+"""A provider's report as received, and the checks that send it to quarantine.
 
-A report is archived twice over: as the provider sent it (its canonical JSON and that JSON's
-SHA-256) and as rows (the platform's :class:`OpenBankingReport`: accounts, balances,
-transactions in signed pence). Before that, :func:`validate_report` judges a
-:class:`ProviderReport` — the provider's values with only their JSON types resolved (times
-parsed, amounts still the provider's decimal strings and credit/debit indicators) — and gives
-every reason it cannot be archived, each with a stable code and a path into the payload.
-"""
+:func:`validate_report` judges a :class:`ProviderReport` — the provider's values with only their
+JSON types resolved (times parsed, amounts still the provider's decimal strings and credit/debit
+indicators) — and gives every reason it cannot be archived, each with a stable code and a path
+into the payload."""
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import msgspec
-
-from ff_shared.domain.open_banking import OpenBankingReport
 
 CreditDebit = Literal["Credit", "Debit"]
 
@@ -44,7 +36,7 @@ EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
 CLOCK_TOLERANCE = timedelta(minutes=5)
 """How far ahead of the report's own time a booking may be before it is impossible."""
 
-_CANONICAL = msgspec.json.Encoder(order="sorted")
+
 _AMOUNT = re.compile(r"^(?P<whole>\d{1,13})(?:\.(?P<fraction>\d{1,5}))?$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _AT_PATH = re.compile(r"^(?P<message>.*) - at `(?P<path>[^`]*)`$", re.DOTALL)
@@ -112,79 +104,6 @@ class ProviderReport(msgspec.Struct, frozen=True, kw_only=True):
     accounts: tuple[ProviderAccount, ...] = ()
     balances: tuple[ProviderBalance, ...] = ()
     transactions: tuple[ProviderTransaction, ...] = ()
-
-
-class AccountFigures(msgspec.Struct, frozen=True, kw_only=True):
-    """What a verification compares for one account: counts and sums in pence."""
-
-    transaction_count: int
-    credits_pence: int
-    debits_pence: int
-    """Total of the debits, as a positive number."""
-    balance_count: int
-    balances_pence: int
-    """Sum of the account's signed balances (a checksum over every balance row)."""
-
-    @property
-    def net_pence(self) -> int:
-        return self.credits_pence - self.debits_pence
-
-
-class Mismatch(msgspec.Struct, frozen=True, kw_only=True):
-    """One disagreement found by verification."""
-
-    check: str
-    subject: str
-    expected: str
-    found: str
-
-
-def canonical_json(raw: bytes) -> bytes:
-    """The payload's canonical form: keys sorted, no insignificant whitespace, UTF-8, numbers in
-    their shortest round-trip form. Two bodies that mean the same JSON give the same bytes, so a
-    re-sent report with its keys reordered is recognised as unchanged.
-
-    Raises ``msgspec.DecodeError`` when ``raw`` is not JSON.
-    """
-    return _CANONICAL.encode(msgspec.json.decode(raw))
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def payload_digest(raw: bytes) -> tuple[bytes, str]:
-    """``(canonical bytes, their SHA-256 in hex)``; raises ``msgspec.DecodeError`` on non-JSON."""
-    canonical = canonical_json(raw)
-    return canonical, sha256_hex(canonical)
-
-
-def check_payload(canonical: bytes, sha256: str) -> list[Mismatch]:
-    """Does a stored payload still hash to its stored digest, and is it still canonical?"""
-    found: list[Mismatch] = []
-    actual = sha256_hex(canonical)
-    if actual != sha256:
-        found.append(
-            Mismatch(check="payload_sha256", subject="payload", expected=sha256, found=actual)
-        )
-        return found
-    try:
-        again = canonical_json(canonical)
-    except msgspec.DecodeError as exc:
-        found.append(
-            Mismatch(check="payload_json", subject="payload", expected="JSON", found=str(exc))
-        )
-        return found
-    if again != canonical:
-        found.append(
-            Mismatch(
-                check="payload_canonical",
-                subject="payload",
-                expected=sha256_hex(again),
-                found=sha256,
-            )
-        )
-    return found
 
 
 def malformed_reason(exc: msgspec.DecodeError) -> QuarantineReason:
@@ -394,210 +313,3 @@ def _check_item(
         pence_of(amount)
     except ValueError as exc:
         add("invalid_amount", f"{path}.amount", str(exc))
-
-
-def account_figures(report: OpenBankingReport) -> dict[str, AccountFigures]:
-    """Counts and sums per account, from a report as the platform reads it."""
-    counts: Counter[str] = Counter()
-    credits: Counter[str] = Counter()
-    debits: Counter[str] = Counter()
-    balance_counts: Counter[str] = Counter()
-    balance_sums: Counter[str] = Counter()
-    for tx in report.transactions:
-        counts[tx.account_id] += 1
-        if tx.amount_pence > 0:
-            credits[tx.account_id] += tx.amount_pence
-        else:
-            debits[tx.account_id] -= tx.amount_pence
-    for balance in report.balances:
-        balance_counts[balance.account_id] += 1
-        balance_sums[balance.account_id] += balance.amount_pence
-    return {
-        account.account_id: AccountFigures(
-            transaction_count=counts[account.account_id],
-            credits_pence=credits[account.account_id],
-            debits_pence=debits[account.account_id],
-            balance_count=balance_counts[account.account_id],
-            balances_pence=balance_sums[account.account_id],
-        )
-        for account in report.accounts
-    }
-
-
-def compare_figures(
-    expected: Mapping[str, AccountFigures],
-    found: Mapping[str, AccountFigures],
-    *,
-    subject: str,
-    check: str,
-) -> list[Mismatch]:
-    """Every account and every figure that differs between two views of the same version."""
-    mismatches: list[Mismatch] = []
-    for account_id in sorted(set(expected) | set(found)):
-        want, have = expected.get(account_id), found.get(account_id)
-        where = f"{subject} account {account_id}"
-        if want is None or have is None:
-            mismatches.append(
-                Mismatch(
-                    check=f"{check}.account",
-                    subject=where,
-                    expected="present" if want is not None else "absent",
-                    found="present" if have is not None else "absent",
-                )
-            )
-            continue
-        for field in msgspec.structs.fields(AccountFigures):
-            a, b = getattr(want, field.name), getattr(have, field.name)
-            if a != b:
-                mismatches.append(
-                    Mismatch(
-                        check=f"{check}.{field.name}", subject=where, expected=str(a), found=str(b)
-                    )
-                )
-    return mismatches
-
-
-class TransactionFacts(msgspec.Struct, frozen=True, kw_only=True):
-    """What verification compares for one transaction, from the payload or from the rows."""
-
-    account_id: str
-    transaction_id: str
-    status: str
-    booked_at: datetime
-    amount_pence: int
-    running_balance_pence: int | None
-
-
-def transaction_facts(report: OpenBankingReport) -> list[TransactionFacts]:
-    return [
-        TransactionFacts(
-            account_id=t.account_id,
-            transaction_id=t.transaction_id,
-            status=t.status,
-            booked_at=t.booked_at,
-            amount_pence=t.amount_pence,
-            running_balance_pence=t.running_balance_pence,
-        )
-        for t in report.transactions
-    ]
-
-
-def compare_transactions(
-    expected: Iterable[TransactionFacts],
-    found: Iterable[TransactionFacts],
-    *,
-    subject: str,
-    limit: int = 20,
-) -> list[Mismatch]:
-    """Transactions missing from the rows, extra in them, or stored with other values; at most
-    ``limit`` are listed, then one line counts the rest."""
-    want = {(t.account_id, t.transaction_id): t for t in expected}
-    have = {(t.account_id, t.transaction_id): t for t in found}
-    mismatches: list[Mismatch] = []
-    for key in sorted(set(want) | set(have)):
-        a, b = want.get(key), have.get(key)
-        where = f"{subject} account {key[0]} transaction {key[1]}"
-        if a is None or b is None:
-            mismatches.append(
-                Mismatch(
-                    check="transaction.present",
-                    subject=where,
-                    expected="present" if a is not None else "absent",
-                    found="present" if b is not None else "absent",
-                )
-            )
-            continue
-        for field in ("status", "booked_at", "amount_pence", "running_balance_pence"):
-            x, y = getattr(a, field), getattr(b, field)
-            if x != y:
-                mismatches.append(
-                    Mismatch(
-                        check=f"transaction.{field}", subject=where, expected=str(x), found=str(y)
-                    )
-                )
-    if len(mismatches) > limit:
-        rest = len(mismatches) - limit
-        mismatches = mismatches[:limit]
-        mismatches.append(
-            Mismatch(check="transaction.more", subject=subject, expected="0", found=str(rest))
-        )
-    return mismatches
-
-
-BOOKED_BALANCE_TYPES = frozenset({"ClosingBooked", "InterimBooked"})
-"""Balance types that must equal the running balance after the last booked transaction."""
-
-
-class BalanceFacts(msgspec.Struct, frozen=True, kw_only=True):
-    account_id: str
-    type: str
-    amount_pence: int
-    at: datetime
-
-
-def _booked_in_order(
-    transactions: Iterable[TransactionFacts],
-) -> dict[str, list[TransactionFacts]]:
-    """Each account's booked transactions that carry a running balance, oldest first.
-
-    Providers list transactions newest or oldest first, so a listing is turned oldest-first
-    before the (stable) sort, and transactions booked at the same moment keep the order the
-    provider gave them.
-    """
-    by_account: dict[str, list[TransactionFacts]] = {}
-    for tx in transactions:
-        if tx.status.lower() == "booked" and tx.running_balance_pence is not None:
-            by_account.setdefault(tx.account_id, []).append(tx)
-    for listed in by_account.values():
-        if listed[0].booked_at > listed[-1].booked_at:
-            listed.reverse()
-        listed.sort(key=lambda tx: tx.booked_at)
-    return by_account
-
-
-def running_balance_breaks(
-    transactions: Iterable[TransactionFacts], *, subject: str
-) -> list[Mismatch]:
-    """Where an account's running balance does not follow from the one before and the amount:
-    each must equal the previous balance plus the transaction's own signed amount."""
-    breaks: list[Mismatch] = []
-    for account_id, listed in sorted(_booked_in_order(transactions).items()):
-        for before, tx in itertools.pairwise(listed):
-            assert before.running_balance_pence is not None
-            expected = before.running_balance_pence + tx.amount_pence
-            if tx.running_balance_pence != expected:
-                breaks.append(
-                    Mismatch(
-                        check="running_balance",
-                        subject=f"{subject} account {account_id} transaction {tx.transaction_id}",
-                        expected=str(expected),
-                        found=str(tx.running_balance_pence),
-                    )
-                )
-    return breaks
-
-
-def booked_balance_breaks(
-    balances: Iterable[BalanceFacts], transactions: Iterable[TransactionFacts], *, subject: str
-) -> list[Mismatch]:
-    """Booked balances (closing or interim) that differ from the running balance after the
-    account's last booked transaction."""
-    last = {
-        account_id: listed[-1].running_balance_pence
-        for account_id, listed in _booked_in_order(transactions).items()
-    }
-    breaks: list[Mismatch] = []
-    for balance in balances:
-        if balance.type not in BOOKED_BALANCE_TYPES or balance.account_id not in last:
-            continue
-        expected = last[balance.account_id]
-        if balance.amount_pence != expected:
-            breaks.append(
-                Mismatch(
-                    check="booked_balance",
-                    subject=f"{subject} account {balance.account_id} balance {balance.type}",
-                    expected=str(expected),
-                    found=str(balance.amount_pence),
-                )
-            )
-    return breaks
