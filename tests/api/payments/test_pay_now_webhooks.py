@@ -28,7 +28,7 @@ from ff_shared.integrations.payments.client import sign
 from ff_shared.integrations.payments.provider import ProviderEvent
 from ff_shared.settings import Settings
 from ff_shared.stores.loanbook import queries
-from ff_shared.stores.postgres import payments as store
+from ff_shared.stores.postgres import payment_events
 from ff_standins.payments.simulator import DEFAULT_SECRET
 from ff_workers.core.repayments import reprocess_stuck_events
 
@@ -318,7 +318,7 @@ async def test_an_event_stored_whose_processing_job_was_lost_is_picked_up_by_the
     )
     try:
         async with pool.acquire() as conn:
-            stored = await store.store_events(
+            stored = await payment_events.store_events(
                 conn,
                 [
                     msgspec.convert(

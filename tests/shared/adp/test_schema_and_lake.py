@@ -13,6 +13,7 @@ import pytest
 from tests.fixtures.servers import REGION
 from tests.shared.adp.portfolio import AS_OF, inputs
 
+from ff_shared.adp import glue as glue_defs
 from ff_shared.adp import schema
 from ff_shared.adp.lake import Lake, Manifest, filesystem
 from ff_shared.adp.sources import customer_key, postcode_area
@@ -21,14 +22,14 @@ from ff_shared.settings import AwsSettings
 
 
 def test_the_committed_glue_definitions_are_generated_from_the_schema() -> None:
-    # After a schema change: uv run python -m ff_shared.adp.schema
-    assert json.loads(schema.GLUE_FILE.read_text()) == schema.glue_definitions()
-    assert schema.GLUE_FILE.read_text() == schema.glue_json()
+    # After a schema change: uv run python -m ff_shared.adp.glue
+    assert json.loads(glue_defs.GLUE_FILE.read_text()) == glue_defs.glue_definitions()
+    assert glue_defs.GLUE_FILE.read_text() == glue_defs.glue_json()
 
 
 def test_every_glue_table_has_the_arrow_schemas_columns_and_partition() -> None:
     for table in schema.TABLES:
-        glue = schema.glue_table_input(table, "s3://b/p/")
+        glue = glue_defs.glue_table_input(table, "s3://b/p/")
         columns = [c["Name"] for c in glue["StorageDescriptor"]["Columns"]]
         partitions = [p["Name"] for p in glue["PartitionKeys"]]
         assert columns + partitions == table.arrow_schema().names, table.name
@@ -65,7 +66,7 @@ async def test_glue_accepts_every_table_and_the_parquet_matches_it(
         for table in schema.TABLES:
             location = f"s3://{locations[table.name].path}/"
             await glue.create_table(
-                DatabaseName=database, TableInput=schema.glue_table_input(table, location)
+                DatabaseName=database, TableInput=glue_defs.glue_table_input(table, location)
             )
         stored: Any = (await glue.get_tables(DatabaseName=database))["TableList"]
     assert {t["Name"] for t in stored} == {t.name for t in schema.TABLES}

@@ -53,7 +53,7 @@ from ff_shared.integrations.errors import IntegrationError
 from ff_shared.integrations.payments.provider import InvalidWebhookSignature
 from ff_shared.jobs import JOB_PROCESS_PAYMENT_EVENT, payment_event_job_id
 from ff_shared.stores.loanbook import queries
-from ff_shared.stores.postgres import forbearance
+from ff_shared.stores.postgres import forbearance, payment_events
 from ff_shared.stores.postgres import payments as store
 
 log = structlog.get_logger()
@@ -361,7 +361,7 @@ async def receive_webhook(services: Services, body: bytes, signature: str | None
     except IntegrationError as exc:
         raise InvalidInput("the webhook body is not the provider's event shape") from exc
     async with unit_of_work(services) as conn:
-        new = await store.store_events(conn, events, now_utc())
+        new = await payment_events.store_events(conn, events, now_utc())
     # Stored first: if an enqueue fails the provider gets a 5xx and sends again, and the
     # worker's sweep picks up any event stored but never enqueued.
     for event_id in new:

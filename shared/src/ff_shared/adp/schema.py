@@ -9,9 +9,7 @@ one-way key, enough to count people for small-cell suppression and nothing more.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 import pyarrow as pa
@@ -325,79 +323,3 @@ TABLES: tuple[Table, ...] = (
     FACT_ARREARS_DAILY,
 )
 BY_NAME = {t.name: t for t in TABLES}
-
-
-def glue_table_input(table: Table, location: str) -> dict[str, Any]:
-    """``TableInput`` for Glue ``CreateTable``/``UpdateTable``: Parquet at ``location``."""
-    columns = [
-        {"Name": c.name, "Type": c.glue, "Comment": c.doc}
-        for c in table.columns
-        if c.name != table.partition
-    ]
-    partitions = [
-        {"Name": c.name, "Type": "string", "Comment": c.doc}
-        for c in table.columns
-        if c.name == table.partition
-    ]
-    parameters = {
-        "classification": "parquet",
-        "EXTERNAL": "TRUE",
-        "ff.schema_version": str(SCHEMA_VERSION),
-        "ff.key": ",".join(table.key),
-    }
-    if table.partition is not None:
-        # Partition projection: Athena finds each run's partitions from the location alone, so
-        # pointing a table at a new run is one UpdateTable, with no partitions to register.
-        monthly = table.partition == "month"
-        parameters.update(
-            {
-                "projection.enabled": "true",
-                f"projection.{table.partition}.type": "date",
-                f"projection.{table.partition}.format": "yyyy-MM" if monthly else "yyyy-MM-dd",
-                f"projection.{table.partition}.range": "2015-01,NOW+5YEARS"
-                if monthly
-                else "2015-01-01,NOW",
-                f"projection.{table.partition}.interval.unit": "MONTHS" if monthly else "DAYS",
-                "storage.location.template": location.rstrip("/")
-                + f"/{table.partition}=${{{table.partition}}}/",
-            }
-        )
-    return {
-        "Name": table.name,
-        "Description": f"{table.doc} (schema v{SCHEMA_VERSION})",
-        "TableType": "EXTERNAL_TABLE",
-        "Parameters": parameters,
-        "PartitionKeys": partitions,
-        "StorageDescriptor": {
-            "Columns": columns,
-            "Location": location,
-            "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-            "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-            "SerdeInfo": {
-                "SerializationLibrary": (
-                    "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-                ),
-            },
-        },
-    }
-
-
-GLUE_FILE = Path(__file__).with_name("glue_tables.json")
-
-
-def glue_definitions() -> dict[str, Any]:
-    """Every table's ``TableInput``, locations as templates (``${location}``): the committed
-    ``glue_tables.json`` that infrastructure reads; a test keeps the two in step."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "tables": [glue_table_input(t, "${location}/" + t.name + "/") for t in TABLES],
-    }
-
-
-def glue_json() -> str:
-    return json.dumps(glue_definitions(), indent=2, sort_keys=False) + "\n"
-
-
-if __name__ == "__main__":
-    # ``uv run python -m ff_shared.adp.schema`` rewrites glue_tables.json after a schema change.
-    GLUE_FILE.write_text(glue_json())

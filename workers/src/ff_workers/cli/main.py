@@ -40,7 +40,6 @@ COMMANDS: list[Register] = [
     adp.register,
     run.register,
     health.register,
-    adp.register,
 ]
 
 PLUGIN_GROUP = "ff.commands"
