@@ -13,6 +13,7 @@ from tests.fixtures import reference_engine as reference
 from ff_shared.domain.affordability import DecisionPolicy
 from ff_shared.domain.application import STEPS, ApplicationData, example_for, validate_step
 from ff_shared.domain.apr import apr_for_schedule, apr_of_monthly_instalments
+from ff_shared.domain.dates import add_months
 from ff_shared.domain.decision import decide, offer_for
 from ff_shared.domain.money import divide_half_up, round_half_up
 from ff_shared.domain.pricing import (
@@ -230,3 +231,11 @@ def test_counter_offers_across_incomes_and_terms_are_unchanged() -> None:
             assert got == reference.decide(data, product=PRODUCT, today=TODAY), (income, term)
             outcomes.add(got.reasons[0])
     assert outcomes == {"affordable", "counter_offer", "unaffordable"}
+
+
+@given(
+    anchor=st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31)),
+    months=st.integers(min_value=-240, max_value=600),
+)
+def test_due_dates_are_unchanged(anchor: date, months: int) -> None:
+    assert add_months(anchor, months) == reference.add_months(anchor, months)

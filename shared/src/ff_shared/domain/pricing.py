@@ -28,8 +28,11 @@ class OutsideProductError(ValueError):
         return "amount_outside_product" if self.field == "amount_pence" else "term_outside_product"
 
 
-class ScheduleRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One monthly instalment: what is paid, how it splits, and what is left owing after it."""
+class ScheduleRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One monthly instalment: what is paid, how it splits, and what is left owing after it.
+
+    Only numbers and a date, so never part of a reference cycle: untracked by the collector
+    (``gc=False``), a quote's rows do not bring on collections."""
 
     number: int
     due_date: date
@@ -144,19 +147,20 @@ def build_schedule(
     amount_pence: int, term_months: int, annual_rate_bps: int, drawdown: date
 ) -> tuple[ScheduleRow, ...]:
     """The amortisation schedule, with the last instalment absorbing every rounding penny."""
-    return tuple(
-        ScheduleRow(
-            number=number,
-            due_date=add_months(drawdown, number),
-            amount_pence=principal + interest,
-            principal_pence=principal,
-            interest_pence=interest,
-            balance_after_pence=balance,
+    rows: list[ScheduleRow] = []
+    amortised = _amortise(amount_pence, term_months, annual_rate_bps)
+    for number, (principal, interest, balance) in enumerate(amortised, start=1):
+        rows.append(
+            ScheduleRow(
+                number=number,
+                due_date=add_months(drawdown, number),
+                amount_pence=principal + interest,
+                principal_pence=principal,
+                interest_pence=interest,
+                balance_after_pence=balance,
+            )
         )
-        for number, (principal, interest, balance) in enumerate(
-            _amortise(amount_pence, term_months, annual_rate_bps), start=1
-        )
-    )
+    return tuple(rows)
 
 
 def quote(product: LoanProduct, amount_pence: int, term_months: int, drawdown: date) -> Quote:
