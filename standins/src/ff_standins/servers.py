@@ -58,7 +58,15 @@ def _bin(name: str) -> str:
 class ServerProcess:
     """A child server process with its own log file, stopped (and waited for) on close."""
 
-    def __init__(self, name: str, argv: Sequence[str], *, port: int, workdir: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        port: int,
+        workdir: Path,
+        start_timeout: float = 30.0,
+    ) -> None:
         self.name = name
         self.port = port
         self.workdir = workdir
@@ -74,7 +82,7 @@ class ServerProcess:
             start_new_session=True,
         )
         try:
-            wait_for_port("127.0.0.1", port, name=name)
+            wait_for_port("127.0.0.1", port, name=name, timeout=start_timeout)
         except TimeoutError:
             self.close()
             raise

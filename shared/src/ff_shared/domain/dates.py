@@ -10,10 +10,20 @@ def add_months(anchor: date, months: int) -> date:
     Always computed from the original anchor rather than from the previous result, so a loan
     drawn on 31 January falls due on 28/29 February and then on 31 March, not on the 28th.
     """
-    index = anchor.year * 12 + anchor.month - 1 + months
-    year, month = divmod(index, 12)
-    last_day = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(anchor.day, last_day))
+    year, month = divmod(anchor.year * 12 + anchor.month - 1 + months, 12)
+    day = anchor.day
+    if day > 28:
+        day = min(day, _month_length(year, month + 1))
+    return date(year, month + 1, day)
+
+
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _month_length(year: int, month: int) -> int:
+    if month == 2 and calendar.isleap(year):
+        return 29
+    return _DAYS_IN_MONTH[month - 1]
 
 
 def age_on(date_of_birth: date, today: date) -> int:

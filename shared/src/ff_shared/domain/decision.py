@@ -17,11 +17,17 @@ from ff_shared.domain.affordability import (
     DecisionPolicy,
     Means,
     assess,
+    buffer_for,
     means_of,
 )
+from ff_shared.domain.apr import apr_of_monthly_instalments
 from ff_shared.domain.dates import age_on
 from ff_shared.domain.money import format_pence
-from ff_shared.domain.pricing import build_schedule, quote
+from ff_shared.domain.pricing import (
+    check_in_product,
+    instalment_amounts,
+    level_instalment,
+)
 from ff_shared.domain.product import LoanProduct
 from ff_shared.domain.steps import ApplicationData, EmploymentStatus, Insolvency, PayFrequency
 
@@ -73,14 +79,27 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
 
 def offer_for(product: LoanProduct, amount_pence: int, term_months: int, today: date) -> Offer:
     """The offer for a loan drawn down ``today``; raises ``OutsideProductError`` off-product."""
-    priced = quote(product, amount_pence, term_months, today)
+    # The quote's figures without its dated schedule: none of them depends on the due dates.
+    check_in_product(product, amount_pence, term_months)
+    return _offer(
+        product,
+        amount_pence,
+        term_months,
+        instalment_amounts(amount_pence, term_months, product.annual_rate_bps),
+    )
+
+
+def _offer(
+    product: LoanProduct, amount_pence: int, term_months: int, instalments: list[int]
+) -> Offer:
+    rate = product.annual_rate_bps
     return Offer(
-        amount_pence=priced.amount_pence,
-        term_months=priced.term_months,
-        monthly_instalment_pence=priced.monthly_instalment_pence,
-        apr_percent=priced.apr_percent,
-        total_repayable_pence=priced.total_repayable_pence,
-        annual_rate_bps=priced.annual_rate_bps,
+        amount_pence=amount_pence,
+        term_months=term_months,
+        monthly_instalment_pence=level_instalment(amount_pence, term_months, rate),
+        apr_percent=apr_of_monthly_instalments(amount_pence, instalments),
+        total_repayable_pence=sum(instalments),
+        annual_rate_bps=rate,
     )
 
 
@@ -155,21 +174,25 @@ def _affordability_result(rule: str, checked: Affordability) -> RuleResult:
 
 
 def _counter_offer(
-    product: LoanProduct, requested: Affordability, check: Callable[[int, int], Affordability]
+    product: LoanProduct,
+    requested: Affordability,
+    check: Callable[[int, int], Affordability],
+    affordable: Callable[[int, int], bool],
 ) -> tuple[Affordability | None, RuleResult]:
     """The largest affordable amount up to the one requested, at the requested term if that
-    works, else at the shortest term that does."""
+    works, else at the shortest term that does. ``affordable(amount, term)`` is
+    ``check(amount, term).affordable``, answered without a schedule where it can be."""
     tried = 0
     for amount in sorted(
         (a for a in product.amounts() if a <= requested.amount_pence), reverse=True
     ):
         tried += 1
         # The longest term has the smallest instalment, so if it fails every term fails.
-        if not check(amount, product.max_term_months).affordable:
+        if not affordable(amount, product.max_term_months):
             continue
         for term in (requested.term_months, *product.terms()):
-            found = check(amount, term)
-            if found.affordable:
+            if affordable(amount, term):
+                found = check(amount, term)
                 return found, _result(
                     "counter_offer",
                     False,
@@ -294,25 +317,45 @@ def decide(
         )
 
     checked: dict[tuple[int, int], Affordability] = {}
+    instalments: dict[tuple[int, int], list[int]] = {}
 
     def check(amount: int, term: int) -> Affordability:
         if (amount, term) not in checked:
-            schedule = build_schedule(amount, term, product.annual_rate_bps, today)
+            paid = instalments[amount, term] = instalment_amounts(
+                amount, term, product.annual_rate_bps
+            )
             checked[amount, term] = assess(
                 means,
                 policy,
                 amount_pence=amount,
                 term_months=term,
-                instalment=max(row.amount_pence for row in schedule),
+                instalment=max(paid),
             )
         return checked[amount, term]
+
+    # Affordable means the largest instalment leaves at least the buffer. Over two or more
+    # months the first instalment is the level one (it is below the balance plus a month's
+    # interest), so a level instalment above the allowance settles "no" without a schedule.
+    allowance = means.disposable_pence - buffer_for(means, policy)
+    rate = product.annual_rate_bps
+
+    def affordable(amount: int, term: int) -> bool:
+        if (
+            term >= 2
+            and amount >= 100
+            and rate >= 0
+            and (amount, term) not in checked
+            and level_instalment(amount, term, rate) > allowance
+        ):
+            return False
+        return check(amount, term).affordable
 
     requested = check(data.loan.amount_pence, data.loan.term_months)
     trace.append(_affordability_result("affordability", requested))
     chosen: Affordability | None = requested
     verdict = "affordable"
     if not requested.affordable:
-        chosen, searched = _counter_offer(product, requested, check)
+        chosen, searched = _counter_offer(product, requested, check, affordable)
         trace.append(searched)
         verdict = "counter_offer"
     if chosen is None:
@@ -331,7 +374,12 @@ def decide(
     return Decision(
         outcome=Outcome.REFER if flags else Outcome.APPROVE,
         reasons=(verdict, *flags),
-        offer=offer_for(product, chosen.amount_pence, chosen.term_months, today),
+        offer=_offer(
+            product,
+            chosen.amount_pence,
+            chosen.term_months,
+            instalments[chosen.amount_pence, chosen.term_months],
+        ),
         affordability=chosen,
         risk_flags=flags,
         trace=tuple(trace),

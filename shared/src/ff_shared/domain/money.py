@@ -18,6 +18,20 @@ def round_half_up(value: Fraction | int) -> int:
     return math.floor(value + Fraction(1, 2))
 
 
+def divide_half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half away from zero, in integers.
+
+    The same answer as :func:`round_half_up` of the fraction, without building one.
+    """
+    if denominator == 0:
+        raise ZeroDivisionError("divide_half_up by zero")
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    if numerator < 0:
+        return -((-2 * numerator + denominator) // (2 * denominator))
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
 def pounds(amount: int) -> int:
     """Whole pounds as pence, so policy tables read as the figures people quote."""
     return amount * PENCE_PER_POUND
@@ -25,7 +39,7 @@ def pounds(amount: int) -> int:
 
 def share_of(pence: int, basis_points: int) -> int:
     """``basis_points``/10,000 of ``pence``, rounded half up to a penny."""
-    return round_half_up(Fraction(pence * basis_points, BASIS_POINTS))
+    return divide_half_up(pence * basis_points, BASIS_POINTS)
 
 
 def format_pence(pence: int) -> str:

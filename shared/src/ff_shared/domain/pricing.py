@@ -6,9 +6,9 @@ from typing import Literal
 
 import msgspec
 
-from ff_shared.domain.apr import apr_for_schedule
+from ff_shared.domain.apr import apr_of_monthly_instalments
 from ff_shared.domain.dates import add_months
-from ff_shared.domain.money import round_half_up
+from ff_shared.domain.money import divide_half_up
 from ff_shared.domain.product import LoanProduct
 
 MONTHLY_RATE_DIVISOR = 12 * 10_000
@@ -28,8 +28,11 @@ class OutsideProductError(ValueError):
         return "amount_outside_product" if self.field == "amount_pence" else "term_outside_product"
 
 
-class ScheduleRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One monthly instalment: what is paid, how it splits, and what is left owing after it."""
+class ScheduleRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One monthly instalment: what is paid, how it splits, and what is left owing after it.
+
+    Only numbers and a date, so never part of a reference cycle: untracked by the collector
+    (``gc=False``), a quote's rows do not bring on collections."""
 
     number: int
     due_date: date
@@ -67,30 +70,86 @@ def monthly_rate(annual_rate_bps: int) -> Fraction:
 
 
 def level_instalment(amount_pence: int, term_months: int, annual_rate_bps: int) -> int:
-    """P·i / (1 - (1 + i)^-n), rounded half up to a penny; P/n when the rate is zero."""
+    """P·i / (1 - (1 + i)^-n), rounded half up to a penny; P/n when the rate is zero.
+
+    With i = b / D (b the rate in basis points, D = 120,000) the instalment is the ratio of
+    two integers, P·b·(D + b)^n / (D·((D + b)^n - D^n)), so it is rounded exactly without
+    building a fraction.
+    """
     if term_months <= 0:
         raise ValueError("term_months must be positive")
-    rate = monthly_rate(annual_rate_bps)
-    if rate == 0:
-        return round_half_up(Fraction(amount_pence, term_months))
-    growth = (1 + rate) ** term_months
-    return round_half_up(amount_pence * rate * growth / (growth - 1))
+    if annual_rate_bps == 0:
+        return divide_half_up(amount_pence, term_months)
+    growth = (MONTHLY_RATE_DIVISOR + annual_rate_bps) ** term_months
+    return divide_half_up(
+        amount_pence * annual_rate_bps * growth,
+        MONTHLY_RATE_DIVISOR * (growth - MONTHLY_RATE_DIVISOR**term_months),
+    )
+
+
+def instalment_amounts(amount_pence: int, term_months: int, annual_rate_bps: int) -> list[int]:
+    """What each instalment of the schedule pays, first to last (the schedule without dates):
+    the same loop as :func:`_amortise`, keeping only each row's amount."""
+    instalment = level_instalment(amount_pence, term_months, annual_rate_bps)
+    if amount_pence < 0 or annual_rate_bps < 0:
+        return [
+            principal + interest
+            for principal, interest, _ in _amortise(amount_pence, term_months, annual_rate_bps)
+        ]
+    amounts: list[int] = []
+    balance = amount_pence
+    twice_divisor = 2 * MONTHLY_RATE_DIVISOR
+    twice_rate = 2 * annual_rate_bps
+    for _ in range(term_months - 1):
+        interest = (balance * twice_rate + MONTHLY_RATE_DIVISOR) // twice_divisor
+        if instalment - interest < balance:
+            balance -= instalment - interest
+            amounts.append(instalment)
+        else:
+            amounts.append(balance + interest)
+            balance = 0
+    amounts.append(balance + (balance * twice_rate + MONTHLY_RATE_DIVISOR) // twice_divisor)
+    return amounts
+
+
+def largest_instalment(amount_pence: int, term_months: int, annual_rate_bps: int) -> int:
+    """The largest instalment of the schedule, which affordability is measured against."""
+    return max(instalment_amounts(amount_pence, term_months, annual_rate_bps))
+
+
+def _amortise(
+    amount_pence: int, term_months: int, annual_rate_bps: int
+) -> list[tuple[int, int, int]]:
+    """(principal, interest, balance after) of each month, in integer pence.
+
+    Each month's interest is the balance times b / 120,000 rounded half up, an exact integer
+    division; the last instalment absorbs every rounding penny.
+    """
+    instalment = level_instalment(amount_pence, term_months, annual_rate_bps)
+    rows: list[tuple[int, int, int]] = []
+    balance = amount_pence
+    twice_divisor = 2 * MONTHLY_RATE_DIVISOR
+    twice_rate = 2 * annual_rate_bps
+    for number in range(1, term_months + 1):
+        if balance >= 0 and annual_rate_bps >= 0:
+            interest = (balance * twice_rate + MONTHLY_RATE_DIVISOR) // twice_divisor
+        else:
+            interest = divide_half_up(balance * annual_rate_bps, MONTHLY_RATE_DIVISOR)
+        # Capping matters only for a product with tiny amounts over long terms, where
+        # rounding could clear the balance early; it keeps every figure non-negative.
+        principal = balance if number == term_months else min(instalment - interest, balance)
+        balance -= principal
+        rows.append((principal, interest, balance))
+    return rows
 
 
 def build_schedule(
     amount_pence: int, term_months: int, annual_rate_bps: int, drawdown: date
 ) -> tuple[ScheduleRow, ...]:
     """The amortisation schedule, with the last instalment absorbing every rounding penny."""
-    instalment = level_instalment(amount_pence, term_months, annual_rate_bps)
-    rate = monthly_rate(annual_rate_bps)
     rows: list[ScheduleRow] = []
-    balance = amount_pence
-    for number in range(1, term_months + 1):
-        interest = round_half_up(balance * rate)
-        # Capping matters only for a product with tiny amounts over long terms, where
-        # rounding could clear the balance early; it keeps every figure non-negative.
-        principal = balance if number == term_months else min(instalment - interest, balance)
-        balance -= principal
+    amortised = _amortise(amount_pence, term_months, annual_rate_bps)
+    for number, (principal, interest, balance) in enumerate(amortised, start=1):
         rows.append(
             ScheduleRow(
                 number=number,
@@ -117,7 +176,7 @@ def quote(product: LoanProduct, amount_pence: int, term_months: int, drawdown: d
         ),
         total_repayable_pence=total,
         total_interest_pence=total - amount_pence,
-        apr_percent=apr_for_schedule(amount_pence, schedule),
+        apr_percent=apr_of_monthly_instalments(amount_pence, [r.amount_pence for r in schedule]),
         annual_rate_bps=product.annual_rate_bps,
         schedule=schedule,
     )
