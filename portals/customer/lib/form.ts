@@ -4,7 +4,7 @@
  * Field keys are dotted paths (`previous_addresses.0.postcode`), the same shape as the API's
  * problem-document paths once the step name is taken off.
  */
-import Ajv2020, { type ErrorObject } from "ajv/dist/2020";
+import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 
 export type JsonSchema = {
@@ -198,6 +198,17 @@ export function toBody(fields: FieldSpec[], values: Values, prefix = ""): Record
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats(ajv);
+const compiled = new Map<string, ValidateFunction>();
+
+function validator(schema: JsonSchema): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let check = compiled.get(key);
+  if (!check) {
+    check = ajv.compile(schema);
+    compiled.set(key, check);
+  }
+  return check;
+}
 
 function fieldByPath(fields: FieldSpec[], path: string): FieldSpec | undefined {
   const parts = path.split(".");
@@ -247,8 +258,8 @@ function message(error: ErrorObject, field: FieldSpec | undefined): string {
 
 /** Errors by field key, from the same JSON Schema the API validates with. */
 export function validate(schema: JsonSchema, fields: FieldSpec[], body: Record<string, unknown>): Record<string, string> {
-  const check = ajv.getSchema(JSON.stringify(schema)) ?? (ajv.addSchema(schema, JSON.stringify(schema)), ajv.getSchema(JSON.stringify(schema)));
-  if (!check || check(body)) return {};
+  const check = validator(schema);
+  if (check(body)) return {};
   const errors: Record<string, string> = {};
   for (const error of check.errors ?? []) {
     let path = error.instancePath.replace(/^\//, "").replace(/\//g, ".");
