@@ -209,9 +209,6 @@ export default function ApplyFlow() {
         </Stack>
       ) : (
         <Box component="form" noValidate onSubmit={(e) => { e.preventDefault(); void saveStep(); }}>
-          {step?.json_schema && typeof (step.json_schema as JsonSchema).description === "string" && (
-            <Typography sx={{ mb: 2 }}>{(step.json_schema as JsonSchema).description}</Typography>
-          )}
           <StepForm fields={fields} values={values} errors={errors} onChange={(key, value) => setValues((v) => ({ ...v, [key]: value }))} />
           <Stack direction="row" spacing={2} sx={{ mt: 3 }}>
             {index > 0 && (
