@@ -27,6 +27,8 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export async function choose(page: Page, label: string, option: string): Promise<void> {
   await page.getByRole("combobox", { name: label }).click();
   await page.getByRole("option", { name: option, exact: true }).click();
+  // The menu fades out: wait until it is gone, or axe would judge its half-transparent options.
+  await expect(page.getByRole("listbox")).toHaveCount(0);
 }
 
 export async function signIn(page: Page, base: string, email: string): Promise<void> {

@@ -135,6 +135,11 @@ test("an underwriter finds the application in the queue and approves it", async 
   for (let attempt = 1; attempt <= 5; attempt += 1) {
     await page.getByRole("button", { name: "Approve", exact: true }).click();
     await expect(page.getByRole("dialog")).toBeVisible();
+    // Let the dialogue finish fading in before axe judges its contrast.
+    await page.waitForFunction(() => {
+      const container = document.querySelector(".MuiDialog-container");
+      return container !== null && getComputedStyle(container).opacity === "1";
+    });
     if (attempt === 1) await checkAccessibility(page, "the approve dialogue");
     await page.getByRole("button", { name: "Approve and make the offer" }).click();
     await expect(done.or(stale)).toBeVisible();
