@@ -14,6 +14,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from ff_api.openapi import render
 
 ROOT = Path(__file__).parents[2]
@@ -57,3 +59,16 @@ def test_the_committed_client_types_match_the_openapi_document(tmp_path: Path) -
     assert (CLIENT / "src" / "schema.d.ts").read_text() == generated, (
         f"portals/api-client/src/schema.d.ts is out of date: {REGENERATE}"
     )
+
+
+def test_ff_openapi_writes_the_document(tmp_path: Path) -> None:
+    from ff_workers.cli.main import main
+
+    out = tmp_path / "nested" / "openapi.json"
+    with pytest.raises(SystemExit) as exited:
+        main(["openapi", "--output", str(out)])
+    assert exited.value.code == 0
+    document = json.loads(out.read_text())
+    assert document["info"]["title"] == "Fair Finance API"
+    assert "/v1/application-form" in document["paths"]
+    assert out.read_text() == (CLIENT / "openapi.json").read_text()
