@@ -79,3 +79,15 @@ if [ ! -x "$FF_TOOLS/checkov/bin/checkov" ]; then
   python3 -m venv "$FF_TOOLS/checkov" 2>/dev/null || { _apt_install python3-venv && python3 -m venv "$FF_TOOLS/checkov"; }
   "$FF_TOOLS/checkov/bin/pip" install --quiet --disable-pip-version-check checkov==3.3.30
 fi
+
+# The portals (portals/, docs/portals.md): their npm workspace from the committed lock, installed
+# again only when the lock changes, and Debian's Chromium for their browser tests (Playwright
+# drives /usr/bin/chromium; browser downloads are never needed). Next.js needs Node.js 20 or later.
+command -v npm >/dev/null 2>&1 || _apt_install nodejs npm
+if [ ! -f portals/node_modules/.package-lock.json ] \
+  || [ portals/package-lock.json -nt portals/node_modules/.package-lock.json ]; then
+  echo "bootstrap: installing the portals' npm workspace"
+  (cd portals && npm ci --no-audit --no-fund --silent >/dev/null)
+fi
+_apt_install chromium
+export NEXT_TELEMETRY_DISABLED=1

@@ -30,6 +30,7 @@ from ff_standins.dev.adp import ADP_WORKER, seed_adp
 from ff_standins.dev.gateway import gateway_processes, seed_gateway
 from ff_standins.dev.lms import LMS_PROCESSES, seed_lms
 from ff_standins.dev.loans import ANCHOR_LMS_SIMULATOR, seed_loan_book
+from ff_standins.dev.portals import start_portals
 from ff_standins.dev.review_demo import seed_documents_and_email, seed_review_demo
 from ff_standins.dev.stack import Seeder, Stack
 from ff_standins.dev.tracker import TRACKER_PROCESSOR, seed_tracker
@@ -355,6 +356,8 @@ def _run(args: argparse.Namespace) -> int:
             pids=[p.pid for _, p in processes],
         )
         write_state(state)
+        if not args.no_portals:
+            processes += start_portals(state, logdir)
         _announce(state, stack, [name for name, _ in processes[1:]], logdir)
         _supervise(processes, logdir)
         return 0
@@ -369,4 +372,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("dev", help="run the whole platform locally with demo data")
     parser.add_argument("--port", type=int, default=DEFAULT_PORTS["api"], help="API port (8000)")
     parser.add_argument("--no-workers", action="store_true", help="run the API without workers")
+    parser.add_argument(
+        "--no-portals", action="store_true", help="do not start the two web portals (3000, 3001)"
+    )
     parser.set_defaults(handler=_run)

@@ -1,0 +1,43 @@
+/** The decision in plain words, from its outcome and reason codes. */
+
+const REASONS: Record<string, string> = {
+  affordable: "From what you told us, the repayments look affordable for you.",
+  unaffordable: "From what you told us, the repayments would leave you too little to live on.",
+  insufficient_income: "Your income is not enough to cover the repayments as well as your essential spending.",
+  existing_debt_too_high: "The repayments on your existing debts are already high compared with your income.",
+  adverse_credit_history: "Your credit history shows recent missed payments or defaults.",
+  insolvency: "You told us you are in bankruptcy, an IVA or a debt relief order.",
+  too_young: "You need to be 18 or over to borrow from us.",
+  outside_lending_policy: "The loan you asked for is outside what we can lend.",
+  information_not_provided: "We did not receive the information we asked for.",
+  income_not_verified: "We could not confirm your income.",
+  identity_not_verified: "We could not confirm who you are.",
+};
+
+export function reasonText(code: string): string {
+  return REASONS[code] ?? `We took this into account: ${code.replace(/_/g, " ")}.`;
+}
+
+export function headline(status: string, outcome: string | undefined): { title: string; body: string } {
+  switch (status) {
+    case "offered":
+      return { title: "Good news: we can offer you a loan", body: "Read the offer below and tell us whether you would like to accept it." };
+    case "accepted":
+      return { title: "You have accepted your loan", body: "We are setting up your loan. You will see it under Your loans." };
+    case "declined":
+      return { title: "We are sorry, we cannot offer you a loan this time", body: "The reasons are below. You can ask us to explain them, free of charge." };
+    case "information_requested":
+      return { title: "We need a little more information", body: "Please read what we need below." };
+    case "awaiting_second_approval":
+    case "in_review":
+      return {
+        title: "We have your application",
+        body:
+          outcome === "decline"
+            ? "An underwriter is looking at your application before we make a final decision. We will email you, usually within one working day."
+            : "An underwriter is checking your application. We will email you with our decision, usually within one working day.",
+      };
+    default:
+      return { title: "Your application", body: "You have not submitted this application yet." };
+  }
+}

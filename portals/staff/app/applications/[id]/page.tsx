@@ -1,0 +1,18 @@
+import Container from "@mui/material/Container";
+import { redirect } from "next/navigation";
+
+import ApplicationDetail from "@/components/ApplicationDetail";
+import { MeProvider } from "@/lib/me";
+import { signedIn } from "@/lib/session";
+
+export default async function DetailPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  if (!(await signedIn())) redirect(`/sign-in?next=/applications/${encodeURIComponent(id)}`);
+  return (
+    <Container maxWidth="lg" sx={{ py: 3 }}>
+      <MeProvider>
+        <ApplicationDetail id={id} />
+      </MeProvider>
+    </Container>
+  );
+}
