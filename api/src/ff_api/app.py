@@ -66,6 +66,33 @@ def product_from(settings: Settings) -> LoanProduct:
         raise SettingsError([f"FF_PRODUCT_* do not describe a loan product: {exc}"]) from exc
 
 
+def _verifier(
+    http: aiohttp.ClientSession, settings: Settings, pool_id: str, client_id: str
+) -> PoolVerifier:
+    cognito = settings.cognito
+    return PoolVerifier(
+        http,
+        region=settings.aws.region,
+        pool_id=pool_id,
+        client_id=client_id,
+        jwks_base_url=cognito.jwks_base_url,
+        cache_seconds=cognito.jwks_cache_seconds,
+        leeway_seconds=cognito.leeway_seconds,
+    )
+
+
+def _analytics_clients(
+    stack: AsyncExitStack, settings: Settings
+) -> tuple[GoogleAnalyticsClient, ClaudeClient]:
+    """Google Analytics for the marketing reports; Claude, behind the personal-data guard, for
+    the AI analyst."""
+    google_analytics = GoogleAnalyticsClient(settings.google_analytics)
+    stack.callback(google_analytics.close)
+    claude = ClaudeClient(settings.analyst, guard=refuse_personal_data)
+    stack.push_async_callback(claude.close)
+    return google_analytics, claude
+
+
 def _lifespan(
     settings: Settings, product: LoanProduct
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
@@ -84,18 +111,6 @@ def _lifespan(
             stack.push_async_callback(redis.aclose)
             aws = make_session(settings.aws)
             cognito = settings.cognito
-
-            def verifier(pool_id: str, client_id: str) -> PoolVerifier:
-                return PoolVerifier(
-                    http,
-                    region=settings.aws.region,
-                    pool_id=pool_id,
-                    client_id=client_id,
-                    jwks_base_url=cognito.jwks_base_url,
-                    cache_seconds=cognito.jwks_cache_seconds,
-                    leeway_seconds=cognito.leeway_seconds,
-                )
-
             # Long-lived AWS clients are entered on the stack.
             s3 = await stack.enter_async_context(aws.client("s3", **client_options(settings.aws)))
             loanbook = await create_loanbook_pool(settings.loanbook)
@@ -107,10 +122,7 @@ def _lifespan(
                 msgspec.structs.replace(settings.postgres, min_pool_size=0)
             )
             stack.push_async_callback(postgres.close)
-            google_analytics = GoogleAnalyticsClient(settings.google_analytics)
-            stack.callback(google_analytics.close)
-            claude = ClaudeClient(settings.analyst, guard=refuse_personal_data)
-            stack.push_async_callback(claude.close)
+            google_analytics, claude = _analytics_clients(stack, settings)
             async with postgres.acquire() as conn:
                 await payments_store.migrate(conn)
             app.state.services = Services(
@@ -121,8 +133,12 @@ def _lifespan(
                 applications=ApplicationRepository(mongo[settings.mongo.database]),
                 redis=redis,
                 aws=aws,
-                customer_tokens=verifier(cognito.customer_pool_id, cognito.customer_client_id),
-                staff_tokens=verifier(cognito.staff_pool_id, cognito.staff_client_id),
+                customer_tokens=_verifier(
+                    http, settings, cognito.customer_pool_id, cognito.customer_client_id
+                ),
+                staff_tokens=_verifier(
+                    http, settings, cognito.staff_pool_id, cognito.staff_client_id
+                ),
                 tracker=await open_tracker_services(stack, settings, aws, postgres),
                 s3=s3,
                 loanbook=loanbook,

@@ -284,6 +284,44 @@ def _risk_rules(
     ]
 
 
+class _Checker:
+    """Affordability of (amount, term) pairs for one application, each assessed once."""
+
+    def __init__(self, means: Means, policy: DecisionPolicy, product: LoanProduct) -> None:
+        self.means = means
+        self.policy = policy
+        self.rate = product.annual_rate_bps
+        self.checked: dict[tuple[int, int], Affordability] = {}
+        self.instalments: dict[tuple[int, int], list[int]] = {}
+        # Affordable means the largest instalment leaves at least the buffer. Over two or more
+        # months the first instalment is the level one (it is below the balance plus a month's
+        # interest), so a level instalment above the allowance settles "no" without a schedule.
+        self.allowance = means.disposable_pence - buffer_for(means, policy)
+
+    def check(self, amount: int, term: int) -> Affordability:
+        if (amount, term) not in self.checked:
+            paid = self.instalments[amount, term] = instalment_amounts(amount, term, self.rate)
+            self.checked[amount, term] = assess(
+                self.means,
+                self.policy,
+                amount_pence=amount,
+                term_months=term,
+                instalment=max(paid),
+            )
+        return self.checked[amount, term]
+
+    def affordable(self, amount: int, term: int) -> bool:
+        if (
+            term >= 2
+            and amount >= 100
+            and self.rate >= 0
+            and (amount, term) not in self.checked
+            and level_instalment(amount, term, self.rate) > self.allowance
+        ):
+            return False
+        return self.check(amount, term).affordable
+
+
 def decide(
     data: ApplicationData,
     *,
@@ -316,40 +354,8 @@ def decide(
             trace=tuple(trace),
         )
 
-    checked: dict[tuple[int, int], Affordability] = {}
-    instalments: dict[tuple[int, int], list[int]] = {}
-
-    def check(amount: int, term: int) -> Affordability:
-        if (amount, term) not in checked:
-            paid = instalments[amount, term] = instalment_amounts(
-                amount, term, product.annual_rate_bps
-            )
-            checked[amount, term] = assess(
-                means,
-                policy,
-                amount_pence=amount,
-                term_months=term,
-                instalment=max(paid),
-            )
-        return checked[amount, term]
-
-    # Affordable means the largest instalment leaves at least the buffer. Over two or more
-    # months the first instalment is the level one (it is below the balance plus a month's
-    # interest), so a level instalment above the allowance settles "no" without a schedule.
-    allowance = means.disposable_pence - buffer_for(means, policy)
-    rate = product.annual_rate_bps
-
-    def affordable(amount: int, term: int) -> bool:
-        if (
-            term >= 2
-            and amount >= 100
-            and rate >= 0
-            and (amount, term) not in checked
-            and level_instalment(amount, term, rate) > allowance
-        ):
-            return False
-        return check(amount, term).affordable
-
+    checker = _Checker(means, policy, product)
+    check, affordable = checker.check, checker.affordable
     requested = check(data.loan.amount_pence, data.loan.term_months)
     trace.append(_affordability_result("affordability", requested))
     chosen: Affordability | None = requested
@@ -378,7 +384,7 @@ def decide(
             product,
             chosen.amount_pence,
             chosen.term_months,
-            instalments[chosen.amount_pence, chosen.term_months],
+            checker.instalments[chosen.amount_pence, chosen.term_months],
         ),
         affordability=chosen,
         risk_flags=flags,
