@@ -107,6 +107,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/applications/{application_id}/mandate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Direct Debit mandate for an application */
+        get: operations["get_mandate"];
+        put?: never;
+        /** Set up the Direct Debit for an accepted offer: answers the provider's hosted page to send the customer to (the loan is paid out once the mandate is active) */
+        post: operations["start_mandate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/applications/{application_id}/offer/accept": {
         parameters: {
             query?: never;
@@ -282,7 +300,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/loans/{loan_id}/payments": {
+    "/v1/loans/{loan_id}/difficulty": {
         parameters: {
             query?: never;
             header?: never;
@@ -291,8 +309,43 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Pay towards the loan; repeat safely with the same Idempotency-Key */
-        post: operations["make_loan_payment"];
+        /** Ask for a different collection date, or tell us you are finding it hard to pay */
+        post: operations["report_difficulty"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/loans/{loan_id}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every payment on the loan with its state, newest first */
+        get: operations["list_loan_payments"];
+        put?: never;
+        /** Pay now through the provider's hosted page (up to the balance); the loan book changes only when the provider confirms. Repeat safely with the same key */
+        post: operations["pay_now"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/loans/{loan_id}/repayments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The loan's mandate, upcoming collections, forbearance and payments */
+        get: operations["get_repayments"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -362,6 +415,23 @@ export interface paths {
         get: operations["open_banking_callback"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payments/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The provider's events, signed with HMAC-SHA256 in Webhook-Signature; each is stored once by its id, then processed on the worker */
+        post: operations["receive_payment_webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -886,6 +956,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/staff/loans/{loan_id}/arrangements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Agree a payment plan or a breathing space (collections pause for its term) */
+        post: operations["staff_agree_arrangement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/loans/{loan_id}/arrangements/{arrangement_id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End a forbearance arrangement early; collections resume */
+        post: operations["staff_end_arrangement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/loans/{loan_id}/repayments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A loan's mandate, collections, payments, forbearance and difficulty requests */
+        get: operations["staff_get_repayments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/staff/marketing/{report}": {
         parameters: {
             query?: never;
@@ -1060,6 +1181,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/staff/payments/collections/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create the Direct Debit collections falling due now (the daily run, on demand) */
+        post: operations["staff_run_collections"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/payments/difficulty-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customers' open requests for a new collection date or help with difficulty */
+        get: operations["staff_list_difficulty_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/payments/failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Failed and charged-back payments, most recent first: the arrears work queue */
+        get: operations["staff_list_failed_collections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/staff/reports": {
         parameters: {
             query?: never;
@@ -1225,6 +1397,31 @@ export interface components {
             /** @description The version of the record you saw */
             version: number;
         };
+        /** ArrangementBody */
+        ArrangementBody: {
+            ends_on?: string | null;
+            instalment_pence?: number | null;
+            kind: components["schemas"]["ArrangementKind"];
+            note?: string | null;
+            /** Format: date */
+            starts_on: string;
+        };
+        /**
+         * ArrangementKind
+         * @enum {string}
+         */
+        ArrangementKind: "payment_plan" | "breathing_space";
+        /** ArrangementView */
+        ArrangementView: {
+            ended_at: string | null;
+            /** Format: date */
+            ends_on: string;
+            id: number;
+            instalment_pence: number | null;
+            kind: string;
+            /** Format: date */
+            starts_on: string;
+        };
         /** AssignBody */
         AssignBody: {
             staff_id?: string | null;
@@ -1331,6 +1528,16 @@ export interface components {
             application_id: string;
             /** Format: date-time */
             first_seen: string;
+        };
+        /** CollectionRunRequest */
+        CollectionRunRequest: {
+            today?: string | null;
+        };
+        /** CollectionRunView */
+        CollectionRunView: {
+            job_id: string | null;
+            /** Format: date */
+            today: string;
         };
         /** ConversationPage */
         ConversationPage: {
@@ -1452,6 +1659,32 @@ export interface components {
             note: string;
             reason_code: components["schemas"]["DeclineReason"];
         };
+        /** DifficultyBody */
+        DifficultyBody: {
+            kind: components["schemas"]["DifficultyKind"];
+            message?: string | null;
+            preferred_day?: number | null;
+        };
+        /**
+         * DifficultyKind
+         * @enum {string}
+         */
+        DifficultyKind: "collection_date" | "financial_difficulty";
+        /** DifficultyList */
+        DifficultyList: {
+            items: components["schemas"]["DifficultyView"][];
+        };
+        /** DifficultyView */
+        DifficultyView: {
+            /** Format: date-time */
+            created_at: string;
+            id: number;
+            kind: string;
+            loan_id: string;
+            message: string | null;
+            preferred_day: number | null;
+            status: string;
+        };
         /** DocumentCreate */
         DocumentCreate: {
             application_id: string;
@@ -1566,6 +1799,13 @@ export interface components {
             key: string;
             kind: string;
             rows: number;
+        };
+        /** FailedCollectionsPage */
+        FailedCollectionsPage: {
+            items: components["schemas"]["StaffPaymentView"][];
+            limit: number;
+            offset: number;
+            total: number;
         };
         /** FieldErrorCount */
         FieldErrorCount: {
@@ -1754,6 +1994,16 @@ export interface components {
             term_months: number;
             total_repayable_pence: number;
         };
+        /** MandateView */
+        MandateView: {
+            application_id: string;
+            authorisation_url: string | null;
+            failure_cause: string | null;
+            loan_id: string | null;
+            status: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
         /** MarketingReportView */
         MarketingReportView: {
             cached: boolean;
@@ -1864,25 +2114,37 @@ export interface components {
          * @enum {string}
          */
         Outcome: "approve" | "refer" | "decline";
-        /** PaymentRequest */
-        PaymentRequest: {
+        /** PayNowRequest */
+        PayNowRequest: {
             /**
              * @description Amount to pay in pence
              * @example 5000
              */
             amount_pence: number;
         };
+        /** PayNowView */
+        PayNowView: {
+            authorisation_url: string;
+            payment: components["schemas"]["PaymentView"];
+        };
+        /** PaymentList */
+        PaymentList: {
+            items: components["schemas"]["PaymentView"][];
+            loan_id: string;
+        };
         /** PaymentView */
         PaymentView: {
             amount_pence: number;
-            balance_after_pence: number;
-            loan_id: string;
-            loan_status: string;
-            /** Format: date */
-            payment_date: string;
+            charge_date: string | null;
             /** Format: date-time */
-            recorded_at: string;
-            transaction_id: number;
+            created_at: string;
+            id: number;
+            instalment_number: number | null;
+            kind: string;
+            recorded_in_loan_book: boolean;
+            state: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         /** Problem */
         Problem: {
@@ -1979,6 +2241,17 @@ export interface components {
             event_id: string | null;
             index: number;
             reason: string;
+        };
+        /** RepaymentsView */
+        RepaymentsView: {
+            arrangement: components["schemas"]["ArrangementView"] | null;
+            arrears_pence: number;
+            balance_pence: number;
+            failed_collections_pence: number;
+            loan_id: string;
+            mandate: components["schemas"]["MandateView"] | null;
+            payments: components["schemas"]["PaymentView"][];
+            upcoming: components["schemas"]["UpcomingCollection"][];
         };
         /** Report */
         Report: {
@@ -2235,10 +2508,44 @@ export interface components {
             state: string;
             summary: components["schemas"]["OpenBankingSummaryView"] | null;
         };
+        /** StaffPaymentView */
+        StaffPaymentView: {
+            amount_pence: number;
+            charge_date: string | null;
+            /** Format: date-time */
+            created_at: string;
+            customer_id: string;
+            failure_cause: string | null;
+            id: number;
+            instalment_number: number | null;
+            kind: string;
+            loan_id: string;
+            provider_payment_id: string | null;
+            provider_status: string;
+            recorded_in_loan_book: boolean;
+            retries: number;
+            state: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
         /** StaffRefView */
         StaffRefView: {
             id: string;
             username: string;
+        };
+        /** StaffRepaymentsView */
+        StaffRepaymentsView: {
+            arrangement: components["schemas"]["ArrangementView"] | null;
+            arrangements: components["schemas"]["ArrangementView"][];
+            arrears_pence: number;
+            balance_pence: number;
+            difficulty_requests: components["schemas"]["DifficultyView"][];
+            failed_collections_pence: number;
+            loan_id: string;
+            mandate: components["schemas"]["MandateView"] | null;
+            payments: components["schemas"]["PaymentView"][];
+            payments_detail: components["schemas"]["StaffPaymentView"][];
+            upcoming: components["schemas"]["UpcomingCollection"][];
         };
         /** TokenUsage */
         TokenUsage: {
@@ -2282,6 +2589,16 @@ export interface components {
             reference: string | null;
             type: string;
             type_id: number;
+        };
+        /** UpcomingCollection */
+        UpcomingCollection: {
+            amount_pence: number;
+            /** Format: date */
+            charge_date: string;
+            /** Format: date */
+            due_date: string;
+            instalment_number: number;
+            paused: boolean;
         };
         /** UploadInstructions */
         UploadInstructions: {
@@ -2867,6 +3184,167 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_mandate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MandateView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired, forged or other-pool bearer token (`not_authenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or not the caller's (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state or a newer version (`stale_version`, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_mandate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MandateView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired, forged or other-pool bearer token (`not_authenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or not the caller's (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state or a newer version (`stale_version`, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The payment provider does not answer (`payment_provider_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3800,7 +4278,163 @@ export interface operations {
             };
         };
     };
-    make_loan_payment: {
+    report_difficulty: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                loan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DifficultyBody"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DifficultyView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired, forged or other-pool bearer token (`not_authenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or not the caller's (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state or a newer version (`stale_version`, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_loan_payments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                loan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentList"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired, forged or other-pool bearer token (`not_authenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or not the caller's (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state or a newer version (`stale_version`, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pay_now: {
         parameters: {
             query?: never;
             header?: {
@@ -3814,7 +4448,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PaymentRequest"];
+                "application/json": components["schemas"]["PayNowRequest"];
             };
         };
         responses: {
@@ -3824,7 +4458,92 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaymentView"];
+                    "application/json": components["schemas"]["PayNowView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired, forged or other-pool bearer token (`not_authenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or not the caller's (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state or a newer version (`stale_version`, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The payment provider does not answer (`payment_provider_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_repayments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                loan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepaymentsView"];
                 };
             };
             /** @description The body is not valid JSON (`malformed_body`) */
@@ -4262,6 +4981,90 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receive_payment_webhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Hex HMAC-SHA256 of the body */
+                "Webhook-Signature"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not valid JSON (`malformed_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired, forged or other-pool bearer token (`not_authenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or not the caller's (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state or a newer version (`stale_version`, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The signature does not match the body (`invalid_signature`) */
+            498: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7083,6 +7886,266 @@ export interface operations {
             };
         };
     };
+    staff_agree_arrangement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                loan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArrangementBody"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArrangementView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired, forged or other-pool bearer token (`not_authenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles lack the route's permission (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or not the caller's (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state or a newer version (`stale_version`, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_end_arrangement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                loan_id: string;
+                arrangement_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArrangementView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired, forged or other-pool bearer token (`not_authenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles lack the route's permission (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or not the caller's (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state or a newer version (`stale_version`, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_get_repayments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                loan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffRepaymentsView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired, forged or other-pool bearer token (`not_authenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles lack the route's permission (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or not the caller's (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state or a newer version (`stale_version`, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     staff_marketing_report: {
         parameters: {
             query?: {
@@ -7969,6 +9032,264 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ops_schemas_RunView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired, forged or other-pool bearer token (`not_authenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles lack the route's permission (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or not the caller's (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state or a newer version (`stale_version`, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_run_collections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionRunRequest"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionRunView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired, forged or other-pool bearer token (`not_authenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles lack the route's permission (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or not the caller's (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state or a newer version (`stale_version`, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_list_difficulty_requests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DifficultyList"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired, forged or other-pool bearer token (`not_authenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles lack the route's permission (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or not the caller's (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state or a newer version (`stale_version`, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_list_failed_collections: {
+        parameters: {
+            query?: {
+                /** @description Items to skip */
+                offset?: number;
+                /** @description Page size */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailedCollectionsPage"];
                 };
             };
             /** @description The body is not valid JSON (`malformed_body`) */
