@@ -105,9 +105,10 @@ async def tracker_build_extracts(
     ctx: JobContext, day: str | None = None, environment: str | None = None
 ) -> list[str]:
     """Build one day's extracts (default: yesterday, UTC) for one or every environment."""
+    # The job's own argument first: a bad day is refused before any client is touched.
+    target = date.fromisoformat(day) if day else now_utc().date() - timedelta(days=1)
     settings = jobctx.settings(ctx)
     processor = jobctx.get(ctx, "processor", Processor)
-    target = date.fromisoformat(day) if day else now_utc().date() - timedelta(days=1)
     environments = [environment] if environment else list(parse_queues(settings.tracker.queues))
     keys: list[str] = []
     for env in environments:
