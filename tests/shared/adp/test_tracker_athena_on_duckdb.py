@@ -18,7 +18,7 @@ from tests.fixtures.servers import REGION
 from ff_shared.adp.lake import filesystem
 from ff_shared.analytics.athena import field_errors_query, funnel_query
 from ff_shared.analytics.athena.duckdb_lake import read_tracker_events, run_athena_sql
-from ff_shared.domain.tracking import EventContext, StampedEvent
+from ff_shared.domain.tracking.events import EventContext, StampedEvent
 from ff_shared.settings import AwsSettings
 from ff_shared.tracking.s3_lake import encode_batch
 

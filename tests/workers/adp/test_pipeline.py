@@ -12,8 +12,9 @@ import pyarrow as pa
 import pytest
 
 from ff_shared.adp import schema
+from ff_shared.adp.catalogue import REPORTS, build_report
 from ff_shared.adp.engine import DuckDbEngine
-from ff_shared.adp.insights import REPORTS, arrears, build_report, kpis
+from ff_shared.adp.insights import arrears, kpis
 from ff_shared.clock import london_today, now_utc
 from ff_shared.stores.postgres import adp as pg_store
 from ff_standins.adp_portfolio import DemoPortfolio
