@@ -69,7 +69,13 @@ def stack_env() -> dict[str, str]:
 
 
 def stack_settings(*, verbose: bool) -> Settings:
-    """:func:`stack_env` parsed; logs at warning unless ``verbose`` asks for more."""
+    """:func:`stack_env` parsed; logs at warning unless ``verbose`` asks for more. The local
+    stack's other variables (moto's credentials) join this process's environment where unset:
+    clients that read them from there (pyarrow's S3) reach the same stand-ins."""
+    if state_path().exists():
+        for name, value in read_state().env.items():
+            if not name.startswith("FF_"):
+                os.environ.setdefault(name, value)
     settings = load_settings(stack_env())
     configure_logging(level=settings.log_level if verbose else "warning", json=settings.log_json)
     return settings
