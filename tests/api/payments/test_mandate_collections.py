@@ -21,7 +21,7 @@ from tests.fixtures.loanbook import subject_of
 from tests.fixtures.payments import PaymentsSimulator, RunWorker, accepted_offer
 from tests.fixtures.staff import sent_emails
 
-from ff_shared.clock import london_today
+from ff_shared.clock import london_today, now_utc
 from ff_shared.domain import payments as rules
 from ff_shared.jobs import JOB_CREATE_LMS_LOAN, JOB_SCHEDULE_COLLECTIONS, lms_loan_job_id
 from ff_shared.settings import Settings
@@ -63,7 +63,12 @@ async def customer(
     email = f"payer.{uuid.uuid4().hex[:10]}@example.com"
     token = await customer_token(email)
     customer_id = subject_of(token)
-    await mongo_db.customers.insert_one({"_id": customer_id, "email": email})
+    now = now_utc()
+    # A whole profile, as the API's own first sight of a customer writes it (other tests of the
+    # session list customers).
+    await mongo_db.customers.insert_one(
+        {"_id": customer_id, "email": email, "version": 1, "created_at": now, "updated_at": now}
+    )
     async with aiohttp.ClientSession(base_url=served_payments_api, headers=bearer(token)) as api:
         yield Customer(api, customer_id, email)
 
