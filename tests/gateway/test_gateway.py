@@ -325,7 +325,7 @@ async def test_the_access_log_is_json_with_request_ids_and_timings_and_holds_no_
         assert response.status == 404
         generated = response.headers["X-Request-ID"]
     assert generated != "bad id {forged}"
-    lines = gateway.log_lines()
+    lines = await gateway.logged(request_id, generated)
     [mine] = [line for line in lines if line["request_id"] == request_id]
     assert mine["vendor"] == "dynamics"
     assert mine["status"] == 200
