@@ -11,11 +11,15 @@ cd "$(dirname "$0")/.."
 env="${1:?environment: dev, staging or production}"
 release="${2:?release: the image tag (commit SHA)}"
 mode="${3:-apply}"
-dir="terraform/environments/$env"
+# One configuration (terraform/stack) for every environment; an environment is its state
+# (environments/$env/backend.hcl) and its variables (environments/$env/terraform.tfvars).
+dir="terraform/stack"
+[ -f "terraform/environments/$env/backend.hcl" ] || { echo "deploy: no environment '$env'" >&2; exit 2; }
+vars=(-var-file="../environments/$env/terraform.tfvars" -var "release=$release")
 
-terraform -chdir="$dir" init -input=false
+terraform -chdir="$dir" init -input=false -reconfigure -backend-config="../environments/$env/backend.hcl"
 if [ "$mode" = "plan" ]; then
-  exec terraform -chdir="$dir" plan -input=false -lock=false -var "release=$release"
+  exec terraform -chdir="$dir" plan -input=false -lock=false "${vars[@]}"
 fi
 
 cluster="$(terraform -chdir="$dir" output -raw cluster)"
@@ -42,7 +46,7 @@ if [ "$code" != "0" ]; then
 fi
 
 echo "deploy: rolling services to $release"
-terraform -chdir="$dir" apply -input=false -auto-approve -var "release=$release"
+terraform -chdir="$dir" apply -input=false -auto-approve "${vars[@]}"
 for service in $(terraform -chdir="$dir" output -json service_names | jq -r '.[]'); do
   aws ecs wait services-stable --cluster "$cluster" --services "$service"
 done

@@ -35,8 +35,9 @@ def unquote(value: Any) -> Any:
     return value
 
 
-def environment(name: str) -> dict[str, Any]:
-    return parse(TF / "environments" / name / "main.tf")
+def stack() -> dict[str, Any]:
+    """The one configuration every environment deploys."""
+    return parse(TF / "stack" / "main.tf")
 
 
 def resource_types() -> set[str]:
@@ -61,22 +62,29 @@ def test_terraform_fmt_style(path: Path) -> None:
 
 
 def test_environments_are_one_configuration_with_remote_state_and_locking() -> None:
-    texts = {name: (TF / "environments" / name / "main.tf").read_text() for name in ENVIRONMENTS}
-    normalised = {
-        re.sub(rf"(environments/{name}/|The {name} environment)", "ENV", text)
-        for name, text in texts.items()
+    assert sorted(p.name for p in (TF / "environments").iterdir()) == sorted(ENVIRONMENTS)
+    (backend_block,) = stack()["terraform"][0]["backend"]
+    settings = set(unquote(backend_block)["s3"]) - {"__is_block__"}
+    assert settings == set(), "the stack's backend is configured per environment (backend.hcl)"
+    declared = {
+        unquote(k) for block in parse(TF / "stack" / "variables.tf")["variable"] for k in block
     }
-    assert len(normalised) == 1, "environments differ beyond their name: use terraform.tfvars"
     for name in ENVIRONMENTS:
-        backend = unquote(environment(name)["terraform"][0]["backend"][0])["s3"]
+        folder = TF / "environments" / name
+        assert {p.name for p in folder.iterdir()} == {"backend.hcl", "terraform.tfvars"}, (
+            f"{name}: an environment is its backend and its variables; wiring lives in stack/"
+        )
+        backend = unquote(parse(folder / "backend.hcl"))
         assert backend["key"] == f"environments/{name}/terraform.tfstate"
         assert backend["use_lockfile"] is True
         assert backend["encrypt"] is True
-        assert (TF / "environments" / name / "terraform.tfvars").exists()
+        variables = unquote(parse(folder / "terraform.tfvars"))
+        assert variables["environment"] == name
+        assert set(variables) <= declared, f"{name} sets undeclared variables"
 
 
 def test_every_deployable_has_its_ecs_service_or_scheduled_task() -> None:
-    local = unquote(environment("production")["locals"][0])
+    local = unquote(stack()["locals"][0])
     services, scheduled = local["services"], local["scheduled_tasks"]
     assert set(services) == WORKER_NAMES | {"api"}
     for name in WORKER_NAMES:
@@ -85,12 +93,12 @@ def test_every_deployable_has_its_ecs_service_or_scheduled_task() -> None:
     for task, spec in scheduled.items():
         assert spec["command"] == ["ff", "run", task, "--once"]
         assert re.match(r"^cron\(.+\)$", spec["schedule"]), task
-    modules = {unquote(k) for m in environment("production")["module"] for k in m}
+    modules = {unquote(k) for m in stack()["module"] for k in m}
     assert {"network", "platform", "ecs", "tracker_ingest", "mongodb", "gateway"} <= modules
 
 
 def test_the_gateway_module_gets_the_agreed_inputs() -> None:
-    (gateway,) = [m['"gateway"'] for m in environment("production")["module"] if '"gateway"' in m]
+    (gateway,) = [m['"gateway"'] for m in stack()["module"] if '"gateway"' in m]
     assert {"source", "name", "vpc_id", "public_subnet_id", "platform_cidrs", "ssm_prefix"} <= set(
         gateway
     )

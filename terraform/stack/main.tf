@@ -1,5 +1,6 @@
-# The staging environment: every module wired together. Identical in every environment
-# directory except the backend key; differences live in terraform.tfvars.
+# The platform: every module wired together, one configuration for every environment.
+# An environment is its backend (environments/<name>/backend.hcl: the state key) and its
+# variables (environments/<name>/terraform.tfvars); scripts/deploy.sh passes both.
 terraform {
   required_version = ">= 1.10"
   required_providers {
@@ -16,13 +17,9 @@ terraform {
       version = "~> 1.21"
     }
   }
-  backend "s3" {
-    bucket       = "fairfinance-terraform-state"
-    key          = "environments/staging/terraform.tfstate"
-    region       = "eu-west-2"
-    encrypt      = true
-    use_lockfile = true
-  }
+  # Partial configuration: bucket, key, region, encryption and locking from
+  # environments/<name>/backend.hcl (`terraform init -backend-config=...`).
+  backend "s3" {}
 }
 
 provider "aws" {
@@ -89,7 +86,7 @@ resource "aws_sns_topic_policy" "alarms" {
 }
 
 module "network" {
-  source             = "../../modules/network"
+  source             = "../modules/network"
   name               = local.name
   cidr               = var.vpc_cidr
   az_count           = var.az_count
@@ -98,7 +95,7 @@ module "network" {
 }
 
 module "platform" {
-  source                   = "../../modules/platform"
+  source                   = "../modules/platform"
   name                     = local.name
   environment              = var.environment
   vpc_id                   = module.network.vpc_id
@@ -117,7 +114,7 @@ module "platform" {
 }
 
 module "mongodb" {
-  source             = "../../modules/mongodb_atlas"
+  source             = "../modules/mongodb_atlas"
   name               = local.name
   atlas_project_id   = var.atlas_project_id
   instance_size      = var.atlas_instance_size
@@ -127,7 +124,7 @@ module "mongodb" {
 }
 
 module "ecs" {
-  source              = "../../modules/ecs"
+  source              = "../modules/ecs"
   name                = local.name
   environment         = var.environment
   vpc_id              = module.network.vpc_id
@@ -174,7 +171,7 @@ module "ecs" {
 }
 
 module "tracker_ingest" {
-  source             = "../../modules/tracker_ingest"
+  source             = "../modules/tracker_ingest"
   name               = local.name
   image_uri          = "${module.platform.ecr_repository_urls["tracker-ingest"]}:${var.release}"
   queue_urls         = module.platform.tracker_queue_urls
@@ -194,7 +191,7 @@ module "tracker_ingest" {
 
 # The egress gateway to OBV and Dynamics (EC2, NGINX): its own module.
 module "gateway" {
-  source           = "../../modules/gateway"
+  source           = "../modules/gateway"
   name             = "${local.name}-gateway"
   vpc_id           = module.network.vpc_id
   public_subnet_id = module.network.public_subnet_ids[0]
