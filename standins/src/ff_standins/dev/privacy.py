@@ -1,0 +1,22 @@
+"""Local stack: the KMS key (in moto) that wraps the audit log's per-customer data keys."""
+
+from __future__ import annotations
+
+import aioboto3
+
+from ff_standins.dev.stack import Stack
+
+AUDIT_KEY_ALIAS = "alias/ff-audit"
+
+
+async def seed_audit_key(stack: Stack) -> None:
+    """Create the audit key under its alias once; the API finds it by the alias."""
+    session = aioboto3.Session(region_name=stack.aws_region)
+    async with session.client("kms", endpoint_url=stack.aws_endpoint_url) as kms:
+        aliases = await kms.list_aliases()
+        if not any(a["AliasName"] == AUDIT_KEY_ALIAS for a in aliases.get("Aliases", [])):
+            key = await kms.create_key(Description="ff audit log data keys")
+            await kms.create_alias(
+                AliasName=AUDIT_KEY_ALIAS, TargetKeyId=key["KeyMetadata"]["KeyId"]
+            )
+    stack.env["FF_AWS_AUDIT_KEY_ID"] = AUDIT_KEY_ALIAS
