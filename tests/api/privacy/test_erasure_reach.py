@@ -1,6 +1,7 @@
 """Erasure beyond MongoDB: the open-banking archive (deleted, or kept with a date where a loan was
 made on it), the journey tracker's identity hashes, the retention register and the retention
-job that deletes what was kept once its date comes, and writes refused to an erased customer."""
+job that deletes what was kept once its date comes; writes refused to an erased customer and to
+staff disabled in Cognito; and the subject-access export's loans, archive and decisions."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from tests.fixtures.loanbook import customer_with_loans
 from tests.fixtures.staff import ApplicantFactory, StaffFactory, SubmitFactory, act
 
 from ff_shared.settings import Settings
@@ -230,3 +232,68 @@ async def test_an_erased_customer_can_no_longer_write_with_a_token_issued_before
     assert "erased" in refused.json()["detail"]
     read = await client.get("/v1/me", headers=who.headers)
     assert read.status_code == 200
+
+
+async def test_a_staff_member_disabled_in_cognito_can_no_longer_write(
+    client: Client,
+    applicant: ApplicantFactory,
+    staff_member: StaffFactory,
+    cognito_client: Any,
+    staff_pool: Any,
+) -> None:
+    who = await applicant()
+    operations = await staff_member("operations")
+    path = f"/v1/staff/customers/{who.customer_id}"
+    version = (await client.get(path, headers=operations.headers)).json()["version"]
+    await cognito_client.admin_disable_user(
+        UserPoolId=staff_pool.pool_id, Username=operations.username
+    )
+    refused = await client.patch(
+        path, json={"version": version, "mobile": "07700 900462"}, headers=operations.headers
+    )
+    assert refused.status_code == 401, refused.text
+    assert "disabled" in refused.json()["detail"]
+    await cognito_client.admin_enable_user(
+        UserPoolId=staff_pool.pool_id, Username=operations.username
+    )
+    allowed = await client.patch(
+        path, json={"version": version, "mobile": "07700 900462"}, headers=operations.headers
+    )
+    assert allowed.status_code == 200, allowed.text
+
+
+async def test_subject_access_includes_loans_the_archive_decisions_and_document_links(
+    client: Client,
+    customer_token: Any,
+    loanbook_conn: Any,
+    staff_as: StaffFactory,
+    pg: asyncpg.Connection,
+) -> None:
+    headers, customer_id = await customer_with_loans(customer_token, loanbook_conn)
+    assert (await client.get("/v1/me", headers=headers)).status_code == 200
+    draft = await client.post("/v1/applications", headers=headers)
+    assert draft.status_code == 201, draft.text
+    crm_id = await _archive(pg, draft.json()["id"])
+    operations = await staff_as("operations")
+
+    response = await client.get(
+        f"/v1/staff/customers/{customer_id}/export", headers=operations.headers
+    )
+
+    assert response.status_code == 200, response.text
+    export = response.json()
+    assert sorted(loan["loan"]["status"] for loan in export["loans"]) == ["live", "settled"]
+    assert all(loan["transactions"] for loan in export["loans"])
+    assert all(t["amount_pence"] for loan in export["loans"] for t in loan["transactions"]), (
+        "transactions in pence"
+    )
+    [archive] = export["open_banking"]
+    assert archive["application_id"] == crm_id
+    [version] = archive["versions"]
+    assert version["accounts"][0]["holder_name"] == "Ada Holder"
+    assert version["transactions"][0]["description"] == "TESCO"
+    [decision] = export["decisions"]
+    assert decision["application_id"] == draft.json()["id"]
+    assert decision["reasons"] == []
+    assert export["crm_contact"] is None, "never sent to the CRM"
+    assert export["document_links"] == []
