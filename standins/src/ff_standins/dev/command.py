@@ -36,7 +36,7 @@ from ff_standins.dev.gateway import gateway_processes, seed_gateway
 from ff_standins.dev.lms import LMS_PROCESSES, seed_lms
 from ff_standins.dev.loans import ANCHOR_LMS_SIMULATOR, seed_loan_book
 from ff_standins.dev.portals import start_portals
-from ff_standins.dev.privacy import seed_audit_key
+from ff_standins.dev.privacy import seed_audit_key, seed_erasure_demo
 from ff_standins.dev.review_demo import seed_documents_and_email, seed_review_demo
 from ff_standins.dev.stack import Seeder, Stack
 from ff_standins.dev.tracker import TRACKER_PROCESSOR, seed_tracker
@@ -141,6 +141,7 @@ SEEDERS: list[Seeder] = [
     seed_audit_key,
     seed_staff_pool,
     seed_customer_pool,
+    seed_erasure_demo,
     seed_loan_book,
     seed_documents_and_email,
     seed_review_demo,
