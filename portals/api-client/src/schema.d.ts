@@ -1532,6 +1532,7 @@ export interface components {
             head_seq: number;
             intact: boolean;
             problems: components["schemas"]["ChainProblem"][];
+            unchained: number;
         };
         /** ChainProblem */
         ChainProblem: {

@@ -224,3 +224,19 @@ async def test_customer_data_keys_are_stored_only_wrapped_by_kms(
         {"customer_id": who.customer_id, "sealed": {"$ne": None}}
     )
     assert key not in bytes(raw["sealed"])
+
+
+async def test_a_key_stored_in_the_clear_before_wrapping_is_wrapped_on_first_use(
+    applicant: ApplicantFactory,
+    submit_application: SubmitFactory,
+    mongo_db: Any,
+) -> None:
+    who = await applicant()
+    legacy = bytes(range(32))
+    await mongo_db.data_keys.insert_one(
+        {"_id": who.customer_id, "key": legacy, "created_at": datetime.now(UTC)}
+    )
+    await submit_application(who)
+    stored = await mongo_db.data_keys.find_one({"_id": who.customer_id})
+    assert "key" not in stored
+    assert legacy not in bytes(stored["wrapped_key"])

@@ -155,7 +155,8 @@ async def test_subject_access_exports_everything_held_as_one_document(
     assert application["information_request"]["response"] == markers[2]
     assert [d["kind"] for d in export["documents"]] == ["bank_statement"]
     [link] = export["document_links"]
-    assert link["url"].startswith("http") and "Signature" in link["url"]
+    assert link["url"].startswith("http")
+    assert "Signature" in link["url"]
     [decision] = export["decisions"]
     assert decision["outcome"] == application["decision"]["outcome"]
     assert decision["reasons"] == application["decision"]["reasons"]

@@ -128,6 +128,8 @@ class ChainCheck(msgspec.Struct, frozen=True, kw_only=True):
     intact: bool
     entries: int
     head_seq: int
+    unchained: int
+    """Entries written before the log was chained (all older than its first chained entry)."""
     problems: list[ChainProblem]
     """The first problems found (at most ``MAX_PROBLEMS``)."""
 
@@ -142,6 +144,8 @@ class ChainWalk:
         self.expected_seq = 1
         self.previous = GENESIS_HASH
         self.entries = 0
+        self.unchained: list[str] = []
+        self.first_chained: str | None = None
         self.problems: list[ChainProblem] = []
 
     def _problem(self, stored: Mapping[str, Any] | None, seq: int | None, text: str) -> None:
@@ -153,8 +157,11 @@ class ChainWalk:
         self.entries += 1
         seq = stored.get("seq")
         if not isinstance(seq, int):
-            self._problem(stored, None, "entry is not in the chain (no position or hash)")
+            # Written before the log was chained: fine if older than the chain (see finish).
+            self.unchained.append(str(stored.get("_id")))
             return
+        if self.first_chained is None:
+            self.first_chained = str(stored.get("_id"))
         if seq > self.expected_seq:
             self._problem(stored, seq, f"entries {self.expected_seq}..{seq - 1} are missing")
         elif seq < self.expected_seq:
@@ -167,6 +174,12 @@ class ChainWalk:
         self.expected_seq = seq + 1
 
     def finish(self, head_seq: int, head_hash: str | None) -> ChainCheck:
+        for entry_id in self.unchained:
+            # Ids sort by time: an unchained entry newer than the chain was put there since.
+            if self.first_chained is not None and entry_id > self.first_chained:
+                self._problem(
+                    {"_id": entry_id}, None, "entry is newer than the chain but not in it"
+                )
         last = self.expected_seq - 1
         if head_seq > last:
             self._problem(None, head_seq, f"entries {last + 1}..{head_seq} are missing")
@@ -176,5 +189,6 @@ class ChainWalk:
             intact=not self.problems,
             entries=self.entries,
             head_seq=head_seq,
+            unchained=len(self.unchained),
             problems=self.problems,
         )

@@ -11,6 +11,8 @@ on by compare-and-set, then the entry is inserted with the head's previous hash 
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -34,7 +36,7 @@ from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import AuditChainDocument, AuditEventDocument
 
 HEAD = "head"
-CHAIN_TRIES = 50
+CHAIN_TRIES = 500
 
 
 class ChainBusy(Exception):
@@ -69,6 +71,8 @@ async def _link(document: dict[str, Any]) -> None:
         )
         if moved.modified_count == 1:
             return
+        # Another writer took the position: try again after a moment, spread out.
+        await asyncio.sleep(random.uniform(0, 0.002))
     raise ChainBusy("the audit chain's head kept moving")
 
 

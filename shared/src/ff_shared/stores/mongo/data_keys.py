@@ -46,6 +46,13 @@ class KmsKeys:
         )
         return bytes(made["Plaintext"]), bytes(made["CiphertextBlob"])
 
+    async def wrap(self, customer_id: str, key: bytes) -> bytes:
+        """Wrap a key made before keys were made by KMS."""
+        wrapped = await self._kms.encrypt(
+            KeyId=self.key_id, Plaintext=key, EncryptionContext=_context_of(customer_id)
+        )
+        return bytes(wrapped["CiphertextBlob"])
+
     async def unwrap(self, customer_id: str, wrapped: bytes) -> bytes:
         opened = await self._kms.decrypt(
             CiphertextBlob=wrapped, EncryptionContext=_context_of(customer_id)
@@ -92,13 +99,26 @@ async def key_for(customer_id: str, *, now: datetime) -> bytes:
         # A concurrent first write may have stored its key first: everyone uses the stored one.
         found = await _collection().find_one({"_id": customer_id})
         assert found is not None
-    return await _kms().unwrap(customer_id, bytes(found["wrapped_key"]))
+    return await _unwrapped(customer_id, found)
 
 
 async def existing_key(customer_id: str) -> bytes | None:
     found = await _collection().find_one({"_id": customer_id})
     if found is None:
         return None
+    return await _unwrapped(customer_id, found)
+
+
+async def _unwrapped(customer_id: str, found: dict[str, Any]) -> bytes:
+    """The stored key, unwrapped by KMS. A key stored in the clear before keys were wrapped is
+    wrapped now and its clear copy removed."""
+    if found.get("wrapped_key") is None and found.get("key") is not None:
+        key = bytes(found["key"])
+        wrapped = await _kms().wrap(customer_id, key)
+        await _collection().update_one(
+            {"_id": customer_id}, {"$set": {"wrapped_key": wrapped}, "$unset": {"key": ""}}
+        )
+        return key
     return await _kms().unwrap(customer_id, bytes(found["wrapped_key"]))
 
 
