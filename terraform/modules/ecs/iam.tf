@@ -100,7 +100,7 @@ data "aws_iam_policy_document" "task" {
   statement {
     sid       = "UseKeys"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-    resources = [var.kms_key_arns["data"], var.kms_key_arns["secrets"]]
+    resources = [var.kms_key_arns["data"], var.kms_key_arns["secrets"], var.kms_key_arns["audit"]]
   }
   dynamic "statement" {
     for_each = length(local.grants[each.key].buckets_rw) > 0 ? [1] : []
