@@ -158,6 +158,16 @@ data "aws_iam_policy_document" "task" {
       resources = ["arn:${data.aws_partition.current.partition}:athena:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:workgroup/${var.name}-analytics", "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:*"]
     }
   }
+  # The API checks a staff member is still enabled before each write, and erasure finds and
+  # deletes the customer's login.
+  dynamic "statement" {
+    for_each = each.key == "api" ? [1] : []
+    content {
+      sid       = "ManageLogins"
+      actions   = ["cognito-idp:AdminGetUser", "cognito-idp:ListUsers", "cognito-idp:AdminDeleteUser"]
+      resources = ["arn:${data.aws_partition.current.partition}:cognito-idp:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:userpool/*"]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "task" {
