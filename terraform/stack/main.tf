@@ -151,6 +151,7 @@ module "ecs" {
   }
   environment_variables = {
     FF_AWS_REGION                        = var.region
+    FF_AWS_AUDIT_KEY_ID                  = module.platform.kms_key_arns["audit"]
     FF_COGNITO_CUSTOMER_POOL_ID          = module.platform.cognito.customer_pool_id
     FF_COGNITO_CUSTOMER_CLIENT_ID        = module.platform.cognito.customer_client_id
     FF_COGNITO_STAFF_POOL_ID             = module.platform.cognito.staff_pool_id

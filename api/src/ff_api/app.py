@@ -51,7 +51,7 @@ from ff_shared.observability import configure as configure_observability
 from ff_shared.settings import Settings, load_settings
 from ff_shared.stores.loanbook.connection import close_pool as close_loanbook_pool
 from ff_shared.stores.loanbook.connection import create_pool as create_loanbook_pool
-from ff_shared.stores.mongo import close_mongo, connect_mongo
+from ff_shared.stores.mongo import close_mongo, connect_mongo, data_keys
 from ff_shared.stores.mongo.applications import ApplicationRepository
 from ff_shared.stores.postgres import create_pool as create_postgres_pool
 from ff_shared.stores.postgres import payments as payments_store
@@ -113,6 +113,9 @@ def _lifespan(
             cognito = settings.cognito
             # Long-lived AWS clients are entered on the stack.
             s3 = await stack.enter_async_context(aws.client("s3", **client_options(settings.aws)))
+            kms = await stack.enter_async_context(aws.client("kms", **client_options(settings.aws)))
+            data_keys.bind_key_wrapping(data_keys.KmsKeys(kms, settings.aws.audit_key_id))
+            stack.callback(data_keys.unbind_key_wrapping)
             loanbook = await create_loanbook_pool(settings.loanbook)
             stack.push_async_callback(close_loanbook_pool, loanbook)
             anchor_lms = await stack.enter_async_context(AnchorLmsClient(settings.anchor_lms))

@@ -16,10 +16,12 @@ from ff_shared.jobs import (
     JOB_CREATE_LMS_LOAN,
     JOB_SEND_APPLICATION_EMAIL,
     JOB_SYNC_APPLICATION_TO_CRM,
+    JOB_SYNC_CUSTOMER_TO_CRM,
     CrmSyncJob,
     JobRef,
     application_email_job_id,
     crm_sync_job_id,
+    customer_crm_job_id,
     lms_loan_job_id,
 )
 
@@ -105,3 +107,16 @@ async def enqueue_effects(
                 job_id=lms_loan_job_id(application_id),
                 application_id=application_id,
             )
+
+
+async def enqueue_customer_sync(services: Services, customer_id: str, version: int) -> None:
+    """Bring the customer's CRM contact up to the profile write producing ``version`` (a staff
+    correction, or erasure, which empties the contact's personal columns)."""
+    await enqueue(
+        services,
+        JOB_SYNC_CUSTOMER_TO_CRM,
+        job_id=customer_crm_job_id(customer_id, version),
+        _defer_by=CRM_SYNC_DEFER,
+        customer_id=customer_id,
+        version=version,
+    )

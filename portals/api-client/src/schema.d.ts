@@ -751,6 +751,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/staff/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Re-compute the audit log's hash chain: intact, or where it was changed */
+        get: operations["staff_verify_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/staff/customers": {
         parameters: {
             query?: never;
@@ -782,7 +799,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Correct a customer's contact details (audited with before and after) */
+        /** Correct a customer's contact details (audited; the CRM contact follows) */
         patch: operations["staff_update_customer"];
         trace?: never;
     };
@@ -1509,6 +1526,20 @@ export interface components {
             message: string;
             reference: string;
         };
+        /** ChainCheck */
+        ChainCheck: {
+            entries: number;
+            head_seq: number;
+            intact: boolean;
+            problems: components["schemas"]["ChainProblem"][];
+            unchained: number;
+        };
+        /** ChainProblem */
+        ChainProblem: {
+            entry_id: string | null;
+            problem: string;
+            seq: number | null;
+        };
         /** Check */
         Check: {
             error?: string | null;
@@ -1754,6 +1785,15 @@ export interface components {
             obv_reference: string | null;
             version: number;
         };
+        /** Erased */
+        Erased: {
+            /** @default UK GDPR Art 17(1): erased at the customer's request */
+            basis: string;
+            /** @default 1 */
+            count: number;
+            what: string;
+            where: string;
+        };
         /** ErasureReport */
         ErasureReport: {
             applications_anonymised: number;
@@ -1761,6 +1801,7 @@ export interface components {
             audit_key_destroyed: boolean;
             customer_id: string;
             documents_deleted: number;
+            erased: components["schemas"]["Erased"][];
             /** Format: date-time */
             erased_at: string;
             identity_deleted: boolean;
@@ -2325,6 +2366,7 @@ export interface components {
         Retained: {
             fields: string[];
             reason: string;
+            until?: string | null;
             what: string;
             where: string;
         };
@@ -6687,6 +6729,89 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired, forged or other-pool bearer token (`not_authenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles lack the route's permission (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or not the caller's (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state or a newer version (`stale_version`, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_verify_audit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChainCheck"];
                 };
             };
             /** @description The body is not valid JSON (`malformed_body`) */

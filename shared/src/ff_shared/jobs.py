@@ -111,3 +111,14 @@ def funding_job_id(application_id: str) -> str:
     """``create_lms_loan`` enqueued when the customer's mandate becomes active (the acceptance's
     own job may have found no mandate yet)."""
     return f"{JOB_CREATE_LMS_LOAN}:{application_id}:mandate-active"
+
+
+JOB_SYNC_CUSTOMER_TO_CRM = "sync_customer_to_crm"
+"""Upsert the customer's Dynamics contact from their profile (staff corrections) and latest
+application, or, once they are erased, with every personal column empty. Payload:
+``customer_id`` and ``version``, the profile version whose write asked for it (the job waits
+briefly for it to land); enqueued with ``_job_id=customer_crm_job_id(...)``."""
+
+
+def customer_crm_job_id(customer_id: str, version: int) -> str:
+    return f"{JOB_SYNC_CUSTOMER_TO_CRM}:{customer_id}:{version}"

@@ -100,7 +100,7 @@ data "aws_iam_policy_document" "task" {
   statement {
     sid       = "UseKeys"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-    resources = [var.kms_key_arns["data"], var.kms_key_arns["secrets"]]
+    resources = [var.kms_key_arns["data"], var.kms_key_arns["secrets"], var.kms_key_arns["audit"]]
   }
   dynamic "statement" {
     for_each = length(local.grants[each.key].buckets_rw) > 0 ? [1] : []
@@ -156,6 +156,16 @@ data "aws_iam_policy_document" "task" {
       sid       = "QueryLake"
       actions   = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "glue:GetTable", "glue:GetTables", "glue:GetDatabase", "glue:GetPartitions"]
       resources = ["arn:${data.aws_partition.current.partition}:athena:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:workgroup/${var.name}-analytics", "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:*"]
+    }
+  }
+  # The API checks a staff member is still enabled before each write, and erasure finds and
+  # deletes the customer's login.
+  dynamic "statement" {
+    for_each = each.key == "api" ? [1] : []
+    content {
+      sid       = "ManageLogins"
+      actions   = ["cognito-idp:AdminGetUser", "cognito-idp:ListUsers", "cognito-idp:AdminDeleteUser"]
+      resources = ["arn:${data.aws_partition.current.partition}:cognito-idp:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:userpool/*"]
     }
   }
 }

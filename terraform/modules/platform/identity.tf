@@ -2,8 +2,10 @@
 locals {
   staff_groups = ["underwriter", "senior_underwriter", "operations", "analyst", "admin"]
   pools = {
-    customers = { callbacks = var.customer_callback_urls, mfa = "OPTIONAL" }
-    staff     = { callbacks = var.staff_callback_urls, mfa = "ON" }
+    # Access and id token lifetimes in minutes. Staff tokens are short-lived: a staff member
+    # disabled in the pool loses access within 15 minutes (refresh fails at once).
+    customers = { callbacks = var.customer_callback_urls, mfa = "OPTIONAL", token_minutes = 60 }
+    staff     = { callbacks = var.staff_callback_urls, mfa = "ON", token_minutes = 15 }
   }
 }
 
@@ -49,8 +51,8 @@ resource "aws_cognito_user_pool_client" "this" {
   read_attributes                      = ["email", "email_verified"]
   explicit_auth_flows                  = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
   prevent_user_existence_errors        = "ENABLED"
-  access_token_validity                = 60
-  id_token_validity                    = 60
+  access_token_validity                = each.value.token_minutes
+  id_token_validity                    = each.value.token_minutes
   refresh_token_validity               = 30
   token_validity_units {
     access_token  = "minutes"

@@ -1,10 +1,11 @@
 # One key per data class, each rotated yearly: data at rest, logs (CloudWatch needs its own
-# grant), and secrets (SSM SecureStrings).
+# grant), secrets (SSM SecureStrings), and audit (wraps the audit log's per-customer data keys).
 locals {
   kms_keys = {
     data    = "S3, RDS, ElastiCache, SQS and backups"
     logs    = "CloudWatch log groups"
     secrets = "SSM SecureString parameters"
+    audit   = "the audit log's per-customer data keys (GenerateDataKey, Decrypt)"
   }
 }
 

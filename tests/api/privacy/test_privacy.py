@@ -154,6 +154,12 @@ async def test_subject_access_exports_everything_held_as_one_document(
     assert application["decision"]["trace"]
     assert application["information_request"]["response"] == markers[2]
     assert [d["kind"] for d in export["documents"]] == ["bank_statement"]
+    [link] = export["document_links"]
+    assert link["url"].startswith("http")
+    assert "Signature" in link["url"]
+    [decision] = export["decisions"]
+    assert decision["outcome"] == application["decision"]["outcome"]
+    assert decision["reasons"] == application["decision"]["reasons"]
     assert [n["text"] for n in export["notes"]] == [markers[0]]
     actions = [e["action"] for e in export["audit"]]
     assert {"application.submitted", "document.confirmed", "customer.updated"} <= set(actions)

@@ -12,7 +12,7 @@ from arq.worker import Function
 from tests.fixtures.workers import close_worker
 
 from ff_shared.settings import Settings
-from ff_workers.core import crm, open_banking
+from ff_workers.core import crm, crm_contacts, open_banking
 from ff_workers.runtime import build_worker
 
 
@@ -22,6 +22,7 @@ class SyncWorker:
 
     functions: ClassVar[list[Function]] = [
         crm.sync_application_to_crm_function,
+        crm_contacts.sync_customer_to_crm_function,
         open_banking.check_open_banking_function,
     ]
 

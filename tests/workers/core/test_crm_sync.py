@@ -91,7 +91,7 @@ async def test_a_submitted_application_appears_in_dynamics_with_its_contact(
     assert row["_ff_contact_value"] == contact["contactid"]
     assert contact["firstname"] == who.personal["first_name"]
     assert contact["lastname"] == who.personal["last_name"]
-    assert contact["emailaddress1"] == who.personal["email"]
+    assert contact["emailaddress1"] == who.login, "the profile's e-mail wins over the form's"
     assert contact["birthdate"] == who.personal["date_of_birth"]
     assert contact["address1_postalcode"] == who.address["postcode"]
     crm = await _crm(mongo_db, app["id"])

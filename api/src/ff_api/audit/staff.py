@@ -1,5 +1,5 @@
 """The audit log for admins: read-only. There is no route, and no store function, that edits or
-deletes an entry."""
+deletes an entry; a check re-computes the hash chain to find any change made behind the API."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from litestar.params import QueryParameter
 from ff_api.audit import service
 from ff_api.audit.schemas import AuditPage
 from ff_api.security import StaffPrincipal
+from ff_shared.domain.audit import ChainCheck
+from ff_shared.stores.mongo import audit
 
 
 class StaffAuditController(Controller):
@@ -52,3 +54,12 @@ class StaffAuditController(Controller):
             cursor=cursor,
             limit=limit,
         )
+
+    @get(
+        "/verify",
+        operation_id="staff_verify_audit",
+        summary="Re-compute the audit log's hash chain: intact, or where it was changed",
+        opt={"permission": "audit.read"},
+    )
+    async def verify(self, staff: NamedDependency[StaffPrincipal]) -> ChainCheck:
+        return await audit.verify_chain()

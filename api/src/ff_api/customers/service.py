@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from ff_api import pagination
+from ff_api import jobs, pagination
 from ff_api.audit import service as auditing
 from ff_api.customers.schemas import (
     ApplicationSummary,
@@ -148,8 +148,11 @@ async def search(
     )
 
 
-async def update(staff: StaffPrincipal, customer_id: str, data: CustomerPatch) -> None:
-    """Correct contact details; only what differs is written and audited."""
+async def update(
+    services: Services, staff: StaffPrincipal, customer_id: str, data: CustomerPatch
+) -> None:
+    """Correct contact details; only what differs is written and audited, and the CRM contact
+    is brought up to the new profile (queued just before the write it follows)."""
     current = await _editable(customer_id, data.version)
     changes = {
         name: getattr(data, name)
@@ -158,6 +161,7 @@ async def update(staff: StaffPrincipal, customer_id: str, data: CustomerPatch) -
     }
     if changes:
         now = now_utc()
+        await jobs.enqueue_customer_sync(services, customer_id, data.version + 1)
         await customers.update_profile(
             customer_id, expected_version=data.version, changes=changes, now=now
         )

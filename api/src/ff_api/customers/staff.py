@@ -60,7 +60,7 @@ class StaffCustomerController(Controller):
     @patch(
         "/{customer_id:str}",
         operation_id="staff_update_customer",
-        summary="Correct a customer's contact details (audited with before and after)",
+        summary="Correct a customer's contact details (audited; the CRM contact follows)",
         opt={"permission": "customers.edit"},
     )
     async def update(
@@ -70,7 +70,7 @@ class StaffCustomerController(Controller):
         customer_id: FromPath[str],
         data: JSONBody[CustomerPatch],
     ) -> StaffCustomerView:
-        await service.update(staff, customer_id, data)
+        await service.update(services, staff, customer_id, data)
         return await service.customer_view(services, customer_id)
 
     @post(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -58,12 +58,15 @@ AUDIT_REASON = (
 
 
 class Retained(msgspec.Struct, frozen=True, kw_only=True):
-    """One thing erasure kept, where it is, and why the law requires it."""
+    """One thing erasure kept, where it is, why the law requires it, and when it goes."""
 
     what: str
     where: str
     fields: tuple[str, ...]
     reason: str
+    until: date | None = None
+    """The day the retention job deletes it; None for audit entries, whose values about the
+    person are already unreadable (their key is destroyed) and which stay as the log's record."""
 
 
 def is_loan(document: Mapping[str, Any]) -> bool:

@@ -50,6 +50,8 @@ class AwsSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Set to moto server's URL locally and in tests; unset in AWS."""
     timeout_seconds: float = 10.0
     """Connect and read timeout of every AWS call."""
+    audit_key_id: str = "alias/ff-audit"
+    """KMS key (id, ARN or alias) that wraps the audit log's per-customer data keys."""
 
 
 class CognitoSettings(msgspec.Struct, frozen=True, kw_only=True):

@@ -22,7 +22,12 @@ import aioboto3
 import asyncpg
 
 from ff_shared.errors import SettingsError
-from ff_shared.integrations.aws.cognito import PoolIds, ensure_pool, ensure_user
+from ff_shared.integrations.aws.cognito import (
+    STAFF_ACCESS_TOKEN_MINUTES,
+    PoolIds,
+    ensure_pool,
+    ensure_user,
+)
 from ff_shared.settings import Settings, load_settings, settings_to_env
 from ff_shared.stores.mongo import close_mongo, connect_mongo
 from ff_shared.stores.mongo.customers import ensure_profile
@@ -31,6 +36,7 @@ from ff_standins.dev.gateway import gateway_processes, seed_gateway
 from ff_standins.dev.lms import LMS_PROCESSES, seed_lms
 from ff_standins.dev.loans import ANCHOR_LMS_SIMULATOR, seed_loan_book
 from ff_standins.dev.portals import start_portals
+from ff_standins.dev.privacy import seed_audit_key, seed_erasure_demo
 from ff_standins.dev.review_demo import seed_documents_and_email, seed_review_demo
 from ff_standins.dev.stack import Seeder, Stack
 from ff_standins.dev.tracker import TRACKER_PROCESSOR, seed_tracker
@@ -98,7 +104,9 @@ async def seed_customer_pool(stack: Stack) -> None:
 async def seed_staff_pool(stack: Stack) -> None:
     session = aioboto3.Session(region_name=stack.aws_region)
     async with session.client("cognito-idp", endpoint_url=stack.aws_endpoint_url) as cognito:
-        ids: PoolIds = await ensure_pool(cognito, STAFF_POOL)
+        ids: PoolIds = await ensure_pool(
+            cognito, STAFF_POOL, access_token_minutes=STAFF_ACCESS_TOKEN_MINUTES
+        )
         for email, groups in DEMO_STAFF.items():
             await ensure_user(cognito, ids.pool_id, email, DEMO_PASSWORD, groups=groups)
     stack.pools["staff"] = PoolState(
@@ -130,8 +138,10 @@ async def ensure_postgres_database(stack: Stack) -> None:
 # Features add their seeders here, in order.
 SEEDERS: list[Seeder] = [
     ensure_postgres_database,
+    seed_audit_key,
     seed_staff_pool,
     seed_customer_pool,
+    seed_erasure_demo,
     seed_loan_book,
     seed_documents_and_email,
     seed_review_demo,

@@ -189,7 +189,12 @@ async def sync_application_to_crm(
     erased = profile.erased or application.erased_at is not None
     try:
         contact = await dynamics.upsert_contact(
-            contact_for(application, profile_email=profile.email, erased=erased)
+            contact_for(
+                application,
+                profile_email=profile.email,
+                profile_mobile=profile.mobile,
+                erased=erased,
+            )
         )
         sync = msgspec.structs.replace(sync, contact_id=contact.id)
         row = await dynamics.upsert_loan_application(loan_application_for(application, contact.id))

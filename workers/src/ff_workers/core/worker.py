@@ -10,7 +10,7 @@ from typing import ClassVar
 from arq.cron import CronJob
 from arq.worker import Function
 
-from ff_workers.core import crm, emails, lms, open_banking, repayments
+from ff_workers.core import crm, crm_contacts, emails, lms, open_banking, repayments, retention
 from ff_workers.ctx import JobContext
 from ff_workers.runtime import bind_job, heartbeat_job, unbind_job
 
@@ -36,12 +36,18 @@ class WorkerSettings:
         lms.create_lms_loan_function,
         emails.send_application_email_function,
         crm.sync_application_to_crm_function,
+        crm_contacts.sync_customer_to_crm_function,
+        retention.apply_retention_function,
         open_banking.check_open_banking_function,
         repayments.process_payment_event_function,
         repayments.schedule_collections_function,
         repayments.send_payment_email_function,
     ]
-    cron_jobs: ClassVar[list[CronJob]] = [heartbeat_job("core"), *repayments.CRON_JOBS]
+    cron_jobs: ClassVar[list[CronJob]] = [
+        heartbeat_job("core"),
+        *repayments.CRON_JOBS,
+        *retention.CRON_JOBS,
+    ]
     on_startup = startup
     on_shutdown = shutdown
     on_job_start = bind_job

@@ -145,7 +145,16 @@ class PoolIds(msgspec.Struct, frozen=True, kw_only=True):
     client_id: str
 
 
-async def ensure_pool(cognito: Any, name: str) -> PoolIds:
+STAFF_ACCESS_TOKEN_MINUTES = 15
+"""Lifetime of a staff access token (as in terraform's staff pool): a staff member disabled in
+Cognito can no longer get one, and the one they hold stops working within this time."""
+CUSTOMER_ACCESS_TOKEN_MINUTES = 60
+"""Lifetime of a customer access token (an erased customer's writes are refused at once anyway)."""
+
+
+async def ensure_pool(
+    cognito: Any, name: str, *, access_token_minutes: int = CUSTOMER_ACCESS_TOKEN_MINUTES
+) -> PoolIds:
     """Find or create a user pool and its portal app client (local stack and tests)."""
     pools = await cognito.list_user_pools(MaxResults=60)
     pool_id = next((p["Id"] for p in pools["UserPools"] if p["Name"] == name), None)
@@ -165,6 +174,9 @@ async def ensure_pool(cognito: Any, name: str) -> PoolIds:
                 ClientName=f"{name}-portal",
                 ExplicitAuthFlows=["ADMIN_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH"],
                 ReadAttributes=["email"],
+                AccessTokenValidity=access_token_minutes,
+                IdTokenValidity=access_token_minutes,
+                TokenValidityUnits={"AccessToken": "minutes", "IdToken": "minutes"},
             )
         )["UserPoolClient"]["ClientId"]
     return PoolIds(pool_id=pool_id, client_id=client_id)

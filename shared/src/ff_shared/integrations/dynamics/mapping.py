@@ -1,9 +1,12 @@
 """The platform's application and customer as Dynamics rows: the one place that decides it.
 
-A contact carries the personal details from the application's form (the profile's e-mail when
-the form has none); an erased customer's contact is written with every personal column empty,
-so erasure reaches the CRM too. The loan application carries the status, the latest decision
-and its version, the amounts, and the OBV reference that obv-archiver looks for.
+A contact carries the personal details from the application's form, except that the profile's
+e-mail and mobile, where set, win: the profile is where the customer and staff correct contact
+details. An erased customer's contact is written with every personal column empty, so erasure
+reaches the CRM too; an erased application that was not a loan no longer names its open-banking
+report (its archive was deleted, and must not be fetched again). The loan application carries
+the status, the latest decision and its version, the amounts, and the OBV reference that
+obv-archiver looks for.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ff_shared.domain.records import ApplicationRecord
+from ff_shared.domain.records import ApplicationRecord, ApplicationStatus
 from ff_shared.integrations.dynamics.schemas import (
     ApplicationStatusChoice,
     ContactWrite,
@@ -30,7 +33,11 @@ def _int(value: Any) -> int | None:
 
 
 def contact_for(
-    application: ApplicationRecord, *, profile_email: str | None, erased: bool
+    application: ApplicationRecord,
+    *,
+    profile_email: str | None,
+    erased: bool,
+    profile_mobile: str | None = None,
 ) -> ContactWrite:
     if erased:
         return ContactWrite(ff_platformid=application.customer_id)
@@ -41,8 +48,8 @@ def contact_for(
         ff_platformid=application.customer_id,
         firstname=_text(personal.get("first_name")),
         lastname=_text(personal.get("last_name")),
-        emailaddress1=_text(personal.get("email")) or _text(profile_email),
-        mobilephone=_text(personal.get("mobile")),
+        emailaddress1=_text(profile_email) or _text(personal.get("email")),
+        mobilephone=_text(profile_mobile) or _text(personal.get("mobile")),
         birthdate=date.fromisoformat(born) if isinstance(born, str) else None,
         address1_line1=_text(address.get("line1")),
         address1_line2=_text(address.get("line2")),
@@ -62,7 +69,10 @@ def loan_application_for(application: ApplicationRecord, contact_id: str) -> Loa
         ff_name=application.reference,
         contact_bind=contact_bind(contact_id),
         ff_obvreference=(
-            application.open_banking.reference if application.open_banking is not None else None
+            application.open_banking.reference
+            if application.open_banking is not None
+            and (application.erased_at is None or application.status is ApplicationStatus.ACCEPTED)
+            else None
         ),
         ff_applicationstatus=ApplicationStatusChoice.of(application.status),
         ff_decisionoutcome=(

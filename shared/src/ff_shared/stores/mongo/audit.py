@@ -3,25 +3,77 @@
 This module is the only code that touches the ``audit_events`` collection, and it has no update,
 replace or delete: an entry, once written, stays as written. ``before``/``after`` values of an
 entry about a customer are stored sealed with that customer's key (see ``data_keys``).
+
+Each entry takes the next position in the hash chain: the chain's head (``audit_chain``) is moved
+on by compare-and-set, then the entry is inserted with the head's previous hash as its link.
+:func:`verify_chain` re-computes every hash.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import msgspec
+from pymongo.errors import DuplicateKeyError
 
-from ff_shared.domain.audit import Actor, AuditEvent, Target
+from ff_shared.domain.audit import (
+    GENESIS_HASH,
+    Actor,
+    AuditEvent,
+    ChainCheck,
+    ChainWalk,
+    Target,
+    entry_hash,
+    to_millisecond,
+)
 from ff_shared.stores.mongo import data_keys
 from ff_shared.stores.mongo.applications import new_id
 from ff_shared.stores.mongo.connection import collection
-from ff_shared.stores.mongo.documents import AuditEventDocument
+from ff_shared.stores.mongo.documents import AuditChainDocument, AuditEventDocument
+
+HEAD = "head"
+CHAIN_TRIES = 500
+
+
+class ChainBusy(Exception):
+    """The chain's head kept moving under this writer (never expected in practice)."""
 
 
 def _collection() -> Any:
     return collection(AuditEventDocument)
+
+
+def _chain() -> Any:
+    return collection(AuditChainDocument)
+
+
+async def _link(document: dict[str, Any]) -> None:
+    """Take the next position in the chain for ``document`` and set its link and hash."""
+    for _ in range(CHAIN_TRIES):
+        head = await _chain().find_one({"_id": HEAD})
+        seq = 1 if head is None else int(head["seq"]) + 1
+        document["seq"] = seq
+        document["prev_hash"] = GENESIS_HASH if head is None else head["hash"]
+        document["hash"] = entry_hash(document)
+        if head is None:
+            try:
+                await _chain().insert_one({"_id": HEAD, "seq": seq, "hash": document["hash"]})
+            except DuplicateKeyError:
+                continue
+            return
+        moved = await _chain().update_one(
+            {"_id": HEAD, "seq": head["seq"], "hash": head["hash"]},
+            {"$set": {"seq": seq, "hash": document["hash"]}},
+        )
+        if moved.modified_count == 1:
+            return
+        # Another writer took the position: try again after a moment, spread out.
+        await asyncio.sleep(random.uniform(0, 0.002))
+    raise ChainBusy("the audit chain's head kept moving")
 
 
 def _context(event_id: str) -> str:
@@ -43,6 +95,7 @@ async def append(
     """Write one entry. With a ``customer_id`` (and ``seal``), the values are sealed with the
     customer's key; pass ``seal=False`` only for values that say nothing about the person."""
     event_id = new_id()
+    now = to_millisecond(now)
     document: dict[str, Any] = {
         "_id": event_id,
         "at": now,
@@ -65,6 +118,7 @@ async def append(
         )
     else:
         document.update(msgspec.to_builtins(values))
+    await _link(document)
     await _collection().insert_one(document)
     return AuditEvent(
         id=event_id,
@@ -153,3 +207,14 @@ async def query(
     order = 1 if oldest_first else -1
     cursor = _collection().find(match).sort([("_id", order)]).limit(limit)
     return await _events([raw async for raw in cursor])
+
+
+async def verify_chain() -> ChainCheck:
+    """Re-compute every entry's hash and link in chain order, and the head against the last."""
+    walk = ChainWalk()
+    async for raw in _collection().find({}).sort([("seq", 1)]):
+        walk.add(raw)
+    head = await _chain().find_one({"_id": HEAD})
+    return walk.finish(
+        0 if head is None else int(head["seq"]), None if head is None else head["hash"]
+    )

@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from ff_shared.settings import MongoSettings
 from ff_shared.stores.mongo.documents import (
     ApplicationDocument,
+    AuditChainDocument,
     AuditEventDocument,
     CustomerDocument,
     DataKeyDocument,
@@ -24,6 +25,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     ApplicationDocument,
     CustomerDocument,
     AuditEventDocument,
+    AuditChainDocument,
     DataKeyDocument,
     UploadedDocument,
     NoteDocument,

@@ -49,6 +49,12 @@ async def get_profile(customer_id: str) -> CustomerProfile:
     return _profile(raw)
 
 
+async def is_erased(customer_id: str) -> bool:
+    """Whether the customer was erased (a customer without a profile yet was not)."""
+    raw = await _collection().find_one({"_id": customer_id}, {"erased_at": 1})
+    return raw is not None and raw.get("erased_at") is not None
+
+
 async def update_profile(
     customer_id: str, *, expected_version: int, changes: dict[str, Any], now: datetime
 ) -> CustomerProfile:
@@ -78,13 +84,21 @@ class Contact(msgspec.Struct, frozen=True, kw_only=True):
 
     email: str | None
     erased: bool
+    mobile: str | None = None
+    version: int = 0
+    """The profile's version (0: no profile)."""
 
 
 async def contact_of(db: AsyncDatabase[dict[str, Any]], customer_id: str) -> Contact:
-    """The customer's contact e-mail and whether they were erased, through the caller's
-    database (no profile: no address, not erased)."""
+    """The customer's contact e-mail and mobile and whether they were erased, through the
+    caller's database (no profile: no address, not erased)."""
     raw = await db[CustomerDocument.Settings.name].find_one(
-        {"_id": customer_id}, {"email": 1, "erased_at": 1}
+        {"_id": customer_id}, {"email": 1, "mobile": 1, "erased_at": 1, "version": 1}
     )
     found = raw or {}
-    return Contact(email=found.get("email"), erased=found.get("erased_at") is not None)
+    return Contact(
+        email=found.get("email"),
+        erased=found.get("erased_at") is not None,
+        mobile=found.get("mobile"),
+        version=int(found.get("version") or 0),
+    )

@@ -63,10 +63,16 @@ class AuditEventDocument(Document):
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     sealed: bytes | None = None
+    seq: int | None = None
+    """Position in the hash chain (1, 2, ...)."""
+    prev_hash: str | None = None
+    hash: str | None = None
+    """SHA-256 over the entry's fields and ``prev_hash`` (``ff_shared.domain.audit.entry_hash``)."""
 
     class Settings:
         name = "audit_events"
         indexes = [
+            pymongo.IndexModel([("seq", pymongo.ASCENDING)]),
             # Single-field: the embedded MongoDB stand-in cannot have `_id` in a compound index.
             pymongo.IndexModel([("target.id", pymongo.ASCENDING)]),
             pymongo.IndexModel([("actor.id", pymongo.ASCENDING)]),
@@ -76,11 +82,23 @@ class AuditEventDocument(Document):
         ]
 
 
-class DataKeyDocument(Document):
-    """A customer's own data key, sealing audit values about them; erasure deletes it."""
+class AuditChainDocument(Document):
+    """The head of the audit log's hash chain: the last entry's position and hash."""
 
     id: str  # type: ignore[assignment]
-    key: bytes
+    seq: int
+    hash: str
+
+    class Settings:
+        name = "audit_chain"
+
+
+class DataKeyDocument(Document):
+    """A customer's own data key, sealing audit values about them; erasure deletes it. Only the
+    copy wrapped by KMS is stored."""
+
+    id: str  # type: ignore[assignment]
+    wrapped_key: bytes
     created_at: datetime
 
     class Settings:
