@@ -51,7 +51,8 @@ async def test_every_route_that_takes_a_body_is_checked_strictly(client: Client)
         handler
         for route in app.routes
         for handler in getattr(route, "route_handlers", [])
-        if isinstance(handler, HTTPRouteHandler) and "data" in handler.parsed_fn_signature.parameters
+        if isinstance(handler, HTTPRouteHandler)
+        and "data" in handler.parsed_fn_signature.parameters
     ]
     assert taking_a_body
     unchecked = [str(h) for h in taking_a_body if body_type(h)[0] is None]

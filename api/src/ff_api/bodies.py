@@ -45,9 +45,13 @@ def body_type(handler: HTTPRouteHandler) -> tuple[type[msgspec.Struct] | None, b
     key = id(handler)
     if key not in _BODY_TYPES:
         field = handler.parsed_fn_signature.parameters.get("data")
-        _BODY_TYPES[key] = (None, True) if field is None else (
-            _struct_of(field.raw),
-            field.is_optional,
+        _BODY_TYPES[key] = (
+            (None, True)
+            if field is None
+            else (
+                _struct_of(field.raw),
+                field.is_optional,
+            )
         )
     return _BODY_TYPES[key]
 

@@ -5,11 +5,9 @@ round trip: each field is converted on its own, nested addresses item by item, a
 that relate fields to each other run on whichever fields did convert.
 """
 
-import enum
-import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
-from typing import Annotated, Any, cast, get_args, get_origin
+from typing import Any, cast
 
 import msgspec
 

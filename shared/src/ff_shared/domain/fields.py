@@ -27,8 +27,6 @@ class FieldError(msgspec.Struct, frozen=True, kw_only=True):
     (``msgspec.Meta(extra={"bound_error": "payment_exceeds_balance"})``)."""
 
 
-
-
 _FORMAT_MESSAGES = {
     "first_name": "may contain only letters, spaces, hyphens, full stops and apostrophes",
     "last_name": "may contain only letters, spaces, hyphens, full stops and apostrophes",
