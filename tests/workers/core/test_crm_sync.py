@@ -84,7 +84,8 @@ async def test_a_submitted_application_appears_in_dynamics_with_its_contact(
     [contact] = await _rows(dynamics_sim, CONTACTS, who.customer_id)
     assert row["ff_name"] == app["reference"]
     assert row["ff_applicationstatus"] == ApplicationStatusChoice.IN_REVIEW
-    assert row["ff_decisionoutcome"] == DecisionOutcomeChoice.of(app["decision"]["outcome"])
+    stored = await mongo_db["applications"].find_one({"_id": app["id"]})
+    assert row["ff_decisionoutcome"] == DecisionOutcomeChoice.of(stored["decision"]["outcome"])
     assert row["ff_decisionversion"] == 1
     assert row["ff_requestedamountpence"] == 100_000
     assert row["ff_obvreference"] is None

@@ -72,6 +72,10 @@ OPEN_FOR_REVIEW = frozenset(
 )
 """Statuses in which staff may take an application on (assign, unassign)."""
 
+AWAITING_A_PERSON = frozenset({S.IN_REVIEW, S.INFORMATION_REQUESTED, S.AWAITING_SECOND_APPROVAL})
+"""Submitted and not yet decided by a person: the customer sees "under review", and the
+engine's outcome (which may change with new evidence) stays with staff."""
+
 SUBMITTED = frozenset(s for s in S if s is not S.DRAFT)
 """Statuses a submitted application can be in: the staff queue's universe."""
 
