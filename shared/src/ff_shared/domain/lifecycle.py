@@ -126,6 +126,17 @@ def staff_actions(current: ApplicationStatus) -> list[Action]:
     return sorted(a for a in TRANSITIONS[current] if a in STAFF_ACTIONS)
 
 
+def staff_options(current: ApplicationStatus, *, assigned: bool) -> list[str]:
+    """Everything staff can do now: the review decisions, taking the application on (``assign``,
+    while it is open for review) and handing it back (``unassign``, while someone has it)."""
+    options = [a.value for a in staff_actions(current)]
+    if current in OPEN_FOR_REVIEW:
+        options.append("assign")
+    if assigned:
+        options.append("unassign")
+    return sorted(options)
+
+
 def ensure_allowed(current: ApplicationStatus, action: Action) -> None:
     if action not in TRANSITIONS[current]:
         raise IllegalTransitionError(current, action)
