@@ -122,7 +122,7 @@ async def _first(
         await store.release(services.redis, scope, key)
         raise
     stored = StoredResponse(
-        status=response.status_code,
+        status=response.status_code or 200,
         body=msgspec.to_builtins(response.content),
         headers={k: v for k, v in dict(response.headers).items() if k != REPLAYED},
     )

@@ -39,7 +39,7 @@ def builtins(value: msgspec.Struct) -> Any:
 def _consent_moved(stored: Any, written: Any) -> bool:
     """Whether a version write changes the consent beyond its polled progress."""
     if not isinstance(stored, dict) or not isinstance(written, dict):
-        return stored != written
+        return bool(stored != written)
     if stored.get("state") not in POLLED:
         return stored != written
     rest = {k: v for k, v in written.items() if k not in _CONSENT_PROGRESS}
