@@ -6,7 +6,7 @@ from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.testing import AsyncTestClient
 
-from ff_api.bodies import body_type
+from ff_api.bodies import body_type, check_body
 
 Client = AsyncTestClient[Litestar]
 
@@ -39,6 +39,12 @@ async def test_a_missing_field_is_reported_under_its_own_name(client: Client) ->
     assert paths == ["amount_pence", "term_months"]
 
 
+async def test_an_absent_body_names_each_required_field(client: Client) -> None:
+    response = await client.post("/v1/quotes", headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert sorted(e["path"] for e in response.json()["errors"]) == ["amount_pence", "term_months"]
+
+
 async def test_a_body_that_is_not_an_object_says_so(client: Client) -> None:
     response = await client.post("/v1/quotes", json=[1, 2])
     assert response.status_code == 422
@@ -57,3 +63,6 @@ async def test_every_route_that_takes_a_body_is_checked_strictly(client: Client)
     assert taking_a_body
     unchecked = [str(h) for h in taking_a_body if body_type(h)[0] is None]
     assert unchecked == []
+    # A router or controller with its own before_request hook would shadow the app's.
+    shadowed = [str(h) for h in taking_a_body if h.resolve_before_request() is not check_body]
+    assert shadowed == []

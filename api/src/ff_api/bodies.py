@@ -8,8 +8,8 @@ with every problem, each at its own path: ``term_months``, ``address.postcode``,
 unknown field under its own name. A field whose bounds have a domain meaning answers with that
 domain error (``payment_exceeds_balance``) rather than ``validation_failed``.
 
-A body that is not JSON, or is absent, is left to Litestar (``malformed_body``, or the route's
-own default).
+A body that is not JSON is left to Litestar (``malformed_body``); a required body that is
+absent is checked as an empty object (each required field is missing).
 """
 
 from __future__ import annotations
@@ -86,10 +86,10 @@ async def check_body(request: Request[Any, Any, Any]) -> None:
     if target is None:
         return
     raw = await request.body()
-    if not raw.strip():
+    if not raw.strip() and optional:
         return
     try:
-        value = msgspec.json.decode(raw)
+        value = msgspec.json.decode(raw) if raw.strip() else {}
     except msgspec.DecodeError:
         return
     if value is None and optional:
