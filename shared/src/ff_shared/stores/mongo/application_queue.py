@@ -64,7 +64,7 @@ def text_clause(q: str) -> dict[str, Any] | None:
     }
 
 
-def _match(where: QueueFilter, *, with_status: bool = True) -> dict[str, Any]:
+def queue_match(where: QueueFilter, *, with_status: bool = True) -> dict[str, Any]:
     clauses: list[dict[str, Any]] = []
     statuses = where.statuses if with_status and where.statuses else tuple(SUBMITTED)
     clauses.append({"status": {"$in": sorted(s.value for s in statuses)}})

@@ -53,7 +53,7 @@ from ff_shared.stores.mongo.application_queue import (
     QueueFilter,
     SortKey,
     SortValue,
-    _match,
+    queue_match,
     sort_value,
     text_clause,
 )
@@ -359,7 +359,7 @@ class ApplicationRepository:
         limit: int,
     ) -> list[ApplicationRecord]:
         path = SORT_PATHS[sort]
-        match = _match(where)
+        match = queue_match(where)
         if after is not None:
             beyond = "$lt" if descending else "$gt"
             match["$and"].append(
@@ -378,7 +378,7 @@ class ApplicationRepository:
         """How many applications each submitted status holds, under every filter but status."""
         counts = {status.value: 0 for status in ApplicationStatus if status in SUBMITTED}
         pipeline: list[Document] = [
-            {"$match": _match(where, with_status=False)},
+            {"$match": queue_match(where, with_status=False)},
             {"$group": {"_id": "$status", "n": {"$sum": 1}}},
         ]
         async for row in await self._applications.aggregate(pipeline):
