@@ -362,3 +362,40 @@ async def test_a_verified_decline_shows_the_customer_under_review_until_a_person
     told = (await client.get(f"/v1/applications/{app['id']}", headers=who.headers)).json()
     assert told["status"] == "declined"
     assert told["decision"]["outcome"] == "decline"
+
+
+async def test_polling_a_consent_in_progress_keeps_the_version_a_reviewer_saw(
+    client: Client,
+    settings: Settings,
+    mongo_db: Any,
+    obv_sim: ObvSimulator,
+    applicant: ApplicantFactory,
+    submit_application: SubmitFactory,
+    staff_as: StaffFactory,
+) -> None:
+    who = await applicant()
+    app = await submit_application(who)
+    underwriter = await staff_as("underwriter")
+
+    async def authorised() -> bool:
+        consent = (await _stored(mongo_db, app["id"])).get("open_banking") or {}
+        return consent.get("state") == "authorised"
+
+    await obv_sim.configure(report_delay_seconds=3600)
+    try:
+        started = await _start(client, who, app["id"])
+        assert started.status_code == 201, started.text
+        seen = await open_application(client, underwriter, app["id"])
+        await _back_from_the_bank(client, obv_sim, started.json(), household="salaried")
+        await drain(settings, until=authorised)  # the check finds the report not ready yet
+    finally:
+        await obv_sim.configure(report_delay_seconds=0)
+    now = await open_application(client, underwriter, app["id"])
+    assert now["open_banking"]["state"] == "authorised"
+    assert (now["version"], now["updated_at"]) == (seen["version"], seen["updated_at"])
+    assigned = await act(client, underwriter, app["id"], "assign", version=seen["version"])
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["open_banking"]["state"] == "authorised", "the write kept the progress"
+    await obv_sim.complete(started.json()["reference"], household="salaried")
+    await drain(settings)
+    assert (await _stored(mongo_db, app["id"]))["open_banking"]["state"] == "completed"
