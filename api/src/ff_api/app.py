@@ -23,6 +23,7 @@ from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlu
 
 from ff_api.analyst.service import refuse_personal_data
 from ff_api.applications.public import ApplicationFormController
+from ff_api.bodies import check_body
 from ff_api.customer.controllers import customer_router
 from ff_api.health import HealthController
 from ff_api.loanbook_follower import LoanBookFollower
@@ -218,6 +219,7 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[_lifespan(settings, product)],
         dependencies={"services": Provide(_provide_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=check_body,
         middleware=[metrics_middleware, request_id_middleware],
         plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=tracer_provider))]
         if tracer_provider is not None

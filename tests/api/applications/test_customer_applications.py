@@ -10,6 +10,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from tests.fixtures.api import TokenFactory, bearer
+from tests.fixtures.staff import StaffFactory, open_application
 
 from ff_shared.domain.application import STEPS, example_for
 
@@ -55,8 +56,8 @@ async def test_a_new_application_is_an_empty_draft(
     assert app["decision"] is None
 
 
-async def test_whole_journey_ends_in_an_explained_decision(
-    client: Client, customer: dict[str, str]
+async def test_whole_journey_ends_under_review_with_the_engine_outcome_for_staff(
+    client: Client, customer: dict[str, str], staff_as: StaffFactory
 ) -> None:
     app = await _new_application(client, customer)
     filled = await _fill(client, customer, app["id"])
@@ -65,18 +66,20 @@ async def test_whole_journey_ends_in_an_explained_decision(
     response = await client.post(f"/v1/applications/{app['id']}/submit", headers=customer)
     assert response.status_code == 200, response.text
     submitted = response.json()
-    decision = submitted["decision"]
-    assert decision["outcome"] in {"approve", "refer", "decline"}
+    # The engine approves the example, and a person looks before anything is decided: the
+    # customer sees "under review" and no outcome; staff see the engine's.
+    assert (submitted["status"], submitted["decision"]) == ("in_review", None)
+    again = await client.get(f"/v1/applications/{app['id']}", headers=customer)
+    assert again.json()["decision"] is None
+    detail = await open_application(client, await staff_as("underwriter"), app["id"])
+    decision = detail["decision"]
+    assert decision["outcome"] in {"approve", "refer"}
     assert decision["reasons"]
     assert decision["rule_set_version"]
-    assert submitted["status"] == ("declined" if decision["outcome"] == "decline" else "in_review")
-    assert not {"trace", "risk_flags", "affordability"} & decision.keys()
-    again = await client.get(f"/v1/applications/{app['id']}", headers=customer)
-    assert again.json()["decision"] == decision
 
 
 async def test_an_affordable_example_is_approved_with_the_requested_offer(
-    client: Client, customer: dict[str, str]
+    client: Client, customer: dict[str, str], staff_as: StaffFactory
 ) -> None:
     app = await _new_application(client, customer)
     await _fill(
@@ -91,7 +94,9 @@ async def test_an_affordable_example_is_approved_with_the_requested_offer(
         },
     )
     submitted = (await client.post(f"/v1/applications/{app['id']}/submit", headers=customer)).json()
-    decision = submitted["decision"]
+    assert submitted["decision"] is None, "under review until a person decides"
+    detail = await open_application(client, await staff_as("underwriter"), app["id"])
+    decision = detail["decision"]
     assert decision["outcome"] in {"approve", "refer"}
     assert decision["offer"]["amount_pence"] == 50_000
     assert decision["offer"]["term_months"] == 12
@@ -240,7 +245,7 @@ async def test_double_submit_with_the_same_key_returns_the_same_decision(
         client.post(f"/v1/applications/{app['id']}/submit", headers=headers),
     )
     assert first.status_code == second.status_code == 200, (first.text, second.text)
-    assert first.json()["decision"] == second.json()["decision"]
+    assert first.json() == second.json()
     assert first.json()["version"] == second.json()["version"]
     third = await client.post(f"/v1/applications/{app['id']}/submit", headers=headers)
     assert third.json() == first.json()

@@ -37,8 +37,13 @@ async def test_the_detail_shows_the_decision_trace_and_affordability(
     assert rules["affordability"]["inputs"]["monthly_income_pence"] == 185_000
     assert all({"rule", "passed", "inputs", "detail"} <= r.keys() for r in decision["trace"])
     assert decision["affordability"]["surplus_pence"] > 0
+    # The check holds for the dearest month (the last carries the rounding); the offer quotes
+    # the regular instalment, shown beside it.
+    checked, offer = decision["affordability"], decision["offer"]
+    assert checked["regular_instalment_pence"] == offer["monthly_instalment_pence"]
+    assert checked["monthly_instalment_pence"] >= checked["regular_instalment_pence"]
     assert decision["risk_flags"] == []
-    assert detail["allowed_actions"] == ["approve", "decline", "request_information"]
+    assert detail["allowed_actions"] == ["approve", "assign", "decline", "request_information"]
     assert detail["four_eyes_threshold_pence"] == 150_000
     assert [e["action"] for e in detail["audit"]] == ["application.submitted"]
     assert detail["notes"] == []
@@ -373,3 +378,20 @@ async def test_concurrent_decisions_let_exactly_one_win(
     assert final["status"] == winner.json()["status"]
     decisions = [e for e in final["audit"] if e["action"] != "application.submitted"]
     assert len(decisions) == 1
+
+
+async def test_the_allowed_actions_offer_assign_and_then_unassign(
+    client: Client,
+    applicant: ApplicantFactory,
+    submit_application: SubmitFactory,
+    staff_as: StaffFactory,
+) -> None:
+    app = await submit_application(await applicant())
+    underwriter = await staff_as("underwriter")
+    assert "assign" in (await open_application(client, underwriter, app["id"]))["allowed_actions"]
+    assigned = await act(client, underwriter, app["id"], "assign")
+    assert assigned.status_code == 200, assigned.text
+    detail = await open_application(client, underwriter, app["id"])
+    assert {"assign", "unassign"} <= set(detail["allowed_actions"])
+    for action in detail["allowed_actions"]:
+        assert action in {"approve", "assign", "decline", "request_information", "unassign"}

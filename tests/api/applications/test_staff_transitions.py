@@ -221,8 +221,12 @@ async def test_a_submission_the_engine_declines_is_declined(
 
 
 async def test_a_refer_is_queued_for_review(
-    applicant: ApplicantFactory, submit_application: SubmitFactory
+    client: Client,
+    applicant: ApplicantFactory,
+    submit_application: SubmitFactory,
+    staff_as: StaffFactory,
 ) -> None:
     app = await submit_application(await applicant(), employment={"pay_frequency": "irregular"})
-    assert app["decision"]["outcome"] == "refer"
-    assert app["status"] == S.IN_REVIEW.value
+    assert (app["status"], app["decision"]) == (S.IN_REVIEW.value, None)
+    detail = await open_application(client, await staff_as("underwriter"), app["id"])
+    assert detail["decision"]["outcome"] == "refer"

@@ -234,6 +234,28 @@ async def test_pay_now_above_the_balance_is_refused_before_the_provider(
     assert await payments_sim.requests(after=seq) == []
 
 
+async def test_pay_now_above_the_largest_balance_is_the_domain_error_not_a_type_error(
+    customer_api: tuple[aiohttp.ClientSession, dict[str, Any]],
+) -> None:
+    api, live = customer_api
+    async with api.post(
+        f"/v1/loans/{live['id']}/payments",
+        json={"amount_pence": 10_000_001},
+        headers={"Idempotency-Key": f"pay-{uuid.uuid4().hex}"},
+    ) as response:
+        assert response.status == 422
+        body = await response.json()
+    assert body["code"] == "payment_exceeds_balance"
+    assert [e["path"] for e in body["errors"]] == ["amount_pence"]
+    async with api.post(
+        f"/v1/loans/{live['id']}/payments",
+        json={"amount_pence": "700"},
+        headers={"Idempotency-Key": f"pay-{uuid.uuid4().hex}"},
+    ) as response:
+        assert response.status == 422
+        assert (await response.json())["code"] == "validation_failed"
+
+
 async def test_a_pay_now_the_customer_cancels_on_the_hosted_page_shows_as_cancelled(
     customer_api: tuple[aiohttp.ClientSession, dict[str, Any]],
     payments_sim: PaymentsSimulator,

@@ -11,6 +11,8 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ff_shared.domain.crm import CrmSync, CrmSyncState
+from ff_shared.domain.loans import LmsSync, LmsSyncState
+from ff_shared.domain.open_banking import ConsentState, OpenBankingConsent
 from ff_shared.domain.records import ApplicationRecord, ApplicationStatus
 from ff_shared.domain.review import Assignment, StaffRef
 from ff_shared.errors import ApplicationLocked, NotFound, StaleVersion
@@ -89,7 +91,7 @@ async def test_fields_the_record_does_not_know_are_kept_on_a_write(
     sync = CrmSync(state=CrmSyncState.SYNCED, attempts=1, updated_at=NOW)
     written = await repository.record_crm_sync(draft.id, sync)
     assert written.crm == sync
-    assert written.version == 2
+    assert (written.version, written.updated_at) == (draft.version, draft.updated_at)
     stored = await mongo_db["applications"].find_one({"_id": draft.id})
     assert stored is not None
     assert stored["legacy"] == "kept"
@@ -126,3 +128,66 @@ async def test_a_step_is_saved_on_a_draft_only(repository: ApplicationRepository
             expected_version=submitted.version,
             now=NOW,
         )
+
+
+async def test_bookkeeping_between_a_read_and_a_save_neither_stales_it_nor_is_undone(
+    repository: ApplicationRepository,
+) -> None:
+    draft = await _draft(repository)
+    seen = await repository.get(draft.id)
+    sync = CrmSync(state=CrmSyncState.SYNCED, attempts=1, updated_at=NOW)
+    await repository.record_crm_sync(draft.id, sync)
+    await repository.record_lms_sync(draft.id, LmsSync(state=LmsSyncState.CREATING, updated_at=NOW))
+    assert (await repository.get(draft.id)).version == seen.version
+    later = NOW + timedelta(minutes=5)
+    saved = await repository.save(
+        msgspec.structs.replace(seen, steps={"loan": {"amount_pence": 1}}, updated_at=later),
+        expected_version=seen.version,
+    )
+    assert (saved.version, saved.updated_at) == (seen.version + 1, later)
+    assert saved.crm == sync, "the save wrote back neither its stale crm nor its stale lms"
+    assert saved.lms is not None
+    assert await repository.get(draft.id) == saved
+
+
+async def test_a_version_write_moves_updated_at_even_when_the_caller_did_not(
+    repository: ApplicationRepository,
+) -> None:
+    draft = await _draft(repository)
+    saved = await repository.save(
+        msgspec.structs.replace(draft, steps={"loan": {"amount_pence": 1}}),
+        expected_version=draft.version,
+    )
+    assert saved.version == draft.version + 1
+    assert saved.updated_at > draft.updated_at
+
+
+async def test_a_consent_polled_between_a_read_and_a_save_keeps_its_progress(
+    repository: ApplicationRepository,
+) -> None:
+    draft = await _draft(repository)
+    consent = OpenBankingConsent(
+        state=ConsentState.AWAITING_AUTHORISATION,
+        reference="obv-1",
+        authorisation_url="https://bank.example/authorise",
+        started_at=NOW,
+        updated_at=NOW,
+    )
+    started = await repository.save(
+        msgspec.structs.replace(draft, open_banking=consent), expected_version=draft.version
+    )
+    later = NOW + timedelta(minutes=1)
+    assert await repository.record_consent_progress(
+        draft.id, reference="obv-1", state=ConsentState.AUTHORISED, last_error=None, now=later
+    )
+    assert not await repository.record_consent_progress(
+        draft.id, reference="obv-other", state=ConsentState.AUTHORISED, last_error=None, now=later
+    )
+    polled = await repository.get(draft.id)
+    assert (polled.version, polled.updated_at) == (started.version, started.updated_at)
+    saved = await repository.save(
+        msgspec.structs.replace(started, steps={"loan": {"amount_pence": 1}}),
+        expected_version=started.version,
+    )
+    assert saved.open_banking is not None
+    assert saved.open_banking.state is ConsentState.AUTHORISED

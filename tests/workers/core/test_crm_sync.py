@@ -84,7 +84,8 @@ async def test_a_submitted_application_appears_in_dynamics_with_its_contact(
     [contact] = await _rows(dynamics_sim, CONTACTS, who.customer_id)
     assert row["ff_name"] == app["reference"]
     assert row["ff_applicationstatus"] == ApplicationStatusChoice.IN_REVIEW
-    assert row["ff_decisionoutcome"] == DecisionOutcomeChoice.of(app["decision"]["outcome"])
+    stored = await mongo_db["applications"].find_one({"_id": app["id"]})
+    assert row["ff_decisionoutcome"] == DecisionOutcomeChoice.of(stored["decision"]["outcome"])
     assert row["ff_decisionversion"] == 1
     assert row["ff_requestedamountpence"] == 100_000
     assert row["ff_obvreference"] is None
@@ -328,3 +329,39 @@ async def test_a_worker_killed_after_the_crm_committed_then_retried_leaves_one_r
     assert crm["state"] == "synced"
     assert crm["application_id"] == row["ff_loanapplicationid"]
     assert crm["attempts"] == 2
+
+
+async def test_a_reviewer_acts_on_the_version_they_read_while_the_crm_sync_runs(
+    settings: Settings,
+    client: Client,
+    mongo_db: Any,
+    applicant: ApplicantFactory,
+    submit_application: SubmitFactory,
+    staff_as: StaffFactory,
+) -> None:
+    app = await submit_application(await applicant())
+    staff = await staff_as("underwriter")
+    url = f"/v1/staff/applications/{app['id']}"
+    seen = (await client.get(url, headers=staff.headers)).json()
+    await drain(settings)  # the CRM sync records syncing, then synced, through the worker
+    assert (await _crm(mongo_db, app["id"]))["state"] == "synced"
+    now = (await client.get(url, headers=staff.headers)).json()
+    assert now["crm"]["state"] == "synced"
+    assert (now["version"], now["updated_at"]) == (seen["version"], seen["updated_at"])
+    response = await act(
+        client,
+        staff,
+        app["id"],
+        "approve",
+        amount_pence=75_000,
+        term_months=10,
+        version=seen["version"],
+    )
+    assert response.status_code == 200, response.text
+    approved = response.json()
+    assert approved["version"] == seen["version"] + 1
+    assert approved["updated_at"] > seen["updated_at"]
+    await drain(settings)  # the approval reaches the CRM; its bookkeeping keeps the version
+    assert (await _crm(mongo_db, app["id"]))["synced_version"] == approved["version"]
+    final = (await client.get(url, headers=staff.headers)).json()
+    assert final["version"] == approved["version"]

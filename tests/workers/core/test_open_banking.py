@@ -20,6 +20,7 @@ from tests.fixtures.staff import (
     ApplicantFactory,
     StaffFactory,
     SubmitFactory,
+    act,
     open_application,
 )
 from tests.workers.core.sync_harness import drain
@@ -139,7 +140,7 @@ async def test_verified_figures_rerun_the_decision_as_a_new_version(
 ) -> None:
     who = await applicant()
     app = await submit_application(who)
-    first = app["decision"]
+    first = (await _stored(mongo_db, app["id"]))["decision"]
     raw = await _connected(client, obv_sim, settings, mongo_db, who, app, "benefits")
     consent = raw["open_banking"]
     summary = consent["summary"]
@@ -172,7 +173,7 @@ async def test_verified_figures_rerun_the_decision_as_a_new_version(
     assert detail["earlier_decisions"][0]["decision"]["trace"]
     customer_view = (await client.get(f"/v1/applications/{app['id']}", headers=who.headers)).json()
     assert customer_view["open_banking"]["decision_version"] == 2
-    assert customer_view["decision"]["outcome"] == decision["outcome"]
+    assert (customer_view["status"], customer_view["decision"]) == ("in_review", None)
 
     [row] = [
         r for r in await dynamics_sim.rows(LOAN_APPLICATIONS) if r["ff_platformid"] == app["id"]
@@ -333,3 +334,68 @@ async def test_the_check_run_again_after_completion_adds_no_version(
     assert after["decision_version"] == 2
     assert len(after["earlier_decisions"]) == 1
     assert after["open_banking"]["completed_at"] == raw["open_banking"]["completed_at"]
+
+
+async def test_a_verified_decline_shows_the_customer_under_review_until_a_person_decides(
+    client: Client,
+    settings: Settings,
+    mongo_db: Any,
+    obv_sim: ObvSimulator,
+    applicant: ApplicantFactory,
+    submit_application: SubmitFactory,
+    staff_as: StaffFactory,
+) -> None:
+    who = await applicant()
+    app = await submit_application(who, loan={"amount_pence": 300_000, "term_months": 6})
+    assert (app["status"], app["decision"]) == ("in_review", None)
+    raw = await _connected(client, obv_sim, settings, mongo_db, who, app, "benefits")
+    assert (raw["status"], raw["decision"]["outcome"]) == ("in_review", "decline")
+    seen = (await client.get(f"/v1/applications/{app['id']}", headers=who.headers)).json()
+    assert (seen["status"], seen["decision"]) == ("in_review", None)
+    underwriter = await staff_as("underwriter")
+    detail = await open_application(client, underwriter, app["id"])
+    assert detail["decision"]["outcome"] == "decline"
+    declined = await act(
+        client, underwriter, app["id"], "decline", reason_code="unaffordable", note="verified"
+    )
+    assert declined.status_code == 200, declined.text
+    told = (await client.get(f"/v1/applications/{app['id']}", headers=who.headers)).json()
+    assert told["status"] == "declined"
+    assert told["decision"]["outcome"] == "decline"
+
+
+async def test_polling_a_consent_in_progress_keeps_the_version_a_reviewer_saw(
+    client: Client,
+    settings: Settings,
+    mongo_db: Any,
+    obv_sim: ObvSimulator,
+    applicant: ApplicantFactory,
+    submit_application: SubmitFactory,
+    staff_as: StaffFactory,
+) -> None:
+    who = await applicant()
+    app = await submit_application(who)
+    underwriter = await staff_as("underwriter")
+
+    async def authorised() -> bool:
+        consent = (await _stored(mongo_db, app["id"])).get("open_banking") or {}
+        return consent.get("state") == "authorised"
+
+    await obv_sim.configure(report_delay_seconds=3600)
+    try:
+        started = await _start(client, who, app["id"])
+        assert started.status_code == 201, started.text
+        seen = await open_application(client, underwriter, app["id"])
+        await _back_from_the_bank(client, obv_sim, started.json(), household="salaried")
+        await drain(settings, until=authorised)  # the check finds the report not ready yet
+    finally:
+        await obv_sim.configure(report_delay_seconds=0)
+    now = await open_application(client, underwriter, app["id"])
+    assert now["open_banking"]["state"] == "authorised"
+    assert (now["version"], now["updated_at"]) == (seen["version"], seen["updated_at"])
+    assigned = await act(client, underwriter, app["id"], "assign", version=seen["version"])
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["open_banking"]["state"] == "authorised", "the write kept the progress"
+    await obv_sim.complete(started.json()["reference"], household="salaried")
+    await drain(settings)
+    assert (await _stored(mongo_db, app["id"]))["open_banking"]["state"] == "completed"

@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from ff_api.applications import service
 from ff_api.applications.schemas import ApplicationPage, ApplicationView, application_response
 from ff_api.headers import checked_idempotency_key, if_match_version
+from ff_api.idempotency import idempotent
 from ff_api.security import CustomerPrincipal
 from ff_api.services import Services
 from ff_shared.errors import MalformedBody
@@ -92,6 +93,7 @@ class ApplicationController(Controller):
     )
     async def submit(
         self,
+        request: Request[Any, Any, Any],
         customer: NamedDependency[CustomerPrincipal],
         services: NamedDependency[Services],
         application_id: FromPath[str],
@@ -99,5 +101,9 @@ class ApplicationController(Controller):
     ) -> Response[ApplicationView]:
         if idempotency_key is not None:
             checked_idempotency_key(idempotency_key)
-        record = await service.submit(services, customer, application_id, idempotency_key)
-        return application_response(record)
+
+        async def run() -> Response[Any]:
+            record = await service.submit(services, customer, application_id, idempotency_key)
+            return application_response(record)
+
+        return await idempotent(request, services, customer.customer_id, idempotency_key, run)

@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from ff_api.open_banking.schemas import OpenBankingView, open_banking_view
 from ff_shared.domain.application import STEPS
+from ff_shared.domain.lifecycle import AWAITING_A_PERSON
 from ff_shared.domain.product import LoanProduct
 from ff_shared.domain.records import (
     ApplicationRecord,
@@ -71,6 +72,9 @@ class ApplicationView(msgspec.Struct, kw_only=True):
     next_step: str | None
     """The first step not yet saved; null once every step is saved."""
     decision: DecisionView | None
+    """The decision the customer is told: null while a person has yet to decide (status
+    in_review, information_requested or awaiting_second_approval: "under review"), whatever the
+    engine's outcome, which staff see; set once the application is declined or an offer made."""
     offer: MadeOfferView | None = None
     """Present once the lender has made an offer (status offered, then accepted or declined)."""
     information_request: InformationRequestView | None = None
@@ -119,7 +123,7 @@ def application_view(record: ApplicationRecord, steps: tuple[str, ...]) -> Appli
         submitted_at=record.submitted_at,
         steps=views,
         next_step=next((s for s in steps if s not in record.steps), None),
-        decision=decision_view(record.decision),
+        decision=None if record.status in AWAITING_A_PERSON else decision_view(record.decision),
         offer=_offer_view(record),
         information_request=_information_request_view(record),
         open_banking=open_banking_view(record.open_banking),

@@ -283,7 +283,9 @@ async def detail(services: Services, application_id: str) -> StaffApplicationDet
     record = await services.applications.get(application_id)
     view = application_detail(
         record,
-        allowed_actions=[a.value for a in lifecycle.staff_actions(record.status)],
+        allowed_actions=lifecycle.staff_options(
+            record.status, assigned=record.assigned_to is not None
+        ),
         four_eyes_threshold_pence=services.settings.review.four_eyes_threshold_pence,
         notes=await notes.for_application(application_id),
         documents=await uploads.for_application(application_id),

@@ -123,6 +123,11 @@ class StaffDecisionView(msgspec.Struct, kw_only=True):
     rule_set_version: str
     offer: OfferTermsView | None
     affordability: dict[str, Any] | None
+    """The affordability check with every figure it used. Its ``monthly_instalment_pence`` is
+    the largest instalment of the schedule (the last one, which carries the rounding, can be a
+    few pence above the others): the check holds for the dearest month. ``regular_instalment_pence``
+    is what every other month pays, the offer's ``monthly_instalment_pence`` (null without an
+    offer for the same loan)."""
     risk_flags: list[str]
     trace: list[RuleResultView]
 
@@ -188,8 +193,9 @@ class StaffApplicationDetail(msgspec.Struct, kw_only=True):
     version: int
     """Send it back with every action: a stale one is refused with 409."""
     allowed_actions: list[str]
-    """The review decisions the status allows now (approve, confirm_approval, decline,
-    request_information); the route's permission still decides who may take them."""
+    """What the application allows staff to do now: the review decisions (approve,
+    confirm_approval, decline, request_information), assign while it is open for review and
+    unassign while someone has it; the route's permission still decides who may take them."""
     customer_id: str
     created_at: datetime
     updated_at: datetime
@@ -233,6 +239,20 @@ def earlier_decisions_view(versions: tuple[DecisionVersion, ...]) -> list[Earlie
     return [msgspec.convert(msgspec.to_builtins(v), EarlierDecisionView) for v in versions]
 
 
+def _affordability_view(decision: dict[str, Any]) -> dict[str, Any] | None:
+    """The check as stored, beside the regular instalment of the same loan's offer."""
+    checked = decision.get("affordability")
+    if not isinstance(checked, dict):
+        return None
+    offer = decision.get("offer") or {}
+    same_loan = (offer.get("amount_pence"), offer.get("term_months")) == (
+        checked.get("amount_pence"),
+        checked.get("term_months"),
+    )
+    regular = offer.get("monthly_instalment_pence") if same_loan else None
+    return {**checked, "regular_instalment_pence": regular}
+
+
 def decision_view(decision: dict[str, Any] | None) -> StaffDecisionView | None:
     if decision is None:
         return None
@@ -241,7 +261,7 @@ def decision_view(decision: dict[str, Any] | None) -> StaffDecisionView | None:
         reasons=list(decision.get("reasons") or []),
         rule_set_version=decision.get("rule_set_version", ""),
         offer=_convert(decision.get("offer"), OfferTermsView),
-        affordability=decision.get("affordability"),
+        affordability=_affordability_view(decision),
         risk_flags=list(decision.get("risk_flags") or []),
         trace=[msgspec.convert(r, RuleResultView) for r in decision.get("trace") or []],
     )

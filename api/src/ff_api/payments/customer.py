@@ -4,13 +4,14 @@ and when, every payment with its state, pay-now, and telling us about financial 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from ff_api.idempotency import REPLAYED, idempotent
 from ff_api.payments import service
 from ff_api.payments.schemas import (
     PROVIDER_DOWN,
@@ -124,6 +125,7 @@ class RepaymentsController(Controller):
     )
     async def pay_now(
         self,
+        request: Request[Any, Any, Any],
         customer: NamedDependency[CustomerPrincipal],
         services: NamedDependency[Services],
         loan_id: FromPath[str],
@@ -134,22 +136,27 @@ class RepaymentsController(Controller):
         ] = None,
     ) -> Response[PayNowView]:
         key = checked_idempotency_key(idempotency_key)
-        loan = await service.find_loan(services, loan_id, customer.customer_id)
-        outcome = await service.pay_now(
-            services,
-            loan,
-            customer.customer_id,
-            amount_pence=data.amount_pence,
-            idempotency_key=key,
-        )
-        payment = outcome.payment
-        assert payment.authorisation_url is not None
-        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-        return Response(
-            PayNowView(payment=payment_view(payment), authorisation_url=payment.authorisation_url),
-            status_code=HTTP_201_CREATED,
-            headers=headers,
-        )
+
+        async def run() -> Response[Any]:
+            loan = await service.find_loan(services, loan_id, customer.customer_id)
+            outcome = await service.pay_now(
+                services,
+                loan,
+                customer.customer_id,
+                amount_pence=data.amount_pence,
+                idempotency_key=key,
+            )
+            payment = outcome.payment
+            assert payment.authorisation_url is not None
+            # The payment itself is also keyed, so a repeat after the stored answer expired
+            # still starts no second payment.
+            headers = {REPLAYED: "true"} if outcome.replayed else {}
+            view = PayNowView(
+                payment=payment_view(payment), authorisation_url=payment.authorisation_url
+            )
+            return Response(view, status_code=HTTP_201_CREATED, headers=headers)
+
+        return await idempotent(request, services, customer.customer_id, key, run)
 
     @post(
         "/difficulty",

@@ -114,7 +114,13 @@ class RepaymentsView(msgspec.Struct, kw_only=True):
 class PayNowRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     amount_pence: Annotated[
         int,
-        msgspec.Meta(ge=1, le=10_000_000, description="Amount to pay in pence", examples=[5000]),
+        msgspec.Meta(
+            ge=1,
+            le=10_000_000,
+            description="Amount to pay in pence",
+            examples=[5000],
+            extra={"bound_error": "payment_exceeds_balance"},
+        ),
     ]
 
 

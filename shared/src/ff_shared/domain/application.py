@@ -5,15 +5,14 @@ round trip: each field is converted on its own, nested addresses item by item, a
 that relate fields to each other run on whichever fields did convert.
 """
 
-import enum
-import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
-from typing import Annotated, Any, cast, get_args, get_origin
+from typing import Any, cast
 
 import msgspec
 
 from ff_shared.domain.dates import age_on
+from ff_shared.domain.fields import FieldError, convert_fields
 from ff_shared.domain.product import LoanProduct
 from ff_shared.domain.steps import (
     EXAMPLES,
@@ -62,13 +61,6 @@ MAX_AGE = 100
 ADDRESS_HISTORY_MONTHS = 36
 
 
-class FieldError(msgspec.Struct, frozen=True, kw_only=True):
-    """One problem: a path such as ``address.previous_addresses[0].postcode`` and a message."""
-
-    path: str
-    message: str
-
-
 class StepValidationError(ValueError):
     """A step's data failed validation; ``errors`` lists every problem found."""
 
@@ -81,138 +73,6 @@ class UnknownStepError(ValueError):
     def __init__(self, step: str) -> None:
         super().__init__(f"no step called {step!r}; the steps are {', '.join(STEPS)}")
         self.step = step
-
-
-_FORMAT_MESSAGES = {
-    "first_name": "may contain only letters, spaces, hyphens, full stops and apostrophes",
-    "last_name": "may contain only letters, spaces, hyphens, full stops and apostrophes",
-    "email": "must be a valid email address",
-    "mobile": "must be a UK mobile number, e.g. 07700 900123",
-    "postcode": "must be a valid UK postcode, e.g. SW1A 1AA",
-    "country": "must be a two-letter country code in capitals, e.g. GB",
-    "sort_code": "must be six digits, e.g. 12-34-56",
-    "account_number": "must be eight digits",
-    "line1": "must not be blank",
-    "town": "must not be blank",
-    "employer_name": "must not be blank",
-}
-_TYPE_WORDS = {
-    "int": "a whole number",
-    "float": "a number",
-    "str": "text",
-    "bool": "true or false",
-    "object": "an object",
-    "array": "a list",
-    "date": "a date (YYYY-MM-DD)",
-    "null": "null",
-}
-_AT = re.compile(r"^(?P<message>.*) - at `\$(?P<suffix>.*)`$")
-_EXPECTED_TYPE = re.compile(r"^Expected `(?P<types>[^`]+)`, got `[^`]+`$")
-_BOUND = re.compile(r"^Expected `\w+` (?P<op>>=|<=|>|<) (?P<limit>-?[\d.]+)$")
-_LENGTH = re.compile(r"^Expected `(?P<kind>str|array)` of length (?P<op>>=|<=) (?P<limit>\d+)$")
-_LEAF = re.compile(r"(\w+)(?:\[\d+\])*$")
-
-
-def _join(path: str, key: object) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def _human(message: str, path: str, tp: object) -> str:
-    """Turn msgspec's developer-facing wording into something a customer can act on."""
-    if match := _EXPECTED_TYPE.match(message):
-        words = [_TYPE_WORDS.get(t.strip(), t.strip()) for t in match["types"].split("|")]
-        return "must be " + " or ".join(words)
-    if match := _BOUND.match(message):
-        word = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}
-        return f"must be {word[match['op']]} {match['limit']}"
-    if match := _LENGTH.match(message):
-        if match["kind"] == "str" and match["op"] == ">=" and match["limit"] == "1":
-            return "must not be empty"
-        unit = "characters" if match["kind"] == "str" else "items"
-        least_most = "at least" if match["op"] == ">=" else "at most"
-        return f"must have {least_most} {match['limit']} {unit}"
-    if message.startswith("Expected `str` matching regex"):
-        leaf = _LEAF.search(path)
-        return _FORMAT_MESSAGES.get(leaf[1] if leaf else "", "is not in the expected format")
-    if (
-        message.startswith("Invalid enum value")
-        and isinstance(tp, type)
-        and issubclass(tp, enum.Enum)
-    ):
-        return "must be one of: " + ", ".join(str(m.value) for m in tp)
-    if message.startswith("Invalid RFC3339"):
-        return "must be a real date in the form YYYY-MM-DD"
-    return message
-
-
-def _translate(exc: msgspec.ValidationError, path: str, tp: object) -> FieldError:
-    message = str(exc)
-    if match := _AT.match(message):
-        message, path = match["message"], path + match["suffix"]
-    return FieldError(path=path, message=_human(message, path, tp))
-
-
-def _unannotated(tp: object) -> object:
-    return get_args(tp)[0] if get_origin(tp) is Annotated else tp
-
-
-def _struct_items(tp: object) -> type[msgspec.Struct] | None:
-    """The item Struct of a ``tuple[SomeStruct, ...]``, whose items are checked one by one."""
-    args = get_args(tp)
-    if get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis:
-        item = args[0]
-        if isinstance(item, type) and issubclass(item, msgspec.Struct):
-            return item
-    return None
-
-
-_FAILED = object()
-
-
-def _convert_field(value: object, tp: object, path: str, errors: list[FieldError]) -> object:
-    """Convert one value, appending its problems; returns ``_FAILED`` if it did not convert."""
-    try:
-        return msgspec.convert(value, tp)
-    except msgspec.ValidationError as exc:
-        bare = _unannotated(tp)
-        before = len(errors)
-        if isinstance(bare, type) and issubclass(bare, msgspec.Struct):
-            _convert_fields(bare, value, path, errors)
-        elif (item := _struct_items(bare)) is not None and isinstance(value, list):
-            for index, entry in enumerate(value):
-                _convert_field(entry, item, f"{path}[{index}]", errors)
-        if len(errors) == before:
-            # The parts were fine, so the problem is the whole (e.g. too many items).
-            errors.append(_translate(exc, path, bare))
-        return _FAILED
-
-
-def _convert_fields(
-    cls: type[msgspec.Struct], data: object, path: str, errors: list[FieldError]
-) -> dict[str, object]:
-    """Each field of ``cls`` that converted, by name; defaults stand in for omitted fields."""
-    if not isinstance(data, Mapping):
-        errors.append(FieldError(path=path, message="must be an object"))
-        return {}
-    fields = {info.encode_name: info for info in msgspec.structs.fields(cls)}
-    errors.extend(
-        FieldError(path=_join(path, key), message="is not a known field")
-        for key in data
-        if key not in fields
-    )
-    values: dict[str, object] = {}
-    for name, info in fields.items():
-        if name in data:
-            value = _convert_field(data[name], info.type, _join(path, name), errors)
-            if value is not _FAILED:
-                values[name] = value
-        elif info.required:
-            errors.append(FieldError(path=_join(path, name), message="is required"))
-        elif info.default_factory is not msgspec.NODEFAULT:
-            values[name] = info.default_factory()
-        else:
-            values[name] = info.default
-    return values
 
 
 _Rule = Callable[[Mapping[str, object], date | None, LoanProduct | None], Iterator[FieldError]]
@@ -315,7 +175,7 @@ def validate_step(step: str, data: object, *, today: date, product: LoanProduct)
     if isinstance(data, msgspec.Struct):
         data = msgspec.to_builtins(data)
     errors: list[FieldError] = []
-    values = _convert_fields(cls, data, step, errors)
+    values = convert_fields(cls, data, step, errors)
     if isinstance(data, Mapping):
         for rule in _RULES.get(step, ()):
             errors.extend(rule(values, today, product))

@@ -72,6 +72,10 @@ OPEN_FOR_REVIEW = frozenset(
 )
 """Statuses in which staff may take an application on (assign, unassign)."""
 
+AWAITING_A_PERSON = frozenset({S.IN_REVIEW, S.INFORMATION_REQUESTED, S.AWAITING_SECOND_APPROVAL})
+"""Submitted and not yet decided by a person: the customer sees "under review", and the
+engine's outcome (which may change with new evidence) stays with staff."""
+
 SUBMITTED = frozenset(s for s in S if s is not S.DRAFT)
 """Statuses a submitted application can be in: the staff queue's universe."""
 
@@ -120,6 +124,17 @@ def staff_actions(current: ApplicationStatus) -> list[Action]:
     """The review decisions open to staff now (whether a role may take them is the
     permission table's business)."""
     return sorted(a for a in TRANSITIONS[current] if a in STAFF_ACTIONS)
+
+
+def staff_options(current: ApplicationStatus, *, assigned: bool) -> list[str]:
+    """Everything staff can do now: the review decisions, taking the application on (``assign``,
+    while it is open for review) and handing it back (``unassign``, while someone has it)."""
+    options = [a.value for a in staff_actions(current)]
+    if current in OPEN_FOR_REVIEW:
+        options.append("assign")
+    if assigned:
+        options.append("unassign")
+    return sorted(options)
 
 
 def ensure_allowed(current: ApplicationStatus, action: Action) -> None:

@@ -120,6 +120,8 @@ class ConsentState(enum.StrEnum):
 FINISHED = frozenset(
     {ConsentState.COMPLETED, ConsentState.REJECTED, ConsentState.EXPIRED, ConsentState.FAILED}
 )
+IN_PROGRESS = frozenset({ConsentState.AWAITING_AUTHORISATION, ConsentState.AUTHORISED})
+"""States whose polled progress is integration bookkeeping, not a change the customer acts on."""
 
 
 class OpenBankingConsent(msgspec.Struct, frozen=True, kw_only=True):

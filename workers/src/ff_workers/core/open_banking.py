@@ -22,6 +22,7 @@ from arq.worker import func
 from ff_shared.clock import london_date, now_utc
 from ff_shared.domain.open_banking import (
     FINISHED,
+    IN_PROGRESS,
     ConsentState,
     DecisionVersion,
     OpenBankingConsent,
@@ -99,7 +100,14 @@ async def _set_state(
     state: ConsentState,
     error: str | None,
 ) -> ApplicationRecord | None:
-    """Record a new consent state (or error); None when the consent is no longer current."""
+    """Record a new consent state (or error); None when the consent is no longer current or
+    nothing changed. Progress while the consent is still in progress is bookkeeping (the
+    application's version stays); a consent that ends is something the customer can act on."""
+    if state in IN_PROGRESS:
+        await repository.record_consent_progress(
+            application_id, reference=reference, state=state, last_error=error, now=now_utc()
+        )
+        return None
 
     def change(record: ApplicationRecord) -> ApplicationRecord:
         consent = _consent_of(record, reference)

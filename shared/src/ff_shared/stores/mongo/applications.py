@@ -2,25 +2,30 @@
 
 The API and every worker use :class:`ApplicationRepository`, built on the database handle its
 caller opened, and see only :class:`ApplicationRecord`s — one converter between the stored
-document and the record. Writes are whole-document replacements conditioned on the version read
-(a concurrent writer's change is never overwritten, and BSON dates stay dates on every server):
-:meth:`ApplicationRepository.save` writes what the domain decided from the version the caller
-saw (any other is a ``StaleVersion``); :meth:`ApplicationRepository.update` re-reads and
-re-applies a change when someone else wrote in between (the workers' bookkeeping).
+document and the record.
 
-The staff queue's pages are cut on (sort value, id) — keyset pagination — so applications that
-arrive while someone pages through the queue never shift, repeat or hide items on later pages.
+``version`` (and ``updated_at`` with it) moves only when something a customer or a reviewer can
+see and act on changes. Such writes are conditioned on the version read (a concurrent writer's
+change is never overwritten, and BSON dates stay dates on every server) and set only the fields
+the change changed: :meth:`ApplicationRepository.save` writes what the domain decided from the
+version the caller saw (any other is a ``StaleVersion``); :meth:`ApplicationRepository.update`
+re-reads and re-applies a change when someone else wrote in between.
+
+Integration bookkeeping — the CRM sync's state (``crm``), the LMS booking's (``lms``) and an
+open-banking consent's progress while it is polled (``open_banking.state`` while in progress,
+``last_error``, ``updated_at``) — is written without touching ``version`` or ``updated_at``
+(:meth:`record_crm_sync`, :meth:`record_lms_sync`, :meth:`record_consent_progress`), and version
+writes never write those fields back, so a reviewer's version stays good while the integrations
+run. Every write is a whole-document replacement conditioned on ``revision`` (which counts every
+write, bookkeeping included), re-read and re-applied when only bookkeeping moved in between, so
+neither kind of write undoes the other.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
-import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 from pymongo.asynchronous.collection import AsyncCollection
@@ -29,128 +34,51 @@ from pymongo.asynchronous.database import AsyncDatabase
 from ff_shared.domain.crm import CrmSync
 from ff_shared.domain.lifecycle import SUBMITTED
 from ff_shared.domain.loans import LmsSync
+from ff_shared.domain.open_banking import ConsentState
 from ff_shared.domain.records import ApplicationRecord, ApplicationStatus
 from ff_shared.errors import ApplicationLocked, NotFound, StaleVersion
+from ff_shared.stores.mongo.application_changes import (
+    POLLED,
+    REVISION,
+    builtins,
+    document_from_record,
+    new_id,
+    new_reference,
+    record_from_document,
+    version_changes,
+)
+from ff_shared.stores.mongo.application_queue import (
+    SORT_PATHS,
+    Position,
+    QueueFilter,
+    SortKey,
+    SortValue,
+    queue_match,
+    sort_value,
+    text_clause,
+)
 from ff_shared.stores.mongo.documents import ApplicationDocument
+
+__all__ = [
+    "COLLECTION",
+    "ApplicationRepository",
+    "Position",
+    "QueueFilter",
+    "SortKey",
+    "SortValue",
+    "document_from_record",
+    "new_id",
+    "new_reference",
+    "record_from_document",
+    "sort_value",
+    "text_clause",
+]
 
 Document = dict[str, Any]
 Database = AsyncDatabase[Document]
 
 COLLECTION: str = ApplicationDocument.Settings.name
-_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-SortKey = Literal["submitted_at", "amount"]
-SORT_PATHS: dict[str, str] = {"submitted_at": "submitted_at", "amount": "steps.loan.amount_pence"}
-SortValue = int | datetime
-
-
-def new_id() -> str:
-    """A UUIDv7: ids sort in creation order, so pages can be cut on the id alone."""
-    millis = time.time_ns() // 1_000_000
-    value = (millis & ((1 << 48) - 1)) << 80 | secrets.randbits(80)
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
-    return str(uuid.UUID(int=value))
-
-
-def new_reference() -> str:
-    """A short reference a customer can read over the phone (no 0/O or 1/I)."""
-    return "FF-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
-
-
-def record_from_document(document: Document) -> ApplicationRecord:
-    """The stored document as the domain sees it."""
-    fields = dict(document)
-    fields["id"] = fields.pop("_id")
-    fields.pop("revision_id", None)
-    return msgspec.convert(fields, ApplicationRecord)
-
-
-def document_from_record(record: ApplicationRecord) -> Document:
-    """The record as stored; datetimes stay datetimes (BSON dates)."""
-    fields: Document = msgspec.to_builtins(record, builtin_types=(datetime,))
-    fields["_id"] = fields.pop("id")
-    return fields
-
-
-class QueueFilter(msgspec.Struct, frozen=True, kw_only=True):
-    statuses: tuple[ApplicationStatus, ...] = ()
-    """Empty: every submitted status."""
-    outcome: str | None = None
-    assigned_to: str | None = None
-    unassigned: bool = False
-    min_amount_pence: int | None = None
-    max_amount_pence: int | None = None
-    submitted_from: datetime | None = None
-    submitted_to: datetime | None = None
-    q: str | None = None
-
-
-class Position(msgspec.Struct, frozen=True, kw_only=True):
-    """Where the previous page ended."""
-
-    value: SortValue
-    id: str
-
-
-def _contains(word: str) -> dict[str, str]:
-    return {"$regex": re.escape(word), "$options": "i"}
-
-
-def text_clause(q: str) -> dict[str, Any] | None:
-    """Every word must appear in the reference, the e-mail, or the first or last name."""
-    words = q.split()
-    if not words:
-        return None
-    return {
-        "$and": [
-            {
-                "$or": [
-                    {"reference": _contains(word)},
-                    {"steps.personal.email": _contains(word)},
-                    {"steps.personal.first_name": _contains(word)},
-                    {"steps.personal.last_name": _contains(word)},
-                ]
-            }
-            for word in words
-        ]
-    }
-
-
-def _match(where: QueueFilter, *, with_status: bool = True) -> dict[str, Any]:
-    clauses: list[dict[str, Any]] = []
-    statuses = where.statuses if with_status and where.statuses else tuple(SUBMITTED)
-    clauses.append({"status": {"$in": sorted(s.value for s in statuses)}})
-    if where.outcome is not None:
-        clauses.append({"decision.outcome": where.outcome})
-    if where.unassigned:
-        clauses.append({"assigned_to": None})
-    elif where.assigned_to is not None:
-        clauses.append({"assigned_to.staff.id": where.assigned_to})
-    amount: dict[str, int] = {}
-    if where.min_amount_pence is not None:
-        amount["$gte"] = where.min_amount_pence
-    if where.max_amount_pence is not None:
-        amount["$lte"] = where.max_amount_pence
-    if amount:
-        clauses.append({"steps.loan.amount_pence": amount})
-    submitted: dict[str, datetime] = {}
-    if where.submitted_from is not None:
-        submitted["$gte"] = where.submitted_from
-    if where.submitted_to is not None:
-        submitted["$lt"] = where.submitted_to
-    if submitted:
-        clauses.append({"submitted_at": submitted})
-    if where.q and (text := text_clause(where.q)) is not None:
-        clauses.append(text)
-    return {"$and": clauses}
-
-
-def sort_value(record: ApplicationRecord, sort: SortKey) -> SortValue:
-    if sort == "amount":
-        return int(record.steps.get("loan", {}).get("amount_pence", 0))
-    assert record.submitted_at is not None
-    return record.submitted_at
+_ATTEMPTS = 5
 
 
 def _ensure_draft(record: ApplicationRecord) -> None:
@@ -172,14 +100,51 @@ class ApplicationRepository:
             query["customer_id"] = customer_id
         return await self._applications.find_one(query)
 
-    async def _replace(self, document: Document, expected_version: int) -> bool:
-        """Write ``document`` at the next version only if the stored one is still at
-        ``expected_version``; False when someone else wrote first."""
-        document["version"] = expected_version + 1
+    async def _write(self, stored: Document, changes: Document, *, bump: bool) -> Document | None:
+        """Replace ``stored`` with ``changes`` applied (the next version when ``bump``) if
+        nobody wrote since it was read (its ``revision``); None otherwise. Whole-document
+        replacements keep BSON dates dates on every server."""
+        document = {**stored, **changes, REVISION: int(stored.get(REVISION) or 0) + 1}
+        if bump:
+            document["version"] = int(stored.get("version", 1)) + 1
         result = await self._applications.replace_one(
-            {"_id": document["_id"], "version": expected_version}, document
+            {"_id": stored["_id"], REVISION: stored.get(REVISION)}, document
         )
-        return result.matched_count == 1
+        return document if result.matched_count == 1 else None
+
+    async def _replace(self, stored: Document, document: Document, expected_version: int) -> bool:
+        """Write ``document``'s changes to ``stored`` at the next version only if the stored one
+        is still at ``expected_version``; False when someone else wrote a version first (a
+        bookkeeping write in between is kept). ``document`` becomes what is stored."""
+        for _ in range(_ATTEMPTS):
+            if int(stored.get("version", 1)) != expected_version:
+                return False
+            written = await self._write(stored, version_changes(stored, document), bump=True)
+            if written is not None:
+                document.clear()
+                document.update(written)
+                return True
+            fresh = await self._find_document(stored["_id"], None)
+            if fresh is None:
+                return False
+            stored = fresh
+        return False
+
+    async def _bookkeep(
+        self, application_id: str, change: Callable[[Document], Document | None]
+    ) -> bool:
+        """Write the bookkeeping fields ``change`` returns for the stored document (None: none
+        to write); ``version`` and ``updated_at`` stay. False when there was nothing to write."""
+        for _ in range(_ATTEMPTS):
+            stored = await self._find_document(application_id, None)
+            if stored is None:
+                raise NotFound("no such application")
+            fields = change(stored)
+            if fields is None:
+                return False
+            if await self._write(stored, fields, bump=False) is not None:
+                return True
+        raise StaleVersion("the application is changing too often to save; try again")
 
     async def _stored_version(self, application_id: str) -> int | None:
         latest = await self._applications.find_one({"_id": application_id}, {"version": 1})
@@ -239,7 +204,7 @@ class ApplicationRepository:
             raise StaleVersion(f"the application is at version {version}, not {expected_version}")
         # Fields this code does not know are kept as they are.
         document = {**stored, **document_from_record(record)}
-        if not await self._replace(document, expected_version):
+        if not await self._replace(stored, document, expected_version):
             now_at = await self._stored_version(record.id)
             raise StaleVersion(f"the application changed (now version {now_at}) while saving")
         return record_from_document(document)
@@ -261,21 +226,45 @@ class ApplicationRepository:
             version = int(stored.get("version", 1))
             changed = change(record_from_document(stored))
             document = {**stored, **document_from_record(changed)}
-            if await self._replace(document, version):
+            if await self._replace(stored, document, version):
                 return record_from_document(document)
         raise StaleVersion("the application is changing too often to save; try again")
 
     async def record_crm_sync(self, application_id: str, sync: CrmSync) -> ApplicationRecord:
-        """Store ``sync`` as the application's ``crm`` state (nothing else changes)."""
-        return await self.update(
-            application_id, lambda record: msgspec.structs.replace(record, crm=sync)
-        )
+        """Store ``sync`` as the application's ``crm`` state (bookkeeping: nothing else moves)."""
+        await self._bookkeep(application_id, lambda _: {"crm": builtins(sync)})
+        return await self.get(application_id)
 
     async def record_lms_sync(self, application_id: str, sync: LmsSync) -> ApplicationRecord:
-        """Store ``sync`` as the application's ``lms`` state (its status is left alone)."""
-        return await self.update(
-            application_id, lambda record: msgspec.structs.replace(record, lms=sync)
-        )
+        """Store ``sync`` as the application's ``lms`` state (bookkeeping: nothing else moves)."""
+        await self._bookkeep(application_id, lambda _: {"lms": builtins(sync)})
+        return await self.get(application_id)
+
+    async def record_consent_progress(
+        self,
+        application_id: str,
+        *,
+        reference: str,
+        state: ConsentState,
+        last_error: str | None,
+        now: datetime,
+    ) -> bool:
+        """Record the polled progress of the consent ``reference`` while it is still in progress
+        (bookkeeping); False when that consent is no longer the application's current one or has
+        finished."""
+
+        def progress(stored: Document) -> Document | None:
+            consent = stored.get("open_banking")
+            if not isinstance(consent, dict) or consent.get("reference") != reference:
+                return None
+            if consent.get("state") not in POLLED:
+                return None
+            moved = {"state": state.value, "last_error": last_error, "updated_at": now}
+            if all(consent.get(k) == v for k, v in moved.items() if k != "updated_at"):
+                return None
+            return {"open_banking": {**consent, **moved}}
+
+        return await self._bookkeep(application_id, progress)
 
     async def save_step(
         self,
@@ -331,7 +320,7 @@ class ApplicationRepository:
             submit_idempotency_key=idempotency_key,
         )
         document = {**stored, **document_from_record(submitted)}
-        if not await self._replace(document, expected_version):
+        if not await self._replace(stored, document, expected_version):
             return None
         return record_from_document(document)
 
@@ -370,7 +359,7 @@ class ApplicationRepository:
         limit: int,
     ) -> list[ApplicationRecord]:
         path = SORT_PATHS[sort]
-        match = _match(where)
+        match = queue_match(where)
         if after is not None:
             beyond = "$lt" if descending else "$gt"
             match["$and"].append(
@@ -389,7 +378,7 @@ class ApplicationRepository:
         """How many applications each submitted status holds, under every filter but status."""
         counts = {status.value: 0 for status in ApplicationStatus if status in SUBMITTED}
         pipeline: list[Document] = [
-            {"$match": _match(where, with_status=False)},
+            {"$match": queue_match(where, with_status=False)},
             {"$group": {"_id": "$status", "n": {"$sum": 1}}},
         ]
         async for row in await self._applications.aggregate(pipeline):

@@ -43,6 +43,12 @@ async def claim(
     return False, msgspec.json.decode(raw, type=IdempotencyRecord)
 
 
+async def find(redis: Redis, scope: str, key: str) -> IdempotencyRecord | None:
+    """The record stored for ``key`` (None: unclaimed, released or expired)."""
+    raw = await redis.get(_key(scope, key))
+    return None if raw is None else msgspec.json.decode(raw, type=IdempotencyRecord)
+
+
 async def complete(
     redis: Redis,
     scope: str,
