@@ -127,7 +127,8 @@ async def test_redis_stopped_then_started(
         assert ready_again.status == 200, await ready_again.text()
     for run in (queued[1], again):
         status, body, _ = await _call(http, "GET", f"/v1/staff/ops/lms/runs/{run['id']}", staff)
-        assert status == 200 and body["status"] == "queued", body
+        assert status == 200, body
+        assert body["status"] == "queued"
 
 
 async def test_a_silent_redis_costs_its_deadline_then_a_503(
@@ -193,7 +194,8 @@ async def test_postgres_stopped_then_started(
     ids = {run["id"] for run in runs["items"]}
     assert {before[1]["id"], after["id"]} <= ids
     status, detail, _ = await _call(http, "GET", detail_path, underwriter)
-    assert status == 200 and detail["unavailable"] == []
+    assert status == 200
+    assert detail["unavailable"] == []
 
 
 async def test_a_silent_postgres_costs_its_deadline_then_a_503(

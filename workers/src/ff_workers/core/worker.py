@@ -10,7 +10,7 @@ from typing import ClassVar
 from arq.cron import CronJob
 from arq.worker import Function
 
-from ff_workers.core import crm, emails, lms, open_banking, repayments
+from ff_workers.core import crm, emails, lms, open_banking, repayments, sweeper
 from ff_workers.ctx import JobContext
 from ff_workers.runtime import bind_job, heartbeat_job, unbind_job
 
@@ -41,7 +41,11 @@ class WorkerSettings:
         repayments.schedule_collections_function,
         repayments.send_payment_email_function,
     ]
-    cron_jobs: ClassVar[list[CronJob]] = [heartbeat_job("core"), *repayments.CRON_JOBS]
+    cron_jobs: ClassVar[list[CronJob]] = [
+        heartbeat_job("core"),
+        *repayments.CRON_JOBS,
+        sweeper.SWEEP,
+    ]
     on_startup = startup
     on_shutdown = shutdown
     on_job_start = bind_job
