@@ -2149,6 +2149,7 @@ export interface components {
         /** Problem */
         Problem: {
             code: string;
+            dependency?: string | null;
             detail?: string | null;
             errors?: components["schemas"]["FieldProblem"][];
             instance?: string | null;
@@ -2427,6 +2428,7 @@ export interface components {
                 };
             };
             submitted_at: string | null;
+            unavailable?: string[];
             /** Format: date-time */
             updated_at: string;
             version: number;
@@ -2785,6 +2787,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     health_ready: {
@@ -2832,6 +2843,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     describe_application_form: {
@@ -2872,6 +2892,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2958,6 +2987,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     create_application: {
@@ -3025,6 +3063,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3101,6 +3148,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3191,6 +3247,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_mandate: {
@@ -3260,6 +3325,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3431,6 +3505,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     decline_offer: {
@@ -3503,6 +3586,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3586,6 +3678,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     start_open_banking: {
@@ -3655,6 +3756,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3741,6 +3851,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     submit_application: {
@@ -3819,6 +3938,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_documents: {
@@ -3889,6 +4017,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3974,6 +4111,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_document: {
@@ -4043,6 +4189,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4126,6 +4281,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_loans: {
@@ -4193,6 +4357,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4269,6 +4442,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4356,6 +4538,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_loan_payments: {
@@ -4425,6 +4616,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4600,6 +4800,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_loan_schedule: {
@@ -4669,6 +4878,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4757,6 +4975,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_me: {
@@ -4824,6 +5051,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4909,6 +5145,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     open_banking_callback: {
@@ -4981,6 +5226,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5072,6 +5326,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     create_quote: {
@@ -5116,6 +5379,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5210,6 +5482,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_analyst_ask: {
@@ -5290,6 +5571,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5382,6 +5672,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_analyst_continue: {
@@ -5464,6 +5763,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5563,6 +5871,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_analytics_extracts: {
@@ -5645,6 +5962,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5739,6 +6065,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5850,6 +6185,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_count_applications: {
@@ -5947,6 +6291,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_get_application: {
@@ -6025,6 +6378,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6121,6 +6483,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_assign_application: {
@@ -6203,6 +6574,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6299,6 +6679,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_decline_application: {
@@ -6381,6 +6770,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6477,6 +6875,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_request_information: {
@@ -6566,6 +6973,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_unassign_application: {
@@ -6648,6 +7064,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6752,6 +7177,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_search_customers: {
@@ -6840,6 +7274,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_get_customer: {
@@ -6918,6 +7361,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7014,6 +7466,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_erase_customer: {
@@ -7096,6 +7557,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7190,6 +7660,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_list_customer_loans: {
@@ -7268,6 +7747,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7361,6 +7849,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_get_customer_loan_schedule: {
@@ -7440,6 +7937,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7538,6 +8044,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_add_customer_note: {
@@ -7620,6 +8135,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7714,6 +8238,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_get_document: {
@@ -7799,6 +8332,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_confirm_document: {
@@ -7877,6 +8419,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7973,6 +8524,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_end_arrangement: {
@@ -8059,6 +8619,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_get_repayments: {
@@ -8137,6 +8706,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8234,6 +8812,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_get_me: {
@@ -8310,6 +8897,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8404,6 +9000,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ops_lms_get_backup: {
@@ -8482,6 +9087,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8571,6 +9185,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8668,6 +9291,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ops_lms_get_loanbook: {
@@ -8744,6 +9376,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8838,6 +9479,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ops_lms_list_runs: {
@@ -8918,6 +9568,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9012,6 +9671,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ops_lms_get_run: {
@@ -9090,6 +9758,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9184,6 +9861,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_list_difficulty_requests: {
@@ -9260,6 +9946,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9355,6 +10050,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_list_reports: {
@@ -9431,6 +10135,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9524,6 +10237,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_get_report: {
@@ -9609,6 +10331,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9710,6 +10441,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_export_report_table: {
@@ -9804,6 +10544,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     track_events: {
@@ -9871,6 +10620,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
