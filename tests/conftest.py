@@ -24,4 +24,5 @@ pytest_plugins = [
     "tests.fixtures.lms",
     "tests.fixtures.tracker",
     "tests.fixtures.gateway",
+    "tests.fixtures.outages",
 ]

@@ -10,8 +10,6 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 import aiohttp
 import msgspec
 import structlog
-from arq import create_pool
-from arq.connections import RedisSettings
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
@@ -56,6 +54,8 @@ from ff_shared.stores.mongo import close_mongo, connect_mongo, data_keys
 from ff_shared.stores.mongo.applications import ApplicationRepository
 from ff_shared.stores.postgres import create_pool as create_postgres_pool
 from ff_shared.stores.postgres import payments as payments_store
+from ff_shared.stores.postgres.connection import for_requests
+from ff_shared.stores.redis.connection import close_redis, open_redis
 
 log = structlog.get_logger()
 
@@ -105,11 +105,8 @@ def _lifespan(
             )
             mongo = await connect_mongo(settings.mongo)
             stack.push_async_callback(close_mongo, mongo)
-            redis = await create_pool(
-                RedisSettings.from_dsn(settings.redis.url),
-                default_queue_name=settings.redis.queue_name,
-            )
-            stack.push_async_callback(redis.aclose)
+            redis = await open_redis(settings.redis)
+            stack.push_async_callback(close_redis, redis)
             aws = make_session(settings.aws)
             cognito = settings.cognito
             # Long-lived AWS clients are entered on the stack.
@@ -122,9 +119,7 @@ def _lifespan(
             anchor_lms = await stack.enter_async_context(AnchorLmsClient(settings.anchor_lms))
             # One pool for the one database: the catalogues, the loan-book pointer and the
             # tracker's schema all share it. Connections open on first use.
-            postgres = await create_postgres_pool(
-                msgspec.structs.replace(settings.postgres, min_pool_size=0)
-            )
+            postgres = await create_postgres_pool(for_requests(settings.postgres))
             stack.push_async_callback(postgres.close)
             google_analytics, claude = _analytics_clients(stack, settings)
             async with postgres.acquire() as conn:

@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 import structlog
+from redis.exceptions import RedisError
 
 from ff_api.services import Services
 from ff_shared.domain.emails import EmailKind
@@ -35,7 +36,7 @@ async def enqueue(
     while a job with that id is queued or its result kept, a second enqueue is a no-op (None)."""
     try:
         job = await services.redis.enqueue_job(name, _job_id=job_id, **payload)
-    except (OSError, ConnectionError) as exc:
+    except (OSError, ConnectionError, RedisError) as exc:
         raise DependencyUnavailable("the job queue is unavailable") from exc
     if job is None:
         log.info("job_already_queued", job=name, job_id=job_id)

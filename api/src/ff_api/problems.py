@@ -19,7 +19,14 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
-from ff_shared.errors import DOMAIN_REFUSALS, DomainError, FieldProblem, as_domain_error
+from ff_shared.errors import (
+    DOMAIN_REFUSALS,
+    DependencyUnavailable,
+    DomainError,
+    FieldProblem,
+    as_domain_error,
+)
+from ff_shared.faults import unavailable_from
 from ff_shared.logging import scrub_text
 
 log = structlog.get_logger()
@@ -36,6 +43,8 @@ class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     instance: str | None = None
     request_id: str | None = None
     errors: list[FieldProblem] = msgspec.field(default_factory=list)
+    dependency: str | None = None
+    """``dependency_unavailable``: the server or service that did not answer."""
 
 
 def _request_id(request: Request[Any, Any, Any]) -> str | None:
@@ -52,6 +61,7 @@ def problem_response(
     detail: str | None = None,
     errors: list[FieldProblem] | None = None,
     headers: dict[str, str] | None = None,
+    dependency: str | None = None,
 ) -> Response[Problem]:
     body = Problem(
         type=f"https://docs.fairfinance.example/problems/{code}",
@@ -62,12 +72,15 @@ def problem_response(
         instance=request.url.path,
         request_id=_request_id(request),
         errors=errors or [],
+        dependency=dependency,
     )
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, DependencyUnavailable):
+        return dependency_unavailable_response(request, exc)
     if exc.status >= 500:
         log.warning("request_dependency_failed", code=exc.code, detail=exc.detail)
     headers = {"WWW-Authenticate": 'Bearer realm="fairfinance"'} if exc.status == 401 else None
@@ -159,7 +172,33 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     )
 
 
+def dependency_unavailable_response(
+    request: Request[Any, Any, Any], exc: Exception
+) -> Response[Problem]:
+    """A dependency's outage: 503 naming it, with ``Retry-After``."""
+    unavailable = unavailable_from(exc)
+    assert unavailable is not None
+    dependency = unavailable.dependency or "unknown"
+    log.warning(
+        "request_dependency_unavailable",
+        dependency=dependency,
+        code=unavailable.code,
+        error=type(exc).__name__,
+    )
+    return problem_response(
+        request,
+        status=unavailable.status,
+        code=unavailable.code,
+        title=unavailable.title,
+        detail=unavailable.detail,
+        headers={"Retry-After": str(unavailable.retry_after_seconds)},
+        dependency=dependency,
+    )
+
+
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    if unavailable_from(exc) is not None:
+        return dependency_unavailable_response(request, exc)
     log.exception("request_crashed", error=type(exc).__name__)
     return problem_response(
         request,
@@ -186,6 +225,8 @@ _DESCRIPTIONS = {
     409: "Conflicts with the current state or a newer version (`stale_version`, ...)",
     413: "The body is larger than the API accepts (`body_too_large`)",
     422: "Validation failed; `errors` lists each field path and message (`validation_failed`)",
+    503: "A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry "
+    "(`dependency_unavailable`)",
 }
 
 
@@ -194,7 +235,7 @@ def document_problem_responses(app: Litestar) -> None:
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
             path = route.path
-            statuses = [400, 413, 422]
+            statuses = [400, 413, 422, 503]
             if path.startswith("/v1/") and not path.startswith(
                 ("/v1/quotes", "/v1/application-form")
             ):

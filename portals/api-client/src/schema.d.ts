@@ -2190,6 +2190,7 @@ export interface components {
         /** Problem */
         Problem: {
             code: string;
+            dependency?: string | null;
             detail?: string | null;
             errors?: components["schemas"]["FieldProblem"][];
             instance?: string | null;
@@ -2469,6 +2470,7 @@ export interface components {
                 };
             };
             submitted_at: string | null;
+            unavailable?: string[];
             /** Format: date-time */
             updated_at: string;
             version: number;
@@ -2827,6 +2829,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     health_ready: {
@@ -2874,6 +2885,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     describe_application_form: {
@@ -2914,6 +2934,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3000,6 +3029,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     create_application: {
@@ -3067,6 +3105,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3143,6 +3190,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3233,6 +3289,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_mandate: {
@@ -3302,6 +3367,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3473,6 +3547,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     decline_offer: {
@@ -3545,6 +3628,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3628,6 +3720,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     start_open_banking: {
@@ -3697,6 +3798,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3783,6 +3893,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     submit_application: {
@@ -3861,6 +3980,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_documents: {
@@ -3931,6 +4059,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4016,6 +4153,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_document: {
@@ -4085,6 +4231,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4168,6 +4323,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_loans: {
@@ -4235,6 +4399,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4311,6 +4484,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4398,6 +4580,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_loan_payments: {
@@ -4467,6 +4658,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4642,6 +4842,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_loan_schedule: {
@@ -4711,6 +4920,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4799,6 +5017,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_me: {
@@ -4866,6 +5093,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4951,6 +5187,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     open_banking_callback: {
@@ -5023,6 +5268,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5114,6 +5368,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     create_quote: {
@@ -5158,6 +5421,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5252,6 +5524,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_analyst_ask: {
@@ -5332,6 +5613,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5424,6 +5714,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_analyst_continue: {
@@ -5506,6 +5805,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5605,6 +5913,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_analytics_extracts: {
@@ -5687,6 +6004,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5781,6 +6107,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5892,6 +6227,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_count_applications: {
@@ -5989,6 +6333,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_get_application: {
@@ -6067,6 +6420,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6163,6 +6525,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_assign_application: {
@@ -6245,6 +6616,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6341,6 +6721,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_decline_application: {
@@ -6423,6 +6812,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6519,6 +6917,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_request_information: {
@@ -6608,6 +7015,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_unassign_application: {
@@ -6690,6 +7106,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6787,6 +7212,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6965,6 +7399,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_get_customer: {
@@ -7043,6 +7486,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7139,6 +7591,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_erase_customer: {
@@ -7221,6 +7682,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7315,6 +7785,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_list_customer_loans: {
@@ -7393,6 +7872,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7486,6 +7974,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_get_customer_loan_schedule: {
@@ -7565,6 +8062,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7663,6 +8169,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_add_customer_note: {
@@ -7745,6 +8260,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7839,6 +8363,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_get_document: {
@@ -7924,6 +8457,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_confirm_document: {
@@ -8002,6 +8544,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8098,6 +8649,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_end_arrangement: {
@@ -8184,6 +8744,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_get_repayments: {
@@ -8262,6 +8831,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8359,6 +8937,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_get_me: {
@@ -8435,6 +9022,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8529,6 +9125,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ops_lms_get_backup: {
@@ -8607,6 +9212,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8696,6 +9310,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8793,6 +9416,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ops_lms_get_loanbook: {
@@ -8869,6 +9501,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8963,6 +9604,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ops_lms_list_runs: {
@@ -9043,6 +9693,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9137,6 +9796,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ops_lms_get_run: {
@@ -9215,6 +9883,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9309,6 +9986,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_list_difficulty_requests: {
@@ -9385,6 +10071,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9480,6 +10175,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_list_reports: {
@@ -9556,6 +10260,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9649,6 +10362,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_get_report: {
@@ -9734,6 +10456,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9835,6 +10566,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     staff_export_report_table: {
@@ -9929,6 +10669,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     track_events: {
@@ -9996,6 +10745,15 @@ export interface operations {
             };
             /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -121,9 +121,31 @@ class RateLimited(DomainError):
 
 
 class DependencyUnavailable(DomainError):
+    """A server or service the platform depends on did not answer (in time): retryable.
+
+    ``dependency`` names it (``redis``, ``mongodb``, ``postgres``, ``s3``, ``cognito``,
+    ``loan_book``...); ``None`` lets the problem mapping name it from the exception this one was
+    raised from. ``retry_after_seconds`` becomes the answer's ``Retry-After``.
+    """
+
     status = 503
     code = "dependency_unavailable"
     title = "A service the platform depends on is unavailable"
+    dependency: str | None = None
+    retry_after_seconds: int = 5
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        dependency: str | None = None,
+        retry_after_seconds: int | None = None,
+    ) -> None:
+        super().__init__(detail)
+        if dependency is not None:
+            self.dependency = dependency
+        if retry_after_seconds is not None:
+            self.retry_after_seconds = retry_after_seconds
 
 
 DOMAIN_REFUSALS: tuple[type[Exception], ...] = (

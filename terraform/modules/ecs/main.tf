@@ -98,6 +98,7 @@ resource "aws_ecs_task_definition" "this" {
     essential              = true
     command                = each.value.command
     readonlyRootFilesystem = true
+    stopTimeout            = 30
     privileged             = false
     user                   = "10001:10001"
     mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]

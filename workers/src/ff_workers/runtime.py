@@ -16,13 +16,15 @@ import structlog
 from arq import create_pool
 from arq.connections import RedisSettings
 from arq.cron import CronJob, cron
-from arq.worker import Function, Worker, create_worker, func
+from arq.worker import Function, Worker, func, get_kwargs
 
 from ff_shared import observability
 from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings
+from ff_shared.stores.redis.connection import redis_client
 from ff_workers import ctx as jobctx
 from ff_workers.ctx import JobContext
+from ff_workers.resilience import REDIS_OUTAGE, ResilientWorker, retry_on_outage
 
 log = structlog.get_logger()
 
@@ -83,27 +85,30 @@ QUEUE_METRICS_SECONDS = 15.0
 
 async def _record_queue_forever(redis: Any, queue: str) -> None:
     while True:
-        await observability.record_queue(redis, queue)
+        # A Redis outage leaves the gauges as they were; the worker itself rides it out.
+        with contextlib.suppress(*REDIS_OUTAGE):
+            await observability.record_queue(redis, queue)
         await asyncio.sleep(QUEUE_METRICS_SECONDS)
 
 
-def observed_jobs(settings_cls: type, worker_name: str) -> tuple[list[Function], list[CronJob]]:
-    """The worker's functions and cron jobs, each with its span and metrics (heartbeats as is)."""
+def observed_jobs(
+    settings_cls: type, worker_name: str, *, retry_max_seconds: int = 300
+) -> tuple[list[Function], list[CronJob]]:
+    """The worker's functions and cron jobs, each with its span and metrics and an outage of
+    what it calls retried with backoff (heartbeats as is)."""
     functions = [func(f) for f in getattr(settings_cls, "functions", None) or []]
     crons: list[CronJob] = getattr(settings_cls, "cron_jobs", None) or []
+
+    def wrapped(name: str, coroutine: Any) -> Any:
+        retried = retry_on_outage(coroutine, cap_seconds=retry_max_seconds)
+        return observability.instrument_job(worker_name, name, retried)
+
     return (
-        [
-            dataclasses.replace(
-                f, coroutine=observability.instrument_job(worker_name, f.name, f.coroutine)
-            )
-            for f in functions
-        ],
+        [dataclasses.replace(f, coroutine=wrapped(f.name, f.coroutine)) for f in functions],
         [
             job
             if is_heartbeat(job)
-            else dataclasses.replace(
-                job, coroutine=observability.instrument_job(worker_name, job.name, job.coroutine)
-            )
+            else dataclasses.replace(job, coroutine=wrapped(job.name, job.coroutine))
             for job in crons
         ],
     )
@@ -170,18 +175,27 @@ def build_worker(
             if tracer_provider is not None:
                 await asyncio.to_thread(tracer_provider.force_flush)
 
-    functions, cron_jobs = observed_jobs(settings_cls, worker_name)
+    functions, cron_jobs = observed_jobs(
+        settings_cls, worker_name, retry_max_seconds=settings.worker.retry_max_seconds
+    )
     if not settings.worker.cron_enabled:
         cron_jobs = [job for job in cron_jobs if is_heartbeat(job)]
     overrides.setdefault("functions", functions)
     overrides.setdefault("cron_jobs", cron_jobs)
-    return create_worker(
-        settings_cls,
-        redis_settings=RedisSettings.from_dsn(settings.redis.url),
-        queue_name=queue,
-        on_startup=on_startup,
-        on_shutdown=on_shutdown,
-        **overrides,
+    # On SIGTERM (a deploy, a scale-in) running jobs get this long to finish; one still running
+    # then is cancelled and arq hands it back to the queue for the next worker.
+    overrides.setdefault("job_completion_wait", settings.worker.shutdown_grace_seconds)
+    return ResilientWorker(
+        **{
+            **get_kwargs(settings_cls),
+            "redis_settings": RedisSettings.from_dsn(settings.redis.url),
+            "redis_pool": redis_client(settings.redis, queue_name=queue),
+            "queue_name": queue,
+            "on_startup": on_startup,
+            "on_shutdown": on_shutdown,
+            "reconnect_max_seconds": settings.worker.reconnect_max_seconds,
+            **overrides,
+        }
     )
 
 

@@ -45,6 +45,7 @@ from ff_shared.errors import (
     NotFound,
     StaleVersion,
 )
+from ff_shared.faults import unavailable_from
 from ff_shared.stores.mongo import audit, customers, notes, uploads
 from ff_shared.stores.mongo.applications import Position, QueueFilter, SortKey, sort_value
 
@@ -291,5 +292,13 @@ async def detail(services: Services, application_id: str) -> StaffApplicationDet
         documents=await uploads.for_application(application_id),
         audit=await audit.query(target_id=application_id, limit=500, oldest_first=True),
     )
-    cluster = await duplicate_cluster_for(services, application_id)
+    try:
+        cluster = await duplicate_cluster_for(services, application_id)
+    except Exception as exc:
+        # Secondary data: the review works without it while the tracker's database is down.
+        unavailable = unavailable_from(exc)
+        if unavailable is None:
+            raise
+        log.warning("review_duplicates_unavailable", dependency=unavailable.dependency)
+        return msgspec.structs.replace(view, unavailable=["duplicates"])
     return view if cluster is None else msgspec.structs.replace(view, duplicates=cluster)

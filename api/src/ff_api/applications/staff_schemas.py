@@ -225,6 +225,9 @@ class StaffApplicationDetail(msgspec.Struct, kw_only=True):
     duplicates: DuplicateCluster | None = None
     """Other applications sharing an e-mail, phone, device or bank-account hash with this one
     within the tracker's window, and the shared signals (None: no duplicates seen)."""
+    unavailable: list[str] = msgspec.field(default_factory=list)
+    """Secondary parts of the screen that could not be read just now because a dependency is
+    down (``duplicates``); everything else on the screen is complete."""
 
 
 def _convert(value: object, tp: type[T]) -> T | None:

@@ -10,6 +10,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 import structlog
+from redis.exceptions import RedisError
 
 from ff_api.audit.service import current_request_id, record_staff
 from ff_api.ops.schemas import (
@@ -54,7 +55,7 @@ async def _enqueue(services: Services, run: RunRecord) -> None:
             _job_id=f"lms-run:{run.id}",
             _queue_name=services.settings.lms.queue_name,
         )
-    except (OSError, ConnectionError) as exc:
+    except (OSError, ConnectionError, RedisError) as exc:
         async with _pool(services).acquire() as conn:
             await catalogue.finish_run(
                 conn,

@@ -10,7 +10,6 @@ from typing import Any
 
 import aioboto3
 import asyncpg
-import msgspec
 
 from ff_api.periods import query_period
 from ff_shared.adp import catalogue, charts, exports, insights
@@ -22,6 +21,7 @@ from ff_shared.integrations.aws.session import client_options
 from ff_shared.settings import Settings
 from ff_shared.stores.postgres import adp as store
 from ff_shared.stores.postgres import create_pool
+from ff_shared.stores.postgres.connection import for_requests
 
 MAX_RANGE_DAYS = 3 * 366
 DEFAULT_DAYS = 30
@@ -46,9 +46,7 @@ async def open_report_services(
     lake = Lake(filesystem(settings.aws), settings.adp.bucket, settings.adp.prefix)
     data = ReportData(lake, settings.adp, athena=athena)
     stack.callback(data.close)
-    pool = await create_pool(
-        msgspec.structs.replace(settings.postgres, min_pool_size=0, max_pool_size=2)
-    )
+    pool = await create_pool(for_requests(settings.postgres, max_pool_size=2))
     stack.push_async_callback(pool.close)
     return ReportServices(data=data, pg=pool)
 

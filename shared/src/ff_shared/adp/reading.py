@@ -24,6 +24,7 @@ class NoPublishedRun(Conflict):
 class LakeUnavailable(DependencyUnavailable):
     code = "lake_unavailable"
     title = "The data platform's lake is unavailable"
+    dependency = "data_lake"
 
 
 class ReportData:

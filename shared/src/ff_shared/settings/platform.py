@@ -32,6 +32,10 @@ class RedisSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Redis for arq job queues, idempotency keys and rate limits."""
     queue_name: str = "ff:queue:core"
     """The core worker's arq queue."""
+    connect_timeout_seconds: float = 2.0
+    """Deadline of opening a Redis connection."""
+    operation_timeout_seconds: float = 3.0
+    """Deadline of one Redis command: a silent server costs this, then 503 naming `redis`."""
 
 
 class PostgresSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,6 +45,13 @@ class PostgresSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Smallest asyncpg pool."""
     max_pool_size: int = 10
     """Largest asyncpg pool."""
+    connect_timeout_seconds: float = 5.0
+    """Deadline of opening a PostgreSQL connection."""
+    command_timeout_seconds: float = 60.0
+    """Deadline of one statement in workers and commands."""
+    request_timeout_seconds: float = 10.0
+    """Deadline of one statement (and of taking a pooled connection) inside an API request:
+    a silent server costs this, then 503 naming `postgres`."""
 
 
 class AwsSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,6 +88,17 @@ class WorkerSettings(msgspec.Struct, frozen=True, kw_only=True):
     """The worker this container runs (`ff health worker` checks its heartbeat)."""
     cron_enabled: bool = True
     """Run the workers' cron jobs in process (false where a scheduler runs `ff run TASK --once`)."""
+    shutdown_grace_seconds: int = 25
+    """On SIGTERM a worker takes no new job and lets running ones finish for this long; a job
+    still running then is cancelled and handed back to the queue (keep it under the task's stop
+    timeout)."""
+    reconnect_max_seconds: float = 30.0
+    """Longest wait between a worker's attempts to reach Redis again during an outage."""
+    retry_max_seconds: int = 300
+    """Longest deferral of a job retried after an infrastructure error (backoff doubles)."""
+    stuck_after_minutes: int = 30
+    """Records in an in-flight state (`syncing`, `creating`...) untouched this long are
+    re-queued by the sweeper."""
 
 
 class ObservabilitySettings(msgspec.Struct, frozen=True, kw_only=True):

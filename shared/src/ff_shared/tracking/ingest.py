@@ -85,7 +85,9 @@ async def ingest(
     sent = [event_id for ok, _failed in results for event_id in ok]
     failed = {event_id for _ok, bad in results for event_id in bad}
     if failed and not sent:
-        raise DependencyUnavailable("the tracking queue is unavailable; retry the batch")
+        raise DependencyUnavailable(
+            "the tracking queue is unavailable; retry the batch", dependency="sqs"
+        )
     index_of = {
         e.event_id: i for e, i in zip(outcome.accepted, outcome.accepted_indexes, strict=True)
     }

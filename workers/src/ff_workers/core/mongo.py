@@ -17,10 +17,14 @@ def open_mongo(ctx: dict[str, Any]) -> None:
     if "mongo_db" in ctx:
         return
     settings: Settings = ctx["settings"]
+    timeout_ms = int(settings.mongo.timeout_seconds * 1000)
+    # Deadlines as the API's: a silent server fails the job (retried with backoff), not hangs it.
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         settings.mongo.url,
         tz_aware=True,
-        serverSelectionTimeoutMS=int(settings.mongo.timeout_seconds * 1000),
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        socketTimeoutMS=timeout_ms * 2,
     )
     ctx["mongo_client"] = client
     ctx["mongo_db"] = client[settings.mongo.database]

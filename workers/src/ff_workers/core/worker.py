@@ -10,7 +10,16 @@ from typing import ClassVar
 from arq.cron import CronJob
 from arq.worker import Function
 
-from ff_workers.core import crm, crm_contacts, emails, lms, open_banking, repayments, retention
+from ff_workers.core import (
+    crm,
+    crm_contacts,
+    emails,
+    lms,
+    open_banking,
+    repayments,
+    retention,
+    sweeper,
+)
 from ff_workers.ctx import JobContext
 from ff_workers.runtime import bind_job, heartbeat_job, unbind_job
 
@@ -47,6 +56,7 @@ class WorkerSettings:
         heartbeat_job("core"),
         *repayments.CRON_JOBS,
         *retention.CRON_JOBS,
+        sweeper.SWEEP,
     ]
     on_startup = startup
     on_shutdown = shutdown

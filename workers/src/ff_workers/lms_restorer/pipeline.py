@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 import msgspec
 import structlog
 
@@ -230,6 +231,19 @@ async def _discover(state: _Run) -> list[str]:
     return discovery.growing
 
 
+async def _reset_steps(conn: asyncpg.Connection, run: RunRecord, backup: BackupRecord) -> None:
+    """The steps an operator's run carries out again, reset before it starts."""
+    if run.mode == RunMode.RERUN_STEP:
+        if run.step is None:
+            raise StepFailed("the run names no step to re-run")
+        await catalogue.reset_steps(conn, backup.id, [run.step], allow_succeeded=False)
+        return
+    steps = await catalogue.get_steps(conn, backup.id)
+    if steps[Step.ARCHIVE_CONVERTED].status != StepStatus.SUCCEEDED:
+        raise StepFailed(f"{backup.file_name} has no archived converted backup to restore")
+    await catalogue.reset_steps(conn, backup.id, RESTORE_STEPS, allow_succeeded=True)
+
+
 async def _operator_run(state: _Run) -> None:
     run = state.run
     if run.backup_id is None:
@@ -237,21 +251,16 @@ async def _operator_run(state: _Run) -> None:
         return
     async with transaction(state.clients.pg) as conn:
         backup = await catalogue.get_backup(conn, run.backup_id)
-        steps = await catalogue.get_steps(conn, backup.id)
-        try:
-            if run.mode == RunMode.RERUN_STEP:
-                if run.step is None:
-                    raise StepFailed("the run names no step to re-run")
-                await catalogue.reset_steps(conn, backup.id, [run.step], allow_succeeded=False)
-            else:
-                if steps[Step.ARCHIVE_CONVERTED].status != StepStatus.SUCCEEDED:
-                    raise StepFailed(
-                        f"{backup.file_name} has no archived converted backup to restore"
-                    )
-                await catalogue.reset_steps(conn, backup.id, RESTORE_STEPS, allow_succeeded=True)
-        except (StepFailed, IllegalTransition) as exc:
-            state.problems.append(f"{backup.file_name}: {exc}")
-            return
+        if run.status == RunStatus.RUNNING:
+            # Handed back mid-run (a deploy, a lost worker): carry on from the last completed
+            # step instead of starting the restore again.
+            log.info("lms_run_resumed", run_id=run.id, backup_id=backup.id)
+        else:
+            try:
+                await _reset_steps(conn, run, backup)
+            except (StepFailed, IllegalTransition) as exc:
+                state.problems.append(f"{backup.file_name}: {exc}")
+                return
     await _advance(state, backup, operator=True, include_restore=True)
 
 

@@ -79,7 +79,7 @@ class PoolVerifier:
                 log.warning("jwks_fetch_failed", url=self.jwks_url, error=type(exc).__name__)
                 if not self._keys:
                     raise DependencyUnavailable(
-                        "the identity provider's keys are unavailable"
+                        "the identity provider's keys are unavailable", dependency="cognito"
                     ) from exc
                 return
             keys: dict[str, jwt.PyJWK] = {}

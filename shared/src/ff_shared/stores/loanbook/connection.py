@@ -30,8 +30,8 @@ _SECRET_KEYS = {"pwd", "password"}
 class LoanBookUnavailable(DependencyUnavailable):
     """The loan-book database did not answer (retryable)."""
 
-    code = "loan_book_unavailable"
     title = "The loan book is unavailable"
+    dependency = "loan_book"
 
 
 def parse_connection_string(connection_string: str) -> list[tuple[str, str]]:

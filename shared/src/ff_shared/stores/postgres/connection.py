@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+import msgspec
 
 from ff_shared.settings import PostgresSettings
 
@@ -13,10 +14,22 @@ async def create_pool(settings: PostgresSettings) -> asyncpg.Pool:
         settings.dsn,
         min_size=settings.min_pool_size,
         max_size=settings.max_pool_size,
-        command_timeout=60,
+        timeout=settings.connect_timeout_seconds,
+        command_timeout=settings.command_timeout_seconds,
     )
     assert pool is not None
     return pool
+
+
+def for_requests(settings: PostgresSettings, **changes: int) -> PostgresSettings:
+    """A pool for the API: it connects on first use and holds a statement to a request's
+    deadline (``request_timeout_seconds``), so a silent server costs seconds, not a minute."""
+    return msgspec.structs.replace(
+        settings,
+        min_pool_size=0,
+        command_timeout_seconds=settings.request_timeout_seconds,
+        **changes,
+    )
 
 
 @asynccontextmanager
