@@ -5,7 +5,10 @@ with the reason. The runner checks that every entry names a block that exists.""
 from __future__ import annotations
 
 NOT_RUN: dict[tuple[str, int], str] = {
-    ("README.md", 1): "starts the stack the test already runs (dev.sh) and the whole suite (test.sh)",
+    (
+        "README.md",
+        1,
+    ): "starts the stack the test already runs (dev.sh) and the whole suite (test.sh)",
     ("docs/deployment.md", 1): "writes a secret into the production AWS account's SSM",
     ("docs/gateway.md", 1): "writes the gateway's credentials into the production AWS account",
     ("docs/gateway.md", 2): "production settings (VPC addresses), not commands to run locally",
