@@ -26,6 +26,10 @@ STACK_ENV: dict[str, str] = {}
 """FF_ variables the stack under test runs with beyond its local defaults."""
 START_SECONDS = 240
 
+# The first page waits for the machine-wide lock and the stack's start; the payments walkthrough
+# waits on the provider's webhooks.
+pytestmark = pytest.mark.timeout(1200)
+
 
 def _held_by_ancestor(path: Path) -> bool:
     """True when a process above this one (``flock LOCK pytest ...``) holds ``path``'s lock."""
