@@ -36,6 +36,8 @@ fi
 
 # aioodbc needs unixODBC; the loan-book tests reach PostgreSQL through psqlODBC.
 _apt_install unixodbc odbc-postgresql
+# jq: the docs' examples take fields from JSON answers with it.
+_apt_install jq
 
 # The secure gateway is nginx (its tests run the real one; `ff dev` starts it when present).
 # Debian starts the packaged nginx on port 80 where systemd runs: only the binary is wanted.

@@ -112,7 +112,7 @@ def test_production_entry_points_need_no_standins_or_dev_packages() -> None:
             "import ff_api.app",
             "import ff_shared.tracking.lambda_handler",
             "from ff_workers.cli.main import build_parser",
-            *(f"build_parser().parse_args({args!r})" for args in commands),
+            *(f"build_parser({args[0]!r}).parse_args({args!r})" for args in commands),
         ]
     )
     result = run(sys.executable, "-c", code)

@@ -152,7 +152,7 @@ def start_moto(workdir: Path, port: int | None = None) -> ServerProcess:
     port = port or free_port()
     return ServerProcess(
         "moto",
-        [_bin("moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "ff_standins.moto_server", "-H", "127.0.0.1", "-p", str(port)],
         port=port,
         workdir=workdir,
     )

@@ -3,10 +3,11 @@
 A simulator is a real aiohttp server speaking the third party's wire format. Tests (and people
 on the local stack) tell it to misbehave through its admin API under ``/_sim``:
 
-- ``POST /_sim/faults`` with a :class:`Fault`: the next ``times`` matching requests are answered
-  slowly, with a status (5xx), with ``429`` + ``Retry-After``, with a malformed body, or by
-  dropping the connection; ``after_processing`` applies the fault after the request took effect
-  (the third party committed, the answer was lost). ``DELETE /_sim/faults`` clears them.
+- ``POST /_sim/faults`` with a :class:`Fault`: the next ``times`` matching requests (1 when
+  omitted; null: every one until cleared) are answered slowly, with a status (5xx), with ``429``
+  + ``Retry-After``, with a malformed body, or by dropping the connection; ``after_processing``
+  applies the fault after the request took effect (the third party committed, the answer was
+  lost). ``DELETE /_sim/faults`` clears them.
 - ``GET /_sim/requests?after=SEQ`` lists the requests served (method, path, status, fault,
   timings, the headers that matter), so tests can check waits and retries from the server's side.
 

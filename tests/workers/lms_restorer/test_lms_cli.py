@@ -65,3 +65,32 @@ async def test_ff_lms_refuses_clearly(lms: LmsHarness) -> None:
     status, out, _ = await ff(lms, "rerun", NAME, "fetch")
     assert status == 1
     assert "already succeeded" in out
+
+
+async def test_a_run_with_nothing_configured_to_do_exits_3(lms: LmsHarness) -> None:
+    lms.publish(NAME)
+    await lms.run()
+
+    status, out, err = await ff(lms, "run", "--quiet")
+
+    assert status == 3
+    assert "restore            not_configured" in out
+    assert "nothing was done: every step due is not configured on this host" in err
+
+
+async def test_a_restore_of_files_missing_from_the_archive_is_refused(lms: LmsHarness) -> None:
+    lms.publish(NAME)
+    await lms.run()
+    bucket = lms.clients.lms.bucket
+    listing = await lms.clients.s3.list_objects_v2(Bucket=bucket, Prefix="converted/")
+    for item in listing["Contents"]:
+        await lms.clients.s3.delete_object(Bucket=bucket, Key=item["Key"])
+
+    status, _out, err = await ff(lms, "restore", NAME, "--quiet")
+
+    assert status == 1
+    assert f"{NAME}'s converted files are not in the archive" in err
+    async with lms.clients.pg.acquire() as conn:
+        assert (
+            await conn.fetchval("select count(*) from lms.runs where mode = 'restore_backup'") == 0
+        )

@@ -202,6 +202,22 @@ async def test_a_dry_run_reports_what_it_would_do_and_writes_nothing(harness: Ha
     assert await harness.fetchval("select modified_on from obv.watermark") == watermark
 
 
+async def test_a_dry_run_counts_what_the_real_run_then_does(harness: Harness) -> None:
+    [archived, changed, _fresh] = await harness.seed(3)
+    await harness.run()
+    await harness.obv_sim.complete(changed.reference, seed=3)
+    await harness.touch(changed)
+    await harness.seed(1)
+
+    dry = await harness.run(dry_run=True)
+    real = await harness.run()
+
+    counts = ("found", "archived", "unchanged", "quarantined", "failed")
+    assert [getattr(dry, c) for c in counts] == [getattr(real, c) for c in counts]
+    assert (real.found, real.archived) == (2, 2)
+    assert archived.application_id not in {i.application_id for i in dry.items}
+
+
 async def test_a_reference_run_archives_that_application_alone_and_keeps_the_watermark(
     harness: Harness,
 ) -> None:

@@ -167,6 +167,17 @@ async def test_ff_obv_archive_for_one_reference(harness: Harness, env: dict[str,
     )
 
 
+async def test_ff_obv_archive_for_an_unknown_reference_is_an_error(
+    harness: Harness, env: dict[str, str]
+) -> None:
+    await harness.seed(1)
+
+    status, _out, err = await _ff(env, "obv-archive", "--reference", "OBV-NOSUCHREF")
+
+    assert status == 1
+    assert "no application in Dynamics has the open-banking reference 'OBV-NOSUCHREF'" in err
+
+
 async def test_ff_obv_archive_refuses_a_since_that_is_not_a_time(env: dict[str, str]) -> None:
     status, _out, err = await _ff(env, "obv-archive", "--since", "last tuesday")
 

@@ -10,6 +10,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 import structlog
+from botocore.exceptions import BotoCoreError, ClientError
 from redis.exceptions import RedisError
 
 from ff_api.audit.service import current_request_id, record_staff
@@ -32,6 +33,7 @@ from ff_shared.clock import now_utc
 from ff_shared.domain.audit import Target
 from ff_shared.domain.backups.runs import STEPS, RunMode, RunStatus, Step, StepStatus
 from ff_shared.errors import DependencyUnavailable, FieldProblem, IllegalTransition, InvalidInput
+from ff_shared.integrations.aws.s3_archive import missing_keys
 from ff_shared.jobs import LMS_RUN
 from ff_shared.stores.postgres import lms as catalogue
 from ff_shared.stores.postgres import transaction
@@ -204,6 +206,24 @@ async def rerun_step(
     )
 
 
+async def _check_converted_archive(services: Services, backup_id: str, file_name: str) -> None:
+    """The converted files the catalogue lists are in the archive bucket: a restore of objects
+    that do not exist is refused before it is queued."""
+    async with _pool(services).acquire() as conn:
+        objects = await catalogue.archived_objects(conn, backup_id)
+    keys = [o.key for o in objects if o.kind == "converted"]
+    bucket = services.settings.lms.bucket
+    try:
+        missing = await missing_keys(services.s3, bucket, keys)
+    except (ClientError, BotoCoreError) as exc:
+        raise DependencyUnavailable("the backup archive (S3) is unreachable") from exc
+    if not keys or missing:
+        raise IllegalTransition(
+            f"{file_name}'s converted files are not in the archive (s3://{bucket}: "
+            f"{', '.join(missing) or 'none catalogued'}): run the backup again"
+        )
+
+
 async def restore_backup(
     services: Services, staff: StaffPrincipal, backup_id: str, data: RunRequest | None
 ) -> RunView:
@@ -214,6 +234,7 @@ async def restore_backup(
         raise IllegalTransition(f"{backup.file_name} has no archived converted backup yet")
     if backup.archive_deleted_at is not None:
         raise IllegalTransition(f"{backup.file_name}'s archive was deleted by retention")
+    await _check_converted_archive(services, backup_id, backup.file_name)
     return await _request(
         services,
         staff,

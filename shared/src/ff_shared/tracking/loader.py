@@ -44,7 +44,10 @@ async def load(
     concurrency: int = 4,
     max_depth: int = 60,
     stall_seconds: float = 120.0,
+    on_progress: Callable[[LoadReport, int], None] | None = None,
 ) -> LoadReport:
+    """Send ``generated`` through ingestion; ``on_progress(report, events in all)`` after each
+    request."""
     report = LoadReport()
     environment = generated.environment or config.default_environment
     queue_url = config.queues[environment]
@@ -82,6 +85,8 @@ async def load(
             report.rejected += len(result.rejected)
             for r in result.rejected:
                 report.reasons[r.reason] = report.reasons.get(r.reason, 0) + 1
+            if on_progress is not None:
+                on_progress(report, generated.event_count)
 
     lanes = interleaved_lanes(generated, concurrency, config.limits.max_events)
     await asyncio.gather(*(lane(batches) for batches in lanes))

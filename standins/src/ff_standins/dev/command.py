@@ -1,8 +1,9 @@
 """``ff dev``: the whole platform on one machine, with embedded stand-ins where nothing real runs.
 
 Stores are used where they answer (``FF_MONGO_URL``, ``FF_REDIS_URL``, ``FF_POSTGRES_DSN``); a
-MongoDB wire-protocol server and moto server (AWS) are started otherwise. Demo users and data are
-seeded, then the API and the workers run until interrupted.
+MongoDB wire-protocol server and moto server (AWS) are started otherwise. Every store starts
+empty, together (:mod:`ff_standins.dev.fresh`); demo users and data are seeded, then the API and
+the workers run until interrupted, each restarted if it exits (:mod:`ff_standins.dev.supervise`).
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
@@ -32,6 +30,7 @@ from ff_shared.settings import Settings, load_settings, settings_to_env
 from ff_shared.stores.mongo import close_mongo, connect_mongo
 from ff_shared.stores.mongo.customers import ensure_profile
 from ff_standins.dev.adp import ADP_WORKER, seed_adp
+from ff_standins.dev.fresh import LOCAL_REDIS_URL, reset_stores
 from ff_standins.dev.gateway import gateway_processes, seed_gateway
 from ff_standins.dev.lms import LMS_PROCESSES, seed_lms
 from ff_standins.dev.loans import ANCHOR_LMS_SIMULATOR, seed_loan_book
@@ -39,6 +38,7 @@ from ff_standins.dev.portals import start_portals
 from ff_standins.dev.privacy import seed_audit_key, seed_erasure_demo
 from ff_standins.dev.review_demo import seed_documents_and_email, seed_review_demo
 from ff_standins.dev.stack import Seeder, Stack
+from ff_standins.dev.supervise import Supervised, starter, stop_all, supervise
 from ff_standins.dev.tracker import TRACKER_PROCESSOR, seed_tracker
 from ff_standins.servers import (
     ServerProcess,
@@ -190,34 +190,6 @@ WORKERS: list[tuple[str, list[str]]] = [
 ]
 
 
-def _start_process(
-    name: str, argv: list[str], env: dict[str, str], logdir: Path
-) -> subprocess.Popen[bytes]:
-    log_file = (logdir / f"{name}.log").open("ab")
-    return subprocess.Popen(
-        argv,
-        env={**os.environ, **env},
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def _stop(processes: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
-    for _name, proc in processes:
-        if proc.poll() is None:
-            proc.terminate()
-    deadline = time.monotonic() + 5
-    for _name, proc in processes:
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            # granian can ignore SIGTERM early in its start-up.
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 def _base_env(api_port: int) -> dict[str, str]:
     """The FF_ environment the stack starts from, with local defaults for what is unset."""
     env = {k: v for k, v in os.environ.items() if k.startswith("FF_")}
@@ -229,24 +201,29 @@ def _base_env(api_port: int) -> dict[str, str]:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     env.setdefault("FF_API_PORT", str(api_port))
     env.setdefault("FF_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/fairfinance")
+    env.setdefault("FF_REDIS_URL", LOCAL_REDIS_URL)
     return env
 
 
-def _ensure_mongo(env: dict[str, str], logdir: Path, standins: list[ServerProcess]) -> None:
-    """FF_MONGO_URL's server, else one already on the default port, else the embedded stand-in."""
+def _ensure_mongo(env: dict[str, str], logdir: Path, standins: list[ServerProcess]) -> bool:
+    """FF_MONGO_URL's server, else one already on the default port, else the embedded stand-in
+    (True: the stand-in, which starts empty)."""
     if "FF_MONGO_URL" in env:
         host, port = _host_port(env["FF_MONGO_URL"], 27017)
         if not port_open(host, port):
             raise CommandError(f"FF_MONGO_URL points at {host}:{port}, which does not answer")
         print(f"mongo      using {host}:{port}")
+        return False
     elif port_open("127.0.0.1", DEFAULT_PORTS["mongo"]):
         env["FF_MONGO_URL"] = f"mongodb://127.0.0.1:{DEFAULT_PORTS['mongo']}"
         print(f"mongo      using the server already on 127.0.0.1:{DEFAULT_PORTS['mongo']}")
+        return False
     else:
         mongo = start_mongo_standin(logdir, DEFAULT_PORTS["mongo"])
         standins.append(mongo)
         env["FF_MONGO_URL"] = f"mongodb://127.0.0.1:{mongo.port}"
         print(f"mongo      started the embedded stand-in on 127.0.0.1:{mongo.port}")
+        return True
 
 
 def _ensure_aws(env: dict[str, str], logdir: Path, standins: list[ServerProcess]) -> None:
@@ -262,7 +239,7 @@ def _ensure_aws(env: dict[str, str], logdir: Path, standins: list[ServerProcess]
 
 
 def _check_redis(env: dict[str, str]) -> None:
-    host, port = _host_port(env.get("FF_REDIS_URL", "redis://127.0.0.1:6379/0"), 6379)
+    host, port = _host_port(env["FF_REDIS_URL"], 6379)
     if not port_open(host, port):
         raise CommandError(f"Redis is not reachable at {host}:{port}")
 
@@ -301,7 +278,7 @@ def _start_stack(
     settings: Settings,
     child_env: dict[str, str],
     logdir: Path,
-    processes: list[tuple[str, subprocess.Popen[bytes]]],
+    processes: list[Supervised],
     *,
     workers: bool,
 ) -> None:
@@ -309,11 +286,11 @@ def _start_stack(
     api_port = settings.api.port
     if port_open("127.0.0.1", api_port):
         raise CommandError(f"port {api_port} is taken: is another `ff dev` running?")
-    api = _start_process("api", api_argv(api_port, settings.api.host), child_env, logdir)
-    processes.append(("api", api))
+    api_start = starter("api", api_argv(api_port, settings.api.host), child_env, logdir)
+    processes.append(Supervised("api", api_start))
     if workers:
         for name, argv in WORKERS:
-            processes.append((name, _start_process(name, argv, child_env, logdir)))
+            processes.append(Supervised(name, starter(name, argv, child_env, logdir)))
     wait_for_port("127.0.0.1", api_port, timeout=60, name="the API")
 
 
@@ -327,33 +304,18 @@ def _announce(state: DevState, stack: Stack, names: list[str], logdir: Path) -> 
     print("ready; Ctrl-C stops the stack", flush=True)
 
 
-def _supervise(processes: list[tuple[str, subprocess.Popen[bytes]]], logdir: Path) -> None:
-    """Until SIGINT or SIGTERM; a process that exits stops the whole stack."""
-    stop = {"now": False}
-
-    def _signal(_signum: int, _frame: object) -> None:
-        stop["now"] = True
-
-    signal.signal(signal.SIGTERM, _signal)
-    signal.signal(signal.SIGINT, _signal)
-    while not stop["now"]:
-        for name, proc in processes:
-            if proc.poll() is not None:
-                log_file = logdir / f"{name}.log"
-                raise CommandError(f"{name} exited ({proc.returncode}); see {log_file}")
-        time.sleep(0.5)
-
-
 def _run(args: argparse.Namespace) -> int:
     logdir = state_dir() / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
     env = _base_env(args.port)
     standins: list[ServerProcess] = []
-    processes: list[tuple[str, subprocess.Popen[bytes]]] = []
+    processes: list[Supervised] = []
     try:
-        _ensure_mongo(env, logdir, standins)
+        mongo_embedded = _ensure_mongo(env, logdir, standins)
         _ensure_aws(env, logdir, standins)
         _check_redis(env)
+        emptied = asyncio.run(reset_stores(env, mongo_embedded=mongo_embedded))
+        print(f"state      fresh: {', '.join(emptied)} emptied; moto starts empty", flush=True)
         stack = _seed(env)
         settings, child_env = _child_env(stack)
         _start_stack(settings, child_env, logdir, processes, workers=not args.no_workers)
@@ -363,16 +325,16 @@ def _run(args: argparse.Namespace) -> int:
             aws_region=stack.aws_region,
             pools=stack.pools,
             env=child_env,
-            pids=[p.pid for _, p in processes],
+            pids=[p.proc.pid for p in processes],
         )
         write_state(state)
         if not args.no_portals:
             processes += start_portals(state, logdir)
-        _announce(state, stack, [name for name, _ in processes[1:]], logdir)
-        _supervise(processes, logdir)
+        _announce(state, stack, [p.name for p in processes[1:]], logdir)
+        supervise(processes, logdir)
         return 0
     finally:
-        _stop(processes)
+        stop_all(processes)
         for standin in reversed(standins):
             standin.close()
         clear_state()

@@ -8,11 +8,11 @@ need Node.js and the portals' npm workspace: the first run installs it from the 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
+from ff_standins.dev.supervise import Supervised, starter
 from ff_standins.servers import port_open
 from ff_workers.cli.devstate import DevState
 from ff_workers.cli.errors import CommandError
@@ -38,7 +38,7 @@ def portal_env(state: DevState, app: str) -> dict[str, str]:
     }
 
 
-def start_portals(state: DevState, logdir: Path) -> list[tuple[str, subprocess.Popen[bytes]]]:
+def start_portals(state: DevState, logdir: Path) -> list[Supervised]:
     root = portals_dir()
     npm = shutil.which("npm")
     if npm is None or not (root / "package.json").exists():
@@ -51,19 +51,11 @@ def start_portals(state: DevState, logdir: Path) -> list[tuple[str, subprocess.P
         print("portals    installing the npm workspace from its lock (first run only)")
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=root, check=True)
     next_bin = root / "node_modules" / "next" / "dist" / "bin" / "next"
-    started: list[tuple[str, subprocess.Popen[bytes]]] = []
+    started: list[Supervised] = []
     for app, port in PORTALS.items():
-        log_file = (logdir / f"portal-{app}.log").open("ab")
         argv = ["node", str(next_bin), "dev", "-H", "127.0.0.1", "-p", str(port)]
-        proc = subprocess.Popen(
-            argv,
-            cwd=root / app,
-            env={**os.environ, **portal_env(state, app), "FF_COOKIE_SECURE": "false"},
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        started.append((f"portal-{app}", proc))
+        env = {**portal_env(state, app), "FF_COOKIE_SECURE": "false"}
+        name = f"portal-{app}"
+        started.append(Supervised(name, starter(name, argv, env, logdir, cwd=root / app)))
         print(f"portal     {app} on http://127.0.0.1:{port}")
     return started

@@ -35,7 +35,9 @@ async def seed_documents_and_email(stack: Stack) -> None:
 
 
 async def seed_review_demo(stack: Stack) -> None:
-    """Two submitted applications of the second demo customer, unless they already have some."""
+    """Three submitted applications of the second demo customer, unless they already have some:
+    the review walkthrough (docs/staff-api.md) takes the first two, repayments (docs/payments.md)
+    the third."""
     settings = load_settings(stack.env)
     pool = stack.pools["customer"]
     session = aioboto3.Session(region_name=stack.aws_region)
@@ -51,8 +53,8 @@ async def seed_review_demo(stack: Stack) -> None:
         today = london_date(now)
         product = LoanProduct(**msgspec.structs.asdict(settings.product))
         await ensure_profile(customer_id, email=DEMO_APPLICANT, now=now)
-        # One under the four-eyes threshold, one over it.
-        for amount, term in ((120_000, 12), (200_000, 24)):
+        # One under the four-eyes threshold, one over it, and one more under it.
+        for amount, term in ((120_000, 12), (200_000, 24), (110_000, 12)):
             answers = copy.deepcopy(EXAMPLES)
             answers["personal"].update(first_name="Jordan", last_name="Demo", email=DEMO_APPLICANT)
             answers["loan"].update(amount_pence=amount, term_months=term)

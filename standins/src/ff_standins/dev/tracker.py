@@ -1,5 +1,8 @@
 """``ff dev``'s journey tracker: FIFO queues (each with a DLQ) per environment, the lake bucket,
-the ``tracker`` schema; the stack then runs the ``tracker-processor`` worker."""
+the ``tracker`` schema; the stack then runs the ``tracker-processor`` worker.
+
+The local stack is its own environment: events that name none are labelled ``local`` (in the
+funnel and in the lake's and extracts' S3 keys), never ``production``."""
 
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ from ff_shared.tracking.s3_lake import ensure_bucket
 from ff_shared.tracking.sqs import ensure_queue_pair
 from ff_standins.dev.stack import Stack
 
-LOCAL_ENVIRONMENTS = ("production", "staging")
+LOCAL_ENVIRONMENT = "local"
+LOCAL_ENVIRONMENTS = (LOCAL_ENVIRONMENT, "staging")
 LOCAL_BUCKET = "ff-tracker-local"
 
 TRACKER_PROCESSOR = (
@@ -45,6 +49,7 @@ async def seed_tracker(stack: Stack) -> None:
                 for env in LOCAL_ENVIRONMENTS
             }
             stack.env["FF_TRACKER_QUEUES"] = format_queues(queues)
+        stack.env.setdefault("FF_TRACKER_DEFAULT_ENVIRONMENT", LOCAL_ENVIRONMENT)
         bucket = stack.env.setdefault("FF_TRACKER_BUCKET", LOCAL_BUCKET)
         await ensure_bucket(s3, bucket, stack.aws_region)
     conn = await asyncpg.connect(stack.env["FF_POSTGRES_DSN"], timeout=10)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from ff_shared.logging import configure_logging
-from ff_shared.settings import Settings, load_settings
 from ff_workers.cli.errors import CommandError
+
+if TYPE_CHECKING:
+    from ff_shared.settings import Settings
 
 DEMO_PASSWORD = "Demo-Passw0rd!"
 
@@ -72,6 +74,10 @@ def stack_settings(*, verbose: bool) -> Settings:
     """:func:`stack_env` parsed; logs at warning unless ``verbose`` asks for more. The local
     stack's other variables (moto's credentials) join this process's environment where unset:
     clients that read them from there (pyarrow's S3) reach the same stand-ins."""
+    # Imported here: commands that need no settings (``ff token``) start without them.
+    from ff_shared.logging import configure_logging
+    from ff_shared.settings import load_settings
+
     if state_path().exists():
         for name, value in read_state().env.items():
             if not name.startswith("FF_"):

@@ -22,8 +22,9 @@ from typing import Any
 import msgspec
 
 from ff_shared.clock import now_utc
-from ff_shared.domain.backups.runs import STEPS, RunMode, RunStatus, Step
+from ff_shared.domain.backups.runs import STEPS, RunMode, RunStatus, Step, StepStatus
 from ff_shared.errors import DomainError
+from ff_shared.integrations.aws.s3_archive import missing_keys
 from ff_shared.logging import configure_logging
 from ff_shared.settings import Settings, load_settings
 from ff_shared.stores.postgres import lms as catalogue
@@ -37,6 +38,8 @@ from ff_workers.lms_restorer.retention import apply_retention
 from ff_workers.lms_restorer.worker import open_clients
 
 MB = 1024 * 1024
+NOTHING_CONFIGURED = 3
+"""Exit status of a run whose every due step is not configured here."""
 
 
 def cli_settings() -> Settings:
@@ -110,6 +113,20 @@ async def _resolve_backup(clients: Clients, ref: str) -> BackupRecord:
     raise CommandError(f"no backup with the id or file name {ref!r}; see `ff lms list`")
 
 
+async def _check_archived(clients: Clients, backup: BackupRecord) -> None:
+    """Refuse a restore of converted files the archive bucket does not hold."""
+    async with clients.pg.acquire() as conn:
+        objects = await catalogue.archived_objects(conn, backup.id)
+    keys = [o.key for o in objects if o.kind == "converted"]
+    missing = await missing_keys(clients.s3, clients.lms.bucket, keys)
+    if not keys or missing:
+        raise CommandError(
+            f"{backup.file_name}'s converted files are not in the archive "
+            f"(s3://{clients.lms.bucket}: {', '.join(missing) or 'none catalogued'}): "
+            "run `ff lms run` first"
+        )
+
+
 async def _audit(clients: Clients, action: str, target: str | None, **detail: Any) -> None:
     async with clients.pg.acquire() as conn:
         await catalogue.record_ops_action(
@@ -131,6 +148,14 @@ def _print_report(report: RunReport) -> int:
     for problem in report.problems:
         print(f"  problem: {problem}")
     print(f"run {report.run_id}: {report.status.value} ({report.summary})")
+    if report.outcomes and all(o.status == StepStatus.NOT_CONFIGURED for o in report.outcomes):
+        # Nothing was carried out: a run that did no work is not a success.
+        print(
+            "ff: nothing was done: every step due is not configured on this host "
+            "(see docs/lms-restorer.md)",
+            file=sys.stderr,
+        )
+        return NOTHING_CONFIGURED
     return 0 if report.status not in (RunStatus.FAILED, RunStatus.BUSY) else 1
 
 
@@ -171,6 +196,7 @@ def _rerun(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     async def body(clients: Clients) -> int:
         backup = await _resolve_backup(clients, args.backup)
+        await _check_archived(clients, backup)
         run = await request_run(
             clients,
             mode=RunMode.RESTORE_BACKUP,

@@ -85,6 +85,10 @@ def _run_archive(args: argparse.Namespace) -> int:
         print(msgspec.json.format(msgspec.json.encode(summary)).decode())
     else:
         print(summary.render())
+    if args.reference is not None and summary.discovered == 0 and summary.error is None:
+        raise CommandError(
+            f"no application in Dynamics has the open-banking reference {args.reference!r}"
+        )
     return 0 if summary.ok else 1
 
 

@@ -6,14 +6,21 @@ import argparse
 from pathlib import Path
 
 from ff_shared.settings import load_settings, variables
+from ff_workers.cli.devstate import stack_env
 from ff_workers.cli.errors import CommandError
+
+
+def _cell(text: str) -> str:
+    """A table cell: a ``|`` inside it (a type ``a | b``, a default) must not split the row."""
+    return text.replace("|", "\\|")
 
 
 def markdown_table() -> str:
     lines = ["| variable | type | default | meaning |", "|---|---|---|---|"]
     for var in variables():
         default = "(required)" if var.required else f"`{var.default}`" if var.default else "(unset)"
-        lines.append(f"| `{var.name}` | {var.type} | {default} | {var.doc or ''} |")
+        cells = [f"`{var.name}`", var.type, default, var.doc or ""]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
 
 
@@ -46,7 +53,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{path}: settings table {'updated' if changed else 'current'}")
         return 0
     if args.check:
-        load_settings()
+        # The running local stack's settings under this environment's, as every command reads.
+        load_settings(stack_env())
         print("settings are valid")
         return 0
     print(markdown_table())
@@ -55,7 +63,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("settings", help="list the environment variables (or --check them)")
-    parser.add_argument("--check", action="store_true", help="parse the current environment")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="parse the settings (the environment over the running local stack's)",
+    )
     parser.add_argument(
         "--update-docs",
         "--update-readme",

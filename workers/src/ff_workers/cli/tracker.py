@@ -11,7 +11,9 @@ import argparse
 import asyncio
 import os
 import random
+import sys
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import msgspec
@@ -22,7 +24,7 @@ from ff_shared.integrations.aws.session import client_options, make_session
 from ff_shared.settings import Settings, load_settings
 from ff_shared.tracking.config import ingest_config, parse_queues
 from ff_shared.tracking.generator import format_funnel, generate
-from ff_shared.tracking.loader import LoadStalled, load
+from ff_shared.tracking.loader import LoadReport, LoadStalled, load
 from ff_workers.cli.devstate import stack_env
 from ff_workers.cli.errors import CommandError
 from ff_workers.tracker_processor.extracts import build_extracts
@@ -39,6 +41,20 @@ def tracker_settings() -> Settings:
     return settings
 
 
+def _progress() -> Callable[[LoadReport, int], None]:
+    """A line on stderr at most once a second while journeys are being sent."""
+    last = {"at": 0.0}
+
+    def show(report: LoadReport, total: int) -> None:
+        now = time.monotonic()
+        done = report.accepted + report.rejected
+        if now - last["at"] >= 1.0 or done >= total:
+            last["at"] = now
+            print(f"sent {done}/{total} events", file=sys.stderr, flush=True)
+
+    return show
+
+
 async def _generate(args: argparse.Namespace, settings: Settings) -> int:
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
     end = now_utc()
@@ -50,6 +66,7 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
         config.limits, max_past_age=timedelta(days=args.days + 11), max_events=100
     )
     config = msgspec.structs.replace(config, limits=limits)
+    progress = _progress()
     session = make_session(settings.aws)
     async with session.client("sqs", **client_options(settings.aws)) as sqs:
         try:
@@ -58,13 +75,17 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
                     stop = asyncio.Event()
                     drain = asyncio.create_task(processor.run_forever(stop))
                     try:
-                        report = await load(generated, sqs=sqs, config=config, now=now_utc)
+                        report = await load(
+                            generated, sqs=sqs, config=config, now=now_utc, on_progress=progress
+                        )
                     finally:
                         stop.set()
                         await drain
                     totals = await processor.drain_until_empty()
             else:
-                report = await load(generated, sqs=sqs, config=config, now=now_utc)
+                report = await load(
+                    generated, sqs=sqs, config=config, now=now_utc, on_progress=progress
+                )
         except (LoadStalled, DependencyUnavailable) as exc:
             raise CommandError(str(exc)) from exc
     print(
@@ -85,6 +106,7 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
             while not await processor.empty():
                 if time.monotonic() > deadline:
                     raise CommandError("the queue was not drained in time: is the worker up?")
+                print(".", end="", file=sys.stderr, flush=True)
                 await asyncio.sleep(1)
             print("drained")
     first = (end - timedelta(days=args.days)).date()
@@ -139,7 +161,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gen = commands.add_parser(
         "generate", help="send generated journeys through ingestion and print their true funnel"
     )
-    gen.add_argument("--sessions", type=int, default=1000, help="journeys to generate (1000)")
+    gen.add_argument("--sessions", type=int, default=100, help="journeys to generate (100)")
     gen.add_argument("--days", type=int, default=7, help="spread over the last D days (7)")
     gen.add_argument("--seed", type=int, help="repeat a data set (same ids: de-duplicated)")
     gen.add_argument("--environment", help="environment of every event (default: deployment's)")

@@ -97,7 +97,10 @@ async def _preview(pool: asyncpg.Pool, work: Work, fetch: Fetch) -> ItemResult:
 
 
 def _work_list(
-    request: ArchiveRequest, found: Discovery, pending: list[archive.ArchivedApplication]
+    request: ArchiveRequest,
+    found: Discovery,
+    pending: list[archive.ArchivedApplication],
+    would_pend: set[str],
 ) -> list[Work]:
     if request.reference is not None:
         return [
@@ -117,8 +120,9 @@ def _work_list(
         )
         for p in pending
     }
-    if request.dry_run:
-        for s in found.applications:
+    # A dry run records nothing: what discovery would have made pending joins the list.
+    for s in found.applications:
+        if s.application_id in would_pend:
             work[s.application_id] = Work(
                 application_id=s.application_id,
                 obv_reference=s.obv_reference,
@@ -247,7 +251,10 @@ async def _discover_work(
         record=None if dry else record,
     )
     pending = [] if request.reference else await archive.pending_applications(control)
-    work = _work_list(request, found, pending)
+    would_pend: set[str] = set()
+    if dry and not request.reference:
+        would_pend = await archive.would_be_pending(control, found.applications)
+    work = _work_list(request, found, pending, would_pend)
     if not dry:
         await archive.note_found(control, start.run_id, discovered=found.count, found=len(work))
     return found, work

@@ -221,7 +221,13 @@ class Processor:
                 totals.add(await self.step(url, wait_seconds=self.settings.wait_seconds))
                 backoff = 1.0
             except TRANSIENT as exc:
-                log.warning("tracker_drain_interrupted", error=type(exc).__name__, retry_in=backoff)
+                cause = exc.__cause__
+                log.warning(
+                    "tracker_drain_interrupted",
+                    error=str(exc),
+                    cause=f"{type(cause).__name__}: {cause}" if cause is not None else None,
+                    retry_in=backoff,
+                )
                 # Nothing is lost: the batch's messages were not deleted and come back.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=backoff)

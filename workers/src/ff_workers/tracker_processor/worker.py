@@ -17,6 +17,7 @@ from contextlib import AsyncExitStack
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
+import msgspec
 import structlog
 from arq.cron import CronJob, cron
 from arq.worker import Function, func
@@ -44,7 +45,15 @@ async def open_processor(settings: Settings) -> AsyncIterator[Processor]:
     async with AsyncExitStack() as stack:
         session = make_session(settings.aws)
         options = client_options(settings.aws)
-        sqs_client = await stack.enter_async_context(session.client("sqs", **options))
+        # A long poll answers after up to wait_seconds with nothing: the read timeout is beyond
+        # it, or every idle poll would end as a timeout.
+        sqs_options = client_options(
+            msgspec.structs.replace(
+                settings.aws,
+                timeout_seconds=settings.aws.timeout_seconds + settings.tracker.wait_seconds,
+            )
+        )
+        sqs_client = await stack.enter_async_context(session.client("sqs", **sqs_options))
         s3_client = await stack.enter_async_context(session.client("s3", **options))
         pool = await create_pool(settings.postgres)
         stack.push_async_callback(pool.close)

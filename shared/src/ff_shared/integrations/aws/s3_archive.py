@@ -228,3 +228,16 @@ async def ensure_bucket(s3: Any, bucket: str, region: str) -> None:
     except ClientError:
         pass
     await s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+
+
+async def missing_keys(s3: Any, bucket: str, keys: Sequence[str]) -> list[str]:
+    """The keys of ``keys`` with no object in ``bucket`` (a catalogue that outlived its store)."""
+    missing: list[str] = []
+    for key in keys:
+        try:
+            await s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+                raise
+            missing.append(key)
+    return missing

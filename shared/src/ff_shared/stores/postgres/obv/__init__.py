@@ -14,6 +14,7 @@ from ff_shared.stores.postgres.obv.archive import (
     record_seen,
     release_claim,
     try_claim,
+    would_be_pending,
 )
 from ff_shared.stores.postgres.obv.quarantine import (
     quarantine,
@@ -113,4 +114,5 @@ __all__ = [
     "transaction_records",
     "try_claim",
     "version_counts",
+    "would_be_pending",
 ]

@@ -62,6 +62,23 @@ async def record_seen(
     )
 
 
+async def would_be_pending(conn: asyncpg.Connection, seen: Sequence[SeenApplication]) -> set[str]:
+    """The ids of ``seen`` that :func:`record_seen` would leave pending (a dry run's preview of
+    it): new ones, ones already pending, and ones modified after their last archive."""
+    rows = await conn.fetch(
+        """
+        select s.application_id
+        from unnest($1::text[], $2::timestamptz[]) as s(application_id, modified_on)
+        left join obv.applications a on a.application_id = s.application_id
+        where a.application_id is null or a.pending
+           or s.modified_on > coalesce(a.archived_modified_on, '-infinity')
+        """,
+        [s.application_id for s in seen],
+        [s.modified_on for s in seen],
+    )
+    return {r["application_id"] for r in rows}
+
+
 _APPLICATION_COLUMNS = """
     application_id, obv_reference, dynamics_modified_on, pending, platform_id,
     application_reference, archived_modified_on, current_version, last_outcome, last_error, attempts
