@@ -8,7 +8,8 @@ from pathlib import Path
 import msgspec
 
 from ff_shared.logging import configure_logging
-from ff_shared.settings import Settings, load_settings
+from ff_shared.settings import Settings
+from ff_shared.startup import load_runtime_settings
 from ff_workers.cli.errors import CommandError
 
 DEMO_PASSWORD = "Demo-Passw0rd!"
@@ -76,7 +77,7 @@ def stack_settings(*, verbose: bool) -> Settings:
         for name, value in read_state().env.items():
             if not name.startswith("FF_"):
                 os.environ.setdefault(name, value)
-    settings = load_settings(stack_env())
+    settings = load_runtime_settings(stack_env())
     configure_logging(level=settings.log_level if verbose else "warning", json=settings.log_json)
     return settings
 

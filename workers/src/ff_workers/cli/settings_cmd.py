@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ff_shared.settings import load_settings, variables
+from ff_shared.settings import variables
+from ff_shared.startup import load_runtime_settings
 from ff_workers.cli.errors import CommandError
 
 
@@ -46,7 +47,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{path}: settings table {'updated' if changed else 'current'}")
         return 0
     if args.check:
-        load_settings()
+        load_runtime_settings()
         print("settings are valid")
         return 0
     print(markdown_table())
