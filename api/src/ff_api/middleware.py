@@ -82,7 +82,9 @@ _DOCS_CSP = (
 _HSTS = b"max-age=31536000; includeSubDomains"
 
 
-def security_headers(trusted_proxies: int, docs_path: str = "/schema") -> BeforeMessageSendHookHandler:
+def security_headers(
+    trusted_proxies: int, docs_path: str = "/schema"
+) -> BeforeMessageSendHookHandler:
     """A ``before_send`` hook adding the security headers to every response (unknown routes
     included): ``nosniff``, no referrer, a CSP that lets nothing load (the OpenAPI UI has its
     own), and HSTS when the request arrived over TLS (directly, or at a trusted proxy that says

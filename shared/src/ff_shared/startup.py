@@ -60,7 +60,5 @@ def load_runtime_settings(env: Mapping[str, str] | None = None) -> Settings:
     if settings.environment == "production":
         problems = production_problems(settings)
         if problems:
-            raise SettingsError(
-                [f"production refuses to start: {problem}" for problem in problems]
-            )
+            raise SettingsError([f"production refuses to start: {problem}" for problem in problems])
     return settings

@@ -126,15 +126,24 @@ async def test_open_banking_needs_a_submitted_application_of_ones_own(
 
 
 async def test_the_callback_does_not_tell_which_references_exist(
-    client: Client, applicant: ApplicantFactory, submit_application: SubmitFactory
+    client: Client,
+    settings: Settings,
+    obv_sim: ObvSimulator,
+    applicant: ApplicantFactory,
+    submit_application: SubmitFactory,
 ) -> None:
     who = await applicant()
     app = await submit_application(who)
-    reference = (await _start(client, who, app["id"])).json()["reference"]
-    known = await client.get("/v1/open-banking/callback", params={"reference": reference})
-    unknown = await client.get("/v1/open-banking/callback", params={"reference": "OBV-UNKNOWN"})
+    consent = (await _start(client, who, app["id"])).json()
+    journey = await obv_sim.follow(consent["authorisation_url"], outcome="reject")
+    location = urlsplit(journey.headers["Location"])
+    known = await client.get(location.path, params=dict(parse_qsl(location.query)))
+    unknown = await client.get(
+        location.path, params={**dict(parse_qsl(location.query)), "reference": "OBV-UNKNOWN"}
+    )
+    await drain(settings)
     assert known.status_code == unknown.status_code == 200
-    assert known.json() == {**unknown.json(), "reference": reference}
+    assert known.json() == {**unknown.json(), "reference": consent["reference"]}
     assert unknown.json()["reference"] == "OBV-UNKNOWN"
     assert known.headers["content-type"] == unknown.headers["content-type"]
 

@@ -46,7 +46,11 @@ def production_problems(settings: Settings) -> list[str]:
     for name, field, value, default in _leaves(settings, PREFIX):
         if name in _BIND_ADDRESSES:
             continue
-        if _SECRET_NAME.search(field) and value and (value == default or _DEMO_SECRET.search(value)):
+        if (
+            _SECRET_NAME.search(field)
+            and value
+            and (value == default or _DEMO_SECRET.search(value))
+        ):
             problems.append(f"{name} is a local demo secret; set the real one (ssm:/...)")
         elif _LOOPBACK.search(value):
             problems.append(f"{name} points at this machine (a local default or stand-in)")
