@@ -1,0 +1,166 @@
+"""schemathesis over the complete OpenAPI document: as the public, as a customer and as staff of
+every role, against the API served over a real socket. No 5xx; every answer conforms to its
+documented status codes, content type and schema; every error is a problem document.
+
+Examples per operation are bounded (``FF_TEST_FUZZ_EXAMPLES``, default 6) so the whole run
+stays within a couple of minutes on a small machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import hypothesis
+import pytest
+import requests
+import schemathesis
+import uvicorn
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from tests.fixtures.api import TokenFactory
+
+from ff_api.app import create_app
+from ff_shared.domain.permissions import Role
+from ff_shared.settings import Settings, load_settings
+from ff_standins.servers import free_port
+
+EXAMPLES = int(os.environ.get("FF_TEST_FUZZ_EXAMPLES", "6"))
+PROBLEM_JSON = "application/problem+json"
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture(scope="module")
+def fuzz_settings(base_env: dict[str, str], session_id: str) -> Settings:
+    """The session's settings over a database and queues of their own: what the fuzzer creates
+    is seen by no other test, and no other test's worker runs its jobs."""
+    return load_settings(
+        {
+            **base_env,
+            "FF_MONGO_DATABASE": f"ff_test_{session_id}_fuzz",
+            "FF_REDIS_QUEUE_NAME": f"ff:test:{session_id}:fuzz:core",
+            "FF_LMS_QUEUE_NAME": f"ff:test:{session_id}:fuzz:lms",
+            "FF_TRACKER_QUEUE_NAME": f"ff:test:{session_id}:fuzz:tracker",
+            "FF_ADP_QUEUE_NAME": f"ff:test:{session_id}:fuzz:adp",
+            "FF_OBV_ARCHIVER_QUEUE_NAME": f"ff:test:{session_id}:fuzz:obv",
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def served_api(fuzz_settings: Settings) -> Iterator[str]:
+    """The API on a free port, in a thread with its own event loop (the fuzzer's calls block)."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(fuzz_settings),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+        )
+    )
+    thread = threading.Thread(target=server.run, name="fuzzed-api", daemon=True)
+    thread.start()
+    for _ in range(600):
+        if server.started or not thread.is_alive():
+            break
+        threading.Event().wait(0.05)
+    assert server.started, "the API did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def _problem_check(response: requests.Response) -> str | None:
+    """Why an error answer is not a problem document (None when it is)."""
+    if response.status_code < 400:
+        return None
+    content_type = response.headers.get("content-type", "")
+    if not content_type.startswith(PROBLEM_JSON):
+        return f"{response.status_code} answered as {content_type!r}, not {PROBLEM_JSON}"
+    body = response.json()
+    missing = [k for k in ("type", "title", "status", "code") if k not in body]
+    if missing or body.get("status") != response.status_code:
+        return f"{response.status_code} problem document lacks {missing or 'its status'}"
+    return None
+
+
+def _fuzz_operation(
+    operation: Any, base_url: str, tokens: list[str | None], failures: list[str]
+) -> None:
+    label = f"{operation.method.upper()} {operation.path}"
+
+    @hypothesis.settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+    @hypothesis.given(case=operation.as_strategy(), token=st.sampled_from(tokens))
+    def run(case: Any, token: str | None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = case.call(base_url=base_url, headers=headers, timeout=30)
+        try:
+            case.validate_response(response, checks=CHECKS, headers=headers)
+        except AssertionError as exc:
+            failures.append(f"{label}: {str(exc).splitlines()[0]}\n{case.as_curl_command()}")
+            return
+        if (problem := _problem_check(response)) is not None:
+            failures.append(f"{label}: {problem}\n{case.as_curl_command()}")
+
+    run()
+
+
+def _tokens_for(
+    operation: Any, public: list[str | None], customer: list[str | None], staff: list[str | None]
+) -> list[str | None]:
+    security = operation.definition.raw.get("security")
+    schemes = {name for requirement in security or [] for name in requirement}
+    if "staff_token" in schemes:
+        return staff
+    if "customer_token" in schemes:
+        return customer
+    return public
+
+
+def _fuzz(schema: Any, base_url: str, pick: Callable[[Any], list[str | None]]) -> list[str]:
+    failures: list[str] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        _fuzz_operation(operation, base_url, pick(operation), failures)
+    return failures
+
+
+async def test_the_whole_api_holds_to_its_document_under_generated_requests(
+    app: Any,
+    served_api: str,
+    customer_token: TokenFactory,
+    staff_token: TokenFactory,
+) -> None:
+    document = app.openapi_schema.to_schema()
+    schema = schemathesis.openapi.from_dict(document)
+    customer: list[str | None] = [await customer_token()]
+    staff: list[str | None] = [await staff_token(role.value) for role in Role]
+    public: list[str | None] = [None]
+    failures = await asyncio.to_thread(
+        _fuzz, schema, served_api, lambda op: _tokens_for(op, public, customer, staff)
+    )
+    assert failures == [], "\n\n".join(failures[:40])
