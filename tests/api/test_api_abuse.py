@@ -4,7 +4,8 @@ trusted proxies only), security headers on every response, and bounded staff sea
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -38,9 +39,10 @@ async def default_limits(base_env: dict[str, str]) -> AsyncIterator[tuple[Client
         yield client, settings
 
 
-async def _until_limited(client: Client, limit: int, send: object) -> tuple[int, object]:
+async def _until_limited(
+    client: Client, limit: int, send: Callable[[], Awaitable[Any]]
+) -> tuple[int, Any]:
     """Requests until the first 429 (at most two windows' worth): (successes, the 429)."""
-    assert callable(send)
     passed = 0
     for _ in range(2 * limit + 2):
         response = await send()
@@ -57,7 +59,7 @@ async def test_the_default_public_limit_bites_whatever_x_forwarded_for_says(
     limit = settings.api.public_rate_limit_per_minute
     assert settings.api.trusted_proxies == 0
 
-    async def send() -> object:
+    async def send() -> Any:
         # A new made-up address each time: with no trusted proxy, none of it is believed.
         spoofed = f"198.51.100.{uuid.uuid4().int % 250}"
         return await client.post("/v1/quotes", json=QUOTE, headers={"X-Forwarded-For": spoofed})
@@ -65,12 +67,12 @@ async def test_the_default_public_limit_bites_whatever_x_forwarded_for_says(
     passed, limited = await _until_limited(client, limit, send)
     # The minute may turn during the run, which resets the count once.
     assert limit <= passed <= 2 * limit
-    assert limited.status_code == 429  # type: ignore[attr-defined]
-    assert limited.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
-    problem = limited.json()  # type: ignore[attr-defined]
+    assert limited.status_code == 429
+    assert limited.headers["content-type"].startswith("application/problem+json")
+    problem = limited.json()
     assert problem["code"] == "rate_limited"
     assert problem["status"] == 429
-    assert 1 <= int(limited.headers["retry-after"]) <= 60  # type: ignore[attr-defined]
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
     # Other route groups keep their own count.
     form = await client.get("/v1/application-form")
     assert form.status_code == 200
@@ -83,13 +85,13 @@ async def test_the_default_customer_write_limit_bites(
     limit = settings.api.customer_write_rate_limit_per_minute
     headers = bearer(await customer_token())
 
-    async def send() -> object:
+    async def send() -> Any:
         return await client.post("/v1/applications", headers=headers)
 
     passed, limited = await _until_limited(client, limit, send)
     assert limit <= passed <= 2 * limit
-    assert limited.json()["code"] == "rate_limited"  # type: ignore[attr-defined]
-    assert int(limited.headers["retry-after"]) >= 1  # type: ignore[attr-defined]
+    assert limited.json()["code"] == "rate_limited"
+    assert int(limited.headers["retry-after"]) >= 1
     # Reads are not writes: the customer can still look.
     assert (await client.get("/v1/applications", headers=headers)).status_code == 200
 

@@ -14,13 +14,15 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import asyncpg
 import hypothesis
 import pytest
-import requests
 import schemathesis
 import uvicorn
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -31,6 +33,7 @@ from tests.fixtures.api import TokenFactory
 from ff_api.app import create_app
 from ff_shared.domain.permissions import Role
 from ff_shared.settings import Settings, load_settings
+from ff_shared.stores.postgres.migrations import apply_migrations, known_schemas
 from ff_standins.servers import free_port
 
 EXAMPLES = int(os.environ.get("FF_TEST_FUZZ_EXAMPLES", "6"))
@@ -61,7 +64,18 @@ def fuzz_settings(base_env: dict[str, str], session_id: str) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def served_api(fuzz_settings: Settings) -> Iterator[str]:
+async def migrated(fuzz_settings: Settings) -> None:
+    """Every schema migrated, as ``ff migrate`` leaves a deployment."""
+    conn = await asyncpg.connect(fuzz_settings.postgres.dsn)
+    try:
+        for schema in known_schemas():
+            await apply_migrations(conn, schema)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="module")
+def served_api(fuzz_settings: Settings, migrated: None) -> Iterator[str]:
     """The API on a free port, in a thread with its own event loop (the fuzzer's calls block)."""
     port = free_port()
     server = uvicorn.Server(
@@ -87,11 +101,11 @@ def served_api(fuzz_settings: Settings) -> Iterator[str]:
         thread.join(timeout=30)
 
 
-def _problem_check(response: requests.Response) -> str | None:
+def _problem_check(response: Response) -> str | None:
     """Why an error answer is not a problem document (None when it is)."""
     if response.status_code < 400:
         return None
-    content_type = response.headers.get("content-type", "")
+    content_type = (response.headers.get("content-type") or [""])[0]
     if not content_type.startswith(PROBLEM_JSON):
         return f"{response.status_code} answered as {content_type!r}, not {PROBLEM_JSON}"
     body = response.json()
@@ -120,8 +134,9 @@ def _fuzz_operation(
         response = case.call(base_url=base_url, headers=headers, timeout=30)
         try:
             case.validate_response(response, checks=CHECKS, headers=headers)
-        except AssertionError as exc:
-            failures.append(f"{label}: {str(exc).splitlines()[0]}\n{case.as_curl_command()}")
+        except FailureGroup as group:
+            report = "\n".join(group.message.splitlines()[:14])
+            failures.append(f"{label} ({response.status_code}):\n{report}")
             return
         if (problem := _problem_check(response)) is not None:
             failures.append(f"{label}: {problem}\n{case.as_curl_command()}")
