@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from tests.fixtures.api import TokenFactory, bearer
 
 from ff_api.app import create_app
-from ff_api.ratelimit import client_address
+from ff_api.ratelimit import client_address, limit_for
 from ff_shared.settings import Settings, load_settings
 
 Client = AsyncTestClient[Litestar]
@@ -114,6 +114,28 @@ async def test_behind_a_trusted_proxy_only_its_entry_is_the_key(base_env: dict[s
             "/v1/quotes", json=QUOTE, headers={"X-Forwarded-For": "192.0.2.78"}
         )
         assert other.status_code == 200
+
+
+def test_every_public_route_and_customer_write_is_limited(settings: Settings) -> None:
+    cases = {
+        ("POST", "/v1/quotes"): "quotes",
+        ("GET", "/v1/application-form"): "application_form",
+        ("GET", "/v1/open-banking/callback"): "open_banking_callback",
+        ("POST", "/v1/track"): "track",
+        ("POST", "/v1/applications"): "customer_write",
+        ("PUT", "/v1/applications/a1/steps/personal"): "customer_write",
+        ("POST", "/v1/documents"): "customer_write",
+        ("POST", "/v1/loans/l1/payments"): "customer_write",
+        ("PATCH", "/v1/me"): "customer_write",
+        ("GET", "/v1/applications"): None,
+        ("OPTIONS", "/v1/quotes"): None,
+        ("POST", "/v1/staff/applications/a1/approve"): None,
+        ("POST", "/v1/payments/webhooks"): None,
+        ("GET", "/health/ready"): None,
+    }
+    for (method, path), group in cases.items():
+        limited = limit_for(method, path, settings)
+        assert (limited[0] if limited else None) == group, (method, path)
 
 
 def test_the_client_address_is_counted_from_the_right() -> None:

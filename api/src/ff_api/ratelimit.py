@@ -48,7 +48,10 @@ def client_address(headers: list[tuple[bytes, bytes]], peer: str | None, trusted
 
 
 def limit_for(method: str, path: str, settings: Settings) -> tuple[str, int] | None:
-    """The route group a request counts against and its limit per minute; None: not limited."""
+    """The route group a request counts against and its limit per minute; None: not limited
+    (a CORS preflight is not counted)."""
+    if method == "OPTIONS":
+        return None
     if path == "/v1/track" or path.startswith("/v1/track/"):
         return "track", settings.tracker.rate_limit_per_minute
     for prefix, group in _PUBLIC.items():
