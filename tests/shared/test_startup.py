@@ -145,6 +145,7 @@ def test_production_names_every_local_default() -> None:
         ("FF_PAYMENTS_BASE_URL", "http://payments-sim:8104"),
         ("FF_PAYMENTS_WEBHOOK_SECRET", "ff-local-webhook-secret"),
         ("FF_COGNITO_JWKS_BASE_URL", "http://[::1]:8100"),
+        ("FF_LMS_CONVERTER_COMMAND", "python -m ff_standins.sqb_converter {input} {output}"),
     ],
 )
 def test_production_refuses_to_start_naming_the_variable(variable: str, value: str) -> None:

@@ -56,6 +56,8 @@ def production_problems(settings: Settings) -> list[str]:
             problems.append(f"{name} points at this machine (a local default or stand-in)")
         elif _STAND_IN_PORT.search(value):
             problems.append(f"{name} points at a stand-in's port (a simulator or moto)")
+        elif "ff_standins" in value:
+            problems.append(f"{name} runs a test stand-in (ff_standins)")
     if settings.aws.endpoint_url:
         problems.append(
             f"{PREFIX}AWS_ENDPOINT_URL is set (a stand-in such as moto); production calls AWS"
