@@ -77,7 +77,13 @@ async function main() {
   const [command, ...prefix] = existsSync(venvFf) ? [venvFf] : ["uv", "run", "ff"];
   start("ff-dev", command, [...prefix, "dev", "--no-portals", "--port", String(API_PORT)], {
     cwd: root,
-    env: { ...env, FF_DEV_DIR: devDir },
+    // Every browser test comes from this one address: the per-address limits are raised.
+    env: {
+      ...env,
+      FF_DEV_DIR: devDir,
+      FF_API_PUBLIC_RATE_LIMIT_PER_MINUTE: "100000",
+      FF_API_CUSTOMER_WRITE_RATE_LIMIT_PER_MINUTE: "100000",
+    },
   });
   const statePath = join(devDir, "dev.json");
   await waitFor("ff dev", async () => existsSync(statePath), 420);

@@ -26,11 +26,12 @@ from ff_api.customer.controllers import customer_router
 from ff_api.health import HealthController
 from ff_api.loanbook_follower import LoanBookFollower
 from ff_api.metrics import metrics, metrics_middleware
-from ff_api.middleware import request_id_middleware
+from ff_api.middleware import request_id_middleware, security_headers
 from ff_api.open_banking.public import OpenBankingCallbackController
 from ff_api.payments.public import PaymentWebhookController
 from ff_api.problems import EXCEPTION_HANDLERS, document_problem_responses
 from ff_api.quotes.public import QuoteController
+from ff_api.ratelimit import rate_limit_middleware
 from ff_api.reports.service import open_report_services
 from ff_api.services import Services
 from ff_api.staff.controllers import staff_router
@@ -47,7 +48,8 @@ from ff_shared.integrations.obv.client import ObvClient
 from ff_shared.integrations.payments.client import GoCardlessClient
 from ff_shared.logging import configure_logging
 from ff_shared.observability import configure as configure_observability
-from ff_shared.settings import Settings, load_settings
+from ff_shared.settings import Settings, docs_enabled
+from ff_shared.startup import load_runtime_settings
 from ff_shared.stores.loanbook.connection import close_pool as close_loanbook_pool
 from ff_shared.stores.loanbook.connection import create_pool as create_loanbook_pool
 from ff_shared.stores.mongo import close_mongo, connect_mongo, data_keys
@@ -215,7 +217,8 @@ def create_app(settings: Settings) -> Litestar:
         dependencies={"services": Provide(_provide_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_body,
-        middleware=[metrics_middleware, request_id_middleware],
+        middleware=[metrics_middleware, request_id_middleware, rate_limit_middleware],
+        before_send=[security_headers(settings.api.trusted_proxies)],
         plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=tracer_provider))]
         if tracer_provider is not None
         else [],
@@ -232,7 +235,7 @@ def create_app(settings: Settings) -> Litestar:
             allow_credentials=False,
             expose_headers=["etag", "x-request-id"],
         ),
-        openapi_config=openapi if settings.api.docs_enabled else None,
+        openapi_config=openapi if docs_enabled(settings) else None,
         request_max_body_size=settings.api.max_body_bytes,
         debug=False,
     )
@@ -243,7 +246,7 @@ def create_app(settings: Settings) -> Litestar:
 def app_from_env() -> Litestar:
     """The ASGI server's factory: ``granian --interface asgi --factory ff_api.app:app_from_env``."""
     try:
-        settings = load_settings()
+        settings = load_runtime_settings()
     except SettingsError as exc:
         print(f"ff-api: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -31,9 +31,9 @@ PLACEHOLDER_ENV: Mapping[str, str] = {
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document of the app built from defaults (the environment is not read)."""
     from ff_api.app import create_app
-    from ff_shared.settings import load_settings
+    from ff_shared.startup import load_runtime_settings
 
-    app = create_app(load_settings(dict(PLACEHOLDER_ENV)))
+    app = create_app(load_runtime_settings(dict(PLACEHOLDER_ENV)))
     document: dict[str, Any] = app.openapi_schema.to_schema()
     return document
 

@@ -411,7 +411,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The bank journey's return address: the consent is checked at once */
+        /**
+         * The bank journey's return address: the consent is checked at once
+         * @description The answer is the same whether or not an application has the reference.
+         */
         get: operations["open_banking_callback"];
         put?: never;
         post?: never;
@@ -2590,6 +2593,12 @@ export interface components {
             payments: components["schemas"]["PaymentView"][];
             payments_detail: components["schemas"]["StaffPaymentView"][];
             upcoming: components["schemas"]["UpcomingCollection"][];
+        };
+        /** StreamEvent */
+        StreamEvent: {
+            data: string;
+            event: string;
+            id?: string | null;
         };
         /** TokenUsage */
         TokenUsage: {
@@ -5554,7 +5563,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["StreamEvent"];
                 };
             };
             /** @description The body is not valid JSON (`malformed_body`) */
@@ -5746,7 +5755,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["StreamEvent"];
                 };
             };
             /** @description The body is not valid JSON (`malformed_body`) */

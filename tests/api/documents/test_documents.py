@@ -25,6 +25,9 @@ from ff_shared.settings import Settings
 Client = AsyncTestClient[Litestar]
 
 PDF = b"%PDF-1.4\n" + b"payslip " * 300 + b"\n%%EOF\n"
+# Files of the same length with the other allowed types' signatures.
+PNG = (b"\x89PNG\r\n\x1a\n" + b"\x00" * len(PDF))[: len(PDF)]
+JPEG = (b"\xff\xd8\xff\xe0" + b"\x00" * len(PDF))[: len(PDF)]
 
 
 @pytest.fixture
@@ -130,7 +133,7 @@ async def test_a_browser_form_upload_carries_a_policy_pinning_type_and_size(
     form = aiohttp.FormData()
     for name, value in fields.items():
         form.add_field(name, value)
-    form.add_field("file", PDF, filename="scan.png", content_type="image/png")
+    form.add_field("file", PNG, filename="scan.png", content_type="image/png")
     async with http.post(upload["url"], data=form) as response:
         assert response.status in {200, 201, 204}
     confirmed = await client.post(
@@ -187,6 +190,51 @@ async def test_an_upload_that_is_not_what_was_declared_is_rejected_and_deleted(
         assert response.status == 200
     once_rejected = await client.post(f"/v1/documents/{created['id']}/confirm", headers=who.headers)
     assert once_rejected.status_code == 409, "a rejected document stays rejected"
+
+
+async def test_a_file_whose_content_is_not_the_declared_type_is_rejected(
+    client: Client,
+    http: aiohttp.ClientSession,
+    applicant: ApplicantFactory,
+    submit_application: SubmitFactory,
+    documents_bucket: str,
+) -> None:
+    who = await applicant()
+    app = await submit_application(who)
+    created = (await _ask(client, who, app["id"])).json()
+    # Declared and sent as a PDF, of the declared size: the bytes are a PNG's.
+    assert await _put(http, created["upload"], PNG) == 200
+    rejected = await client.post(f"/v1/documents/{created['id']}/confirm", headers=who.headers)
+    assert rejected.status_code == 409, rejected.text
+    assert rejected.json()["code"] == "upload_rejected"
+    assert "application/pdf" in rejected.json()["detail"]
+
+
+async def test_a_confirmed_file_cannot_be_swapped_through_its_upload_url(
+    client: Client,
+    http: aiohttp.ClientSession,
+    applicant: ApplicantFactory,
+    submit_application: SubmitFactory,
+    documents_bucket: str,
+) -> None:
+    who = await applicant()
+    app = await submit_application(who)
+    created = (await _ask(client, who, app["id"])).json()
+    upload = created["upload"]
+    assert await _put(http, upload, PDF) == 200
+    confirmed = await client.post(f"/v1/documents/{created['id']}/confirm", headers=who.headers)
+    assert confirmed.status_code == 200, confirmed.text
+    # The upload URL is still within its lifetime: a second file sent to it lands nowhere
+    # that is served.
+    swapped = b"%PDF-1.4\n" + b"forgery " * 300 + b"\n%%EOF\n"
+    assert len(swapped) == len(PDF)
+    assert await _put(http, upload, swapped) == 200
+    again = await client.post(f"/v1/documents/{created['id']}/confirm", headers=who.headers)
+    assert again.status_code == 200
+    view = (await client.get(f"/v1/documents/{created['id']}", headers=who.headers)).json()
+    assert f"/confirmed/{who.customer_id}/" in urlparse(view["download_url"]).path
+    async with http.get(view["download_url"]) as response:
+        assert await response.read() == PDF
 
 
 @pytest.mark.parametrize(
@@ -263,7 +311,7 @@ async def test_staff_upload_to_a_customer_file_and_every_download_is_audited(
     )
     assert created.status_code == 201, created.text
     upload = created.json()["upload"]
-    assert await _put(http, upload, PDF) == 200
+    assert await _put(http, upload, JPEG) == 200
     document_id = created.json()["id"]
     confirmed = await client.post(
         f"/v1/staff/documents/{document_id}/confirm", headers=operations.headers
@@ -277,7 +325,7 @@ async def test_staff_upload_to_a_customer_file_and_every_download_is_audited(
     underwriter = await staff_as("underwriter")
     opened = await client.get(f"/v1/staff/documents/{document_id}", headers=underwriter.headers)
     async with http.get(opened.json()["download_url"]) as response:
-        assert await response.read() == PDF
+        assert await response.read() == JPEG
     customer_view = await client.get(f"/v1/documents/{document_id}", headers=who.headers)
     assert customer_view.json()["kind"] == "proof_of_address"
     admin = await staff_as("admin")

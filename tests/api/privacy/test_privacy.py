@@ -232,7 +232,7 @@ async def test_erasure_leaves_no_personal_field_of_the_customer_in_mongodb(
         with pytest.raises(ClientError):
             await s3.head_object(
                 Bucket=documents_bucket,
-                Key=f"documents/{who.customer_id}/{documents[0]['id']}",
+                Key=f"confirmed/{who.customer_id}/{documents[0]['id']}",
             )
     with pytest.raises(cognito_client.exceptions.UserNotFoundException):
         await cognito_client.admin_get_user(UserPoolId=customer_pool.pool_id, Username=who.login)
@@ -285,7 +285,7 @@ async def test_erasure_keeps_the_regulated_loan_record_and_lists_it(
     loan = retained[f"applications/{app['id']}"]
     assert "offer" in loan["fields"]
     assert "CONC" in loan["reason"]
-    key = f"documents/{who.customer_id}/{document['id']}"
+    key = f"confirmed/{who.customer_id}/{document['id']}"
     assert f"s3://{documents_bucket}/{key}" in retained
     assert "Money Laundering" in retained[f"s3://{documents_bucket}/{key}"]["reason"]
     assert report["documents_deleted"] == 0

@@ -185,7 +185,9 @@ async def test_each_client_is_rate_limited(tracker_env: dict[str, str], tracker_
     from ff_api.app import create_app
     from ff_shared.settings import load_settings
 
-    settings = load_settings({**tracker_env, "FF_TRACKER_RATE_LIMIT_PER_MINUTE": "3"})
+    settings = load_settings(
+        {**tracker_env, "FF_TRACKER_RATE_LIMIT_PER_MINUTE": "3", "FF_API_TRUSTED_PROXIES": "1"}
+    )
     async with AsyncTestClient(app=create_app(settings)) as client:
         me = {"X-Forwarded-For": f"203.0.113.9, 10.0.{uuid.uuid4().int % 250}.7"}
         other = {"X-Forwarded-For": f"10.1.{uuid.uuid4().int % 250}.8"}

@@ -124,8 +124,29 @@ async def test_open_banking_needs_a_submitted_application_of_ones_own(
     assert response.json()["code"] == "illegal_transition"
     app = await submit_application(who)
     assert (await _start(client, someone_else, app["id"])).status_code == 404
-    unknown = await client.get("/v1/open-banking/callback", params={"reference": "OBV-UNKNOWN"})
-    assert unknown.status_code == 404
+
+
+async def test_the_callback_does_not_tell_which_references_exist(
+    client: Client,
+    settings: Settings,
+    obv_sim: ObvSimulator,
+    applicant: ApplicantFactory,
+    submit_application: SubmitFactory,
+) -> None:
+    who = await applicant()
+    app = await submit_application(who)
+    consent = (await _start(client, who, app["id"])).json()
+    journey = await obv_sim.follow(consent["authorisation_url"], outcome="reject")
+    location = urlsplit(journey.headers["Location"])
+    known = await client.get(location.path, params=dict(parse_qsl(location.query)))
+    unknown = await client.get(
+        location.path, params={**dict(parse_qsl(location.query)), "reference": "OBV-UNKNOWN"}
+    )
+    await drain(settings)
+    assert known.status_code == unknown.status_code == 200
+    assert known.json() == {**unknown.json(), "reference": consent["reference"]}
+    assert unknown.json()["reference"] == "OBV-UNKNOWN"
+    assert known.headers["content-type"] == unknown.headers["content-type"]
 
 
 async def test_verified_figures_rerun_the_decision_as_a_new_version(

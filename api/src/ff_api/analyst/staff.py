@@ -51,9 +51,19 @@ STREAM_DESCRIPTION = (
     "personal data is refused with 422 `personal_data_refused`, and a spent budget with 429 "
     "`analyst_budget_exhausted`, before the stream starts."
 )
+
+
+class StreamEvent(msgspec.Struct, kw_only=True):
+    """One server-sent event of the answer: its name and its data (a JSON document)."""
+
+    event: str
+    data: str
+    id: str | None = None
+
+
 STREAM_RESPONSE = {
     200: ResponseSpec(
-        data_container=str,
+        data_container=StreamEvent,
         description=STREAM_DESCRIPTION,
         media_type="text/event-stream",
         generate_examples=False,

@@ -12,7 +12,7 @@ from ff_shared.domain.funnel import DuplicateCluster, FunnelStep
 
 class Dataset(msgspec.Struct, kw_only=True):
     label: str
-    data: list[float | int | None]
+    data: list[float | None]
 
 
 class Series(msgspec.Struct, kw_only=True):

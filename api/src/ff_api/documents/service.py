@@ -18,11 +18,13 @@ from ff_api.services import Services
 from ff_shared.clock import now_utc
 from ff_shared.domain.audit import Actor, Target
 from ff_shared.domain.documents import (
+    SNIFF_BYTES,
     DocumentKind,
     DocumentRecord,
     DocumentStatus,
     Uploader,
     check_upload,
+    confirmed_key,
     mismatch,
     object_key,
 )
@@ -129,22 +131,37 @@ async def request_upload(
 
 async def confirm_upload(services: Services, record: DocumentRecord) -> DocumentRecord:
     """``available`` once S3 holds exactly what was declared; a mismatch is deleted and the
-    document ``rejected``. Confirming again is harmless."""
+    document ``rejected``. Confirming again is harmless.
+
+    The object is first copied to its confirmed key (which no upload URL reaches) and that copy
+    is what is checked (size, type, and the leading bytes' signature) and later downloaded; the
+    upload key is deleted, so the file cannot be swapped after confirmation."""
     if record.status is not DocumentStatus.PENDING:
         if record.status is DocumentStatus.REJECTED:
             raise UploadRejected(record.rejected_reason or "the upload was rejected")
         return record
     bucket = services.settings.documents.bucket
-    stored = await s3.head(services.s3, bucket=bucket, key=record.object_key)
+    if await s3.head(services.s3, bucket=bucket, key=record.object_key) is None:
+        raise UploadNotFound("upload the file to the URL you were given, then confirm it")
+    key = confirmed_key(record.customer_id, record.id)
+    await s3.copy(services.s3, bucket=bucket, source=record.object_key, key=key)
+    stored = await s3.head(services.s3, bucket=bucket, key=key)
     if stored is None:
         raise UploadNotFound("upload the file to the URL you were given, then confirm it")
-    reason = mismatch(record, size_bytes=stored.size_bytes, content_type=stored.content_type)
+    head = await s3.read_head(services.s3, bucket=bucket, key=key, length=SNIFF_BYTES)
+    reason = mismatch(
+        record, size_bytes=stored.size_bytes, content_type=stored.content_type, head=head
+    )
     if reason is not None:
-        await s3.delete(services.s3, bucket=bucket, key=record.object_key)
+        for rejected in (key, record.object_key):
+            await s3.delete(services.s3, bucket=bucket, key=rejected)
         await uploads.set_status(record, DocumentStatus.REJECTED, now=now_utc(), reason=reason)
         log.info("document_rejected", document_id=record.id)
         raise UploadRejected(reason)
-    confirmed = await uploads.set_status(record, DocumentStatus.AVAILABLE, now=now_utc())
+    confirmed = await uploads.set_status(
+        record, DocumentStatus.AVAILABLE, now=now_utc(), object_key=key
+    )
+    await s3.delete(services.s3, bucket=bucket, key=record.object_key)
     log.info("document_confirmed", document_id=record.id)
     return confirmed
 

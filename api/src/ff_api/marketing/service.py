@@ -129,7 +129,7 @@ def _by_dimension(
     name: str, title: str, x_title: str, report: GaReport, start: date, end: date
 ) -> Report:
     labels = [" / ".join(r.dimensions) for r in report.rows]
-    values: list[list[float | int | None]] = [
+    values: list[list[float | None]] = [
         [shown(r.metrics[i]) for r in report.rows] for i in range(len(METRICS))
     ]
     suppressed = sum(1 for r in report.rows if any(v < MIN_CUSTOMERS for v in r.metrics))

@@ -22,6 +22,7 @@ class OpenBankingCallbackController(Controller):
         "/callback",
         operation_id="open_banking_callback",
         summary="The bank journey's return address: the consent is checked at once",
+        description="The answer is the same whether or not an application has the reference.",
     )
     async def callback(
         self,

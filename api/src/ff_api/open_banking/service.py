@@ -22,7 +22,7 @@ from ff_api.services import Services
 from ff_shared.clock import now_utc
 from ff_shared.domain.open_banking import ConsentState, OpenBankingConsent
 from ff_shared.domain.records import ApplicationRecord, ApplicationStatus
-from ff_shared.errors import DependencyUnavailable, IllegalTransition, NotFound
+from ff_shared.errors import DependencyUnavailable, IllegalTransition
 from ff_shared.integrations.errors import IntegrationError
 from ff_shared.jobs import JOB_CHECK_OPEN_BANKING, OpenBankingCheckJob, open_banking_job_id
 
@@ -114,11 +114,20 @@ async def start(
     return consent, True
 
 
-async def callback(services: Services, reference: str) -> ApplicationRecord:
-    """The customer is back from the bank: check the consent now rather than at the next poll."""
+async def callback(services: Services, reference: str) -> None:
+    """The customer is back from the bank: check the consent now rather than at the next poll.
+
+    A reference no application has gets the very same answer, after the same work (one lookup,
+    one queue round trip), so the callback cannot be used to learn which references exist.
+    """
     record = await services.applications.find_by_obv_reference(reference)
     if record is None or record.open_banking is None:
-        raise NotFound("no application has this open-banking reference")
+        job_id = open_banking_job_id("unmatched", reference, "callback")
+        try:
+            await services.redis.exists(f"arq:job:{job_id}")
+        except (OSError, ConnectionError) as exc:
+            raise DependencyUnavailable("the job queue is unavailable") from exc
+        log.info("open_banking_callback_unmatched")
+        return
     await enqueue_check(services, record.id, reference, source="callback")
     log.info("open_banking_callback_received", application_id=record.id)
-    return record

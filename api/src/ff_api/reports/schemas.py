@@ -14,7 +14,7 @@ from ff_shared.adp.runs import RunReport
 class SeriesView(msgspec.Struct, kw_only=True):
     name: str
     labels: list[str]
-    values: list[float | int | None]
+    values: list[float | None]
     """One per label; null where a group of fewer than five customers was suppressed."""
     unit: str
     """count, pence, ratio, hours, days or months."""

@@ -1,4 +1,4 @@
-"""``POST /v1/track``: public, rate-limited per client, no cookies."""
+"""``POST /v1/track``: public, rate-limited per client (:mod:`ff_api.ratelimit`), no cookies."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK
 
 from ff_api.services import Services
-from ff_api.tracking.ratelimit import check_rate, client_key
 from ff_shared.clock import now_utc
 from ff_shared.tracking.ingest import TrackResult, ingest_body
 
@@ -36,11 +35,6 @@ class TrackController(Controller):
         self, request: Request[Any, Any, Any], services: NamedDependency[Services]
     ) -> Response[TrackResult]:
         tracker = services.tracker
-        await check_rate(
-            services.redis,
-            client_key(request),
-            limit=services.settings.tracker.rate_limit_per_minute,
-        )
         body = await request.body()
         result = await ingest_body(body, sqs=tracker.sqs, config=tracker.config, now=now_utc())
         return Response(result, status_code=HTTP_200_OK, headers={"Cache-Control": "no-store"})

@@ -25,7 +25,7 @@ ChartKind = Literal["bar", "grouped_bar", "line", "heatmap"]
 class Series(msgspec.Struct, kw_only=True):
     name: str
     labels: list[str]
-    values: list[float | int | None]
+    values: list[float | None]
     unit: Unit
 
 
@@ -65,7 +65,7 @@ def suppress(rows: Sequence[Row], values: Sequence[str]) -> tuple[list[Row], int
     return out, hidden
 
 
-def _num(value: Any) -> float | int | None:
+def _num(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, Decimal | str):

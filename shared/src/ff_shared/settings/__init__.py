@@ -43,6 +43,7 @@ from ff_shared.settings.platform import (
     RedisSettings,
     WorkerSettings,
 )
+from ff_shared.settings.production import docs_enabled, production_problems
 from ff_shared.settings.reference import Variable, variables
 
 __all__ = [
@@ -74,7 +75,9 @@ __all__ = [
     "TrackerSettings",
     "Variable",
     "WorkerSettings",
+    "docs_enabled",
     "load_settings",
+    "production_problems",
     "resolve_ssm_references",
     "settings_to_env",
     "variables",

@@ -14,8 +14,18 @@ class ApiSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Largest request body accepted; larger ones get 413."""
     cors_origins: str = "http://localhost:3000"
     """Comma-separated origins of the customer and staff portals."""
-    docs_enabled: bool = True
-    """Serve the OpenAPI document and Swagger UI under /schema."""
+    docs_enabled: bool | None = None
+    """Serve the OpenAPI document and Swagger UI under /schema; unset: on, except in production."""
+    trusted_proxies: int = 0
+    """Proxies in front of the API that append to X-Forwarded-For (1 behind the load balancer);
+    the client address is the entry that many hops from the right, so a client cannot pick it."""
+    public_rate_limit_per_minute: int = 30
+    """Requests one client address may make per minute to each public route group (quotes, the
+    application form, the open-banking callback)."""
+    customer_write_rate_limit_per_minute: int = 60
+    """Writes (drafts, uploads, payments...) one client address may make per minute."""
+    rate_limit_key_prefix: str = "ff:ratelimit"
+    """Prefix of the rate limiter's Redis keys."""
 
 
 class MongoSettings(msgspec.Struct, frozen=True, kw_only=True):

@@ -24,7 +24,8 @@ from ff_shared.clock import now_utc
 from ff_shared.errors import DomainError
 from ff_shared.integrations.aws.session import client_options, make_session
 from ff_shared.logging import configure_logging
-from ff_shared.settings import Settings, load_settings
+from ff_shared.settings import Settings
+from ff_shared.startup import load_runtime_settings
 from ff_shared.tracking.config import IngestConfig, ingest_config
 from ff_shared.tracking.ingest import ingest_body
 
@@ -132,5 +133,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The Lambda entry point: settings are read from the environment on the first call."""
     global _gateway  # one gateway per execution environment, made lazily
     if _gateway is None:
-        _gateway = make_handler(load_settings())
+        _gateway = make_handler(load_runtime_settings())
     return _gateway(event, context)

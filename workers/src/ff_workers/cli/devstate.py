@@ -76,13 +76,13 @@ def stack_settings(*, verbose: bool) -> Settings:
     clients that read them from there (pyarrow's S3) reach the same stand-ins."""
     # Imported here: commands that need no settings (``ff token``) start without them.
     from ff_shared.logging import configure_logging
-    from ff_shared.settings import load_settings
+    from ff_shared.startup import load_runtime_settings
 
     if state_path().exists():
         for name, value in read_state().env.items():
             if not name.startswith("FF_"):
                 os.environ.setdefault(name, value)
-    settings = load_settings(stack_env())
+    settings = load_runtime_settings(stack_env())
     configure_logging(level=settings.log_level if verbose else "warning", json=settings.log_json)
     return settings
 

@@ -17,7 +17,7 @@ import urllib.request
 
 from redis.asyncio import Redis
 
-from ff_shared.settings import load_settings
+from ff_shared.startup import load_runtime_settings
 from ff_workers.runtime import HEARTBEAT_FILE_MAX_AGE_SECONDS, heartbeat_key, heartbeat_path
 
 
@@ -35,7 +35,7 @@ async def _cluster_alive(url: str, name: str) -> bool:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = load_runtime_settings()
     name = args.name or settings.worker.name
     if not name:
         return _fail("no worker named (argument or FF_WORKER_NAME)")

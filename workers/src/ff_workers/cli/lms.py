@@ -26,7 +26,8 @@ from ff_shared.domain.backups.runs import STEPS, RunMode, RunStatus, Step, StepS
 from ff_shared.errors import DomainError
 from ff_shared.integrations.aws.s3_archive import missing_keys
 from ff_shared.logging import configure_logging
-from ff_shared.settings import Settings, load_settings
+from ff_shared.settings import Settings
+from ff_shared.startup import load_runtime_settings
 from ff_shared.stores.postgres import lms as catalogue
 from ff_shared.stores.postgres import transaction
 from ff_shared.stores.postgres.lms import BackupRecord
@@ -51,7 +52,7 @@ def cli_settings() -> Settings:
             env.setdefault(key, value)
             if not key.startswith("FF_"):
                 os.environ.setdefault(key, value)
-    return load_settings(env)
+    return load_runtime_settings(env)
 
 
 class Progress:

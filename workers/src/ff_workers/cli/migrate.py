@@ -7,7 +7,7 @@ import asyncio
 
 import asyncpg
 
-from ff_shared.settings import load_settings
+from ff_shared.startup import load_runtime_settings
 from ff_shared.stores.postgres.migrations import MigrationError, apply_migrations, known_schemas
 from ff_workers.cli.errors import CommandError
 
@@ -29,7 +29,7 @@ async def _migrate(dsn: str, schemas: list[str]) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = load_runtime_settings()
     schemas = args.schema or known_schemas()
     applied = asyncio.run(_migrate(settings.postgres.dsn, schemas))
     for name in applied:

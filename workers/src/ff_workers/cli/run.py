@@ -13,7 +13,7 @@ import asyncio
 import msgspec
 import structlog
 
-from ff_shared.settings import load_settings
+from ff_shared.startup import load_runtime_settings
 from ff_workers.cli.errors import CommandError
 from ff_workers.cli.worker import settings_class
 from ff_workers.runtime import run_once, scheduled_jobs
@@ -38,7 +38,7 @@ def _run(args: argparse.Namespace) -> int:
     cls = settings_class(worker)
     if job not in scheduled_jobs(cls):
         raise CommandError(f"{worker} has no cron job {job!r}")
-    settings = load_settings()
+    settings = load_runtime_settings()
     result = asyncio.run(run_once(cls, settings, job, worker_name=worker))
     print(msgspec.json.encode(msgspec.to_builtins(result)).decode())
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ff_shared.settings import load_settings, variables
+from ff_shared.settings import variables
 from ff_workers.cli.devstate import stack_env
 from ff_workers.cli.errors import CommandError
 
@@ -54,7 +54,9 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.check:
         # The running local stack's settings under this environment's, as every command reads.
-        load_settings(stack_env())
+        from ff_shared.startup import load_runtime_settings
+
+        load_runtime_settings(stack_env())
         print("settings are valid")
         return 0
     print(markdown_table())

@@ -21,7 +21,8 @@ import msgspec
 from ff_shared.clock import now_utc
 from ff_shared.errors import DependencyUnavailable
 from ff_shared.integrations.aws.session import client_options, make_session
-from ff_shared.settings import Settings, load_settings
+from ff_shared.settings import Settings
+from ff_shared.startup import load_runtime_settings
 from ff_shared.tracking.config import ingest_config, parse_queues
 from ff_shared.tracking.generator import format_funnel, generate
 from ff_shared.tracking.loader import LoadReport, LoadStalled, load
@@ -35,7 +36,7 @@ def tracker_settings() -> Settings:
     env = stack_env()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", env.get("AWS_ACCESS_KEY_ID", "local"))
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", env.get("AWS_SECRET_ACCESS_KEY", "local"))
-    settings = load_settings(env)
+    settings = load_runtime_settings(env)
     if not settings.tracker.queues:
         raise CommandError("FF_TRACKER_QUEUES is not set: no queue to send to or drain")
     return settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from ff_shared.settings import load_settings
+from ff_shared.startup import load_runtime_settings
 from ff_workers.runtime import build_worker
 
 # Each worker container: name -> "module:WorkerSettings". A feature adds its worker here.
@@ -25,7 +25,7 @@ def settings_class(name: str) -> type:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = load_runtime_settings()
     cls = settings_class(args.name)
     # A worker with a queue of its own names it from the settings (``queue_for``).
     queue_for = getattr(cls, "queue_for", None)

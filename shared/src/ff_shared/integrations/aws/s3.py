@@ -121,6 +121,25 @@ async def head(s3: Any, *, bucket: str, key: str) -> StoredObject | None:
     )
 
 
+async def read_head(s3: Any, *, bucket: str, key: str, length: int) -> bytes:
+    """The first ``length`` bytes of the object (fewer when it is shorter)."""
+    try:
+        found = await s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{length - 1}")
+        async with found["Body"] as body:
+            data: bytes = await body.read()
+    except ClientError as exc:
+        raise _unavailable("get", exc) from exc
+    return data[:length]
+
+
+async def copy(s3: Any, *, bucket: str, source: str, key: str) -> None:
+    """Copy ``source`` to ``key`` in the same bucket, type and metadata included."""
+    try:
+        await s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": source})
+    except ClientError as exc:
+        raise _unavailable("copy", exc) from exc
+
+
 async def delete(s3: Any, *, bucket: str, key: str) -> None:
     try:
         await s3.delete_object(Bucket=bucket, Key=key)

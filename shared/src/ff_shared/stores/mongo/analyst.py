@@ -7,7 +7,7 @@ question with its tool calls, token counts and cost, so an answer can be traced 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -20,6 +20,12 @@ CONVERSATIONS = "analyst_conversations"
 
 def _builtins(value: Any) -> Any:
     return msgspec.to_builtins(value, builtin_types=(datetime,))
+
+
+def _instant(value: Any) -> datetime:
+    """A stored time as an aware UTC datetime (a store may hand back a ``$set`` time as text)."""
+    moment = msgspec.convert(value, datetime, strict=False)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 APPLICATIONS = "applications"
@@ -78,8 +84,8 @@ class ConversationRepository:
             ConversationSummary(
                 id=raw["_id"],
                 title=raw["title"],
-                created_at=raw["created_at"],
-                updated_at=raw["updated_at"],
+                created_at=_instant(raw["created_at"]),
+                updated_at=_instant(raw["updated_at"]),
                 questions=len(raw.get("exchanges", [])),
             )
             async for raw in cursor

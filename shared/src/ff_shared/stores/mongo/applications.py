@@ -340,14 +340,16 @@ class ApplicationRepository:
         cursor = self._applications.find({"customer_id": customer_id}).sort([("_id", 1)])
         return [record_from_document(document) async for document in cursor]
 
-    async def customer_ids_matching(self, clause: dict[str, Any]) -> list[str]:
-        """Customers with an application matching ``clause`` (``find``, not ``distinct``: the
-        embedded MongoDB stand-in's ``distinct`` ignores its filter)."""
-        found = {
-            str(document["customer_id"])
-            async for document in self._applications.find(clause, {"customer_id": 1})
-        }
-        return sorted(found)
+    async def customer_ids_matching(
+        self, clause: dict[str, Any], *, limit: int
+    ) -> tuple[list[str], bool]:
+        """Customers with one of the first ``limit`` applications matching ``clause``, and
+        whether more applications match (``find``, not ``distinct``: the embedded MongoDB
+        stand-in's ``distinct`` ignores its filter)."""
+        cursor = self._applications.find(clause, {"customer_id": 1}).limit(limit + 1)
+        documents = [document async for document in cursor]
+        found = {str(document["customer_id"]) for document in documents[:limit]}
+        return sorted(found), len(documents) > limit
 
     async def list_queue(
         self,

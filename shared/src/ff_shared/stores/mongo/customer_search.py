@@ -2,6 +2,11 @@
 
 Phone numbers and postcodes are matched ignoring spaces (and a +44 or 0 trunk prefix), the way
 people type them; names word by word. Pages are cut on the customer id.
+
+The search is bounded: a term has at least :data:`MIN_TERM_LENGTH` characters, and the matching
+applications are read at most :data:`MAX_MATCHED_APPLICATIONS` at a time, so the customer-id
+list a query carries is bounded too; a term matching more asks for a narrower one. Without a
+term, customers are listed a page at a time along the ``_id`` index.
 """
 
 from __future__ import annotations
@@ -9,11 +14,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ff_shared.errors import FieldProblem, InvalidInput
 from ff_shared.stores.mongo.applications import ApplicationRepository, text_clause
 from ff_shared.stores.mongo.connection import collection
 from ff_shared.stores.mongo.documents import CustomerDocument
 
 _PHONE = re.compile(r"^\+?[\d\s()-]{6,}$")
+MIN_TERM_LENGTH = 2
+MAX_MATCHED_APPLICATIONS = 500
 
 
 def _contains(word: str) -> dict[str, str]:
@@ -72,7 +80,23 @@ async def search(
     profiles = collection(CustomerDocument)
     clauses: list[dict[str, Any]] = []
     if q and q.strip():
-        from_applications = await applications.customer_ids_matching(_application_clause(q))
+        if len(q.strip()) < MIN_TERM_LENGTH:
+            raise InvalidInput(
+                "the search term is too short",
+                errors=[
+                    FieldProblem(
+                        path="query.q", message=f"give at least {MIN_TERM_LENGTH} characters"
+                    )
+                ],
+            )
+        from_applications, more = await applications.customer_ids_matching(
+            _application_clause(q), limit=MAX_MATCHED_APPLICATIONS
+        )
+        if more:
+            raise InvalidInput(
+                "the search term matches too many customers; give more of it",
+                errors=[FieldProblem(path="query.q", message="matches too many customers")],
+            )
         clauses.append({"$or": [_profile_clause(q), {"_id": {"$in": from_applications}}]})
     if after_id is not None:
         clauses.append({"_id": {"$gt": after_id}})

@@ -69,12 +69,20 @@ async def get(document_id: str, *, customer_id: str | None = None) -> DocumentRe
 
 
 async def set_status(
-    record: DocumentRecord, status: DocumentStatus, *, now: datetime, reason: str | None = None
+    record: DocumentRecord,
+    status: DocumentStatus,
+    *,
+    now: datetime,
+    reason: str | None = None,
+    object_key: str | None = None,
 ) -> DocumentRecord:
+    """The new status (and, at confirmation, the object's confirmed key)."""
     raw = await _collection().find_one({"_id": record.id})
     if raw is None:
         raise NotFound("no such document")
     raw.update(status=status.value, updated_at=now, rejected_reason=reason)
+    if object_key is not None:
+        raw["object_key"] = object_key
     if status is DocumentStatus.AVAILABLE:
         raw["confirmed_at"] = now
     if not await replace_if_version(_collection(), raw, record.version):

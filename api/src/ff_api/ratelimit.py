@@ -1,0 +1,107 @@
+"""Per-client fixed-window rate limits in Redis, one mechanism for every limited route.
+
+Public routes (quotes, the application form, the open-banking callback, tracking) and every
+customer write (drafts, uploads, offers, payments...) are counted per client address and route
+group, one counter per minute. The client address is read through the configured number of
+trusted proxies (``FF_API_TRUSTED_PROXIES``): each proxy appends the address it saw to
+``X-Forwarded-For``, so only the entry that many hops from the right is trustworthy; whatever a
+client writes further left is ignored. Past the limit the answer is ``429 rate_limited`` with
+``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from arq.connections import ArqRedis
+from litestar.enums import ScopeType
+from litestar.exceptions import TooManyRequestsException
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from ff_shared.errors import DependencyUnavailable
+from ff_shared.settings import Settings
+
+WINDOW_SECONDS = 60
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+_PUBLIC = {
+    "/v1/quotes": "quotes",
+    "/v1/application-form": "application_form",
+    "/v1/open-banking/callback": "open_banking_callback",
+}
+_UNLIMITED = ("/v1/staff", "/v1/payments/webhooks")
+
+
+def client_address(headers: list[tuple[bytes, bytes]], peer: str | None, trusted: int) -> str:
+    """The caller's address as the ``trusted`` proxies in front of the API saw it.
+
+    The chain is every ``X-Forwarded-For`` entry followed by the connection's peer; each trusted
+    proxy appended one entry, so the client is ``trusted`` entries left of the peer (the leftmost
+    entry when the chain is shorter, as when a request bypasses a proxy).
+    """
+    chain: list[str] = []
+    if trusted > 0:
+        for name, value in headers:
+            if name == b"x-forwarded-for":
+                chain += [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
+    chain.append(peer or "unknown")
+    return chain[max(0, len(chain) - 1 - trusted)]
+
+
+def limit_for(method: str, path: str, settings: Settings) -> tuple[str, int] | None:
+    """The route group a request counts against and its limit per minute; None: not limited
+    (a CORS preflight is not counted)."""
+    if method == "OPTIONS":
+        return None
+    if path == "/v1/track" or path.startswith("/v1/track/"):
+        return "track", settings.tracker.rate_limit_per_minute
+    for prefix, group in _PUBLIC.items():
+        if path == prefix or path.startswith(f"{prefix}/"):
+            return group, settings.api.public_rate_limit_per_minute
+    if method in _READS or not path.startswith("/v1/") or path.startswith(_UNLIMITED):
+        return None
+    return "customer_write", settings.api.customer_write_rate_limit_per_minute
+
+
+async def check_rate(
+    redis: ArqRedis, client: str, *, limit: int, scope: str, prefix: str = "ff:ratelimit"
+) -> None:
+    now = time.time()
+    window = int(now // WINDOW_SECONDS)
+    key = f"{prefix}:{scope}:{client}:{window}"
+    try:
+        pipe = redis.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, WINDOW_SECONDS * 2)
+        count, _ = await pipe.execute()
+    except (OSError, ConnectionError) as exc:
+        raise DependencyUnavailable("the rate limiter is unavailable") from exc
+    if int(count) > limit:
+        retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now))
+        raise TooManyRequestsException(
+            f"too many requests to this route; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP:
+            services = scope["app"].state.services
+            settings: Settings = services.settings
+            limited = limit_for(scope.get("method", "GET"), scope["path"], settings)
+            if limited is not None:
+                group, limit = limited
+                peer = scope.get("client")
+                client = client_address(
+                    list(scope["headers"]), peer[0] if peer else None, settings.api.trusted_proxies
+                )
+                await check_rate(
+                    services.redis,
+                    client,
+                    limit=limit,
+                    scope=group,
+                    prefix=settings.api.rate_limit_key_prefix,
+                )
+        await app(scope, receive, send)
+
+    return middleware
