@@ -37,9 +37,7 @@ class StoredObject(msgspec.Struct, frozen=True, kw_only=True):
 def _unavailable(operation: str, exc: ClientError) -> DependencyUnavailable:
     code = exc.response.get("Error", {}).get("Code", "")
     log.warning("s3_call_failed", operation=operation, code=code)
-    return DependencyUnavailable(
-        f"document storage refused {operation}: {code}", dependency="s3"
-    )
+    return DependencyUnavailable(f"document storage refused {operation}: {code}", dependency="s3")
 
 
 async def presigned_post(
