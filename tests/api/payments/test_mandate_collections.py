@@ -287,6 +287,17 @@ async def test_a_failed_collection_is_retried_only_when_the_rules_allow_and_show
     repayments = await customer.get(f"/v1/loans/{loan_id}/repayments")
     assert repayments["failed_collections_pence"] == before["instalment_pence"]
     assert repayments["balance_pence"] == before["balance_pence"]
+    # The loan book notes each presentation returned unpaid; the instalment is in arrears there
+    # now, though its due date has not passed.
+    assert repayments["arrears_pence"] == before["instalment_pence"]
+    loan = await customer.get(f"/v1/loans/{loan_id}")
+    assert (loan["arrears_pence"], loan["status"]) == (before["instalment_pence"], "arrears")
+    notes = [
+        t["reference"]
+        for t in (await customer.get(f"/v1/loans/{loan_id}/transactions"))["items"]
+        if t["type"] == "unpaid_collection"
+    ]
+    assert sorted(notes) == [f"FFRTN-{provider_id}-0", f"FFRTN-{provider_id}-1"]
     sim_payment = next(
         p for p in (await payments_sim.state())["payments"] if p["id"] == provider_id
     )
@@ -305,6 +316,7 @@ async def test_a_failed_collection_is_retried_only_when_the_rules_allow_and_show
             assert response.status == 200
             detail = await response.json()
         assert detail["failed_collections_pence"] == before["instalment_pence"]
+        assert detail["arrears_pence"] == before["instalment_pence"]
         assert detail["payments_detail"][0]["provider_payment_id"] == provider_id
 
     messages = sent_emails(moto_url, customer.email)
@@ -458,3 +470,40 @@ async def test_in_a_breathing_space_a_failed_collection_is_neither_retried_nor_c
     assert sent_emails(moto_url, customer.email) == []
     repayments = await customer.get(f"/v1/loans/{loan_id}/repayments")
     assert repayments["arrangement"]["kind"] == "breathing_space"
+
+
+async def test_under_a_payment_plan_a_failed_collection_is_chased_in_the_plans_words(
+    customer: Customer,
+    mongo_db: Any,
+    queue: ArqRedis,
+    payments_sim: PaymentsSimulator,
+    run_payments_worker: RunWorker,
+    staff_token: TokenFactory,
+    served_payments_api: str,
+    ses_sender: str,
+    moto_url: str,
+) -> None:
+    loan_id = await _funded_loan(customer, mongo_db, queue, payments_sim, run_payments_worker)
+    due = await _due_dates(customer, loan_id)
+    plan = {
+        "kind": "payment_plan",
+        "starts_on": london_today().isoformat(),
+        "ends_on": (due[2] + timedelta(days=1)).isoformat(),
+        "instalment_pence": 1_500,
+    }
+    async with (
+        aiohttp.ClientSession(base_url=served_payments_api) as api,
+        api.post(
+            f"/v1/staff/loans/{loan_id}/arrangements",
+            json=plan,
+            headers=bearer(await staff_token("operations")),
+        ) as agreed,
+    ):
+        assert agreed.status == 201
+    await _schedule(queue, run_payments_worker, rules.submission_date_for(due[0]))
+    provider_id = await _provider_payment(payments_sim, loan_id, 1)
+    await payments_sim.fail(provider_id, cause="bank_account_closed")
+    await run_payments_worker()
+    [message] = sent_emails(moto_url, customer.email)
+    assert message["subject"] == "We could not collect your payment plan instalment"
+    assert "£15.00 a month" in str(message.get("body", ""))
