@@ -85,6 +85,9 @@ class UpcomingCollection(msgspec.Struct, kw_only=True):
     due_date: date
     charge_date: date
     """The working day the Direct Debit is taken."""
+    submit_by: date
+    """The last working day the collection can be sent to the provider to be taken on
+    ``charge_date`` (the Bacs lead time); the daily run sends it from two working days before."""
     amount_pence: int
     """What will be collected: less under a payment plan, 0 in a breathing space."""
     paused: bool
