@@ -507,3 +507,62 @@ async def test_under_a_payment_plan_a_failed_collection_is_chased_in_the_plans_w
     [message] = sent_emails(moto_url, customer.email)
     assert message["subject"] == "We could not collect your payment plan instalment"
     assert "£15.00 a month" in str(message.get("body", ""))
+
+
+async def test_staff_move_the_collections_to_the_day_the_customer_asked_for(
+    customer: Customer,
+    mongo_db: Any,
+    queue: ArqRedis,
+    payments_sim: PaymentsSimulator,
+    run_payments_worker: RunWorker,
+    staff_token: TokenFactory,
+    served_payments_api: str,
+) -> None:
+    loan_id = await _funded_loan(customer, mongo_db, queue, payments_sim, run_payments_worker)
+    due = await _due_dates(customer, loan_id)
+    # The first collection is already with the provider: it keeps its date.
+    await _schedule(queue, run_payments_worker, rules.submission_date_for(due[0]))
+    day = 20 if due[1].day != 20 else 10
+    asked = await customer.post(
+        f"/v1/loans/{loan_id}/difficulty",
+        {"kind": "collection_date", "preferred_day": day, "message": "I am paid on the 20th"},
+        status=201,
+    )
+    url = f"/v1/staff/loans/{loan_id}/collection-day"
+    analyst = bearer(await staff_token("analyst"))
+    operations = bearer(await staff_token("operations"))
+    async with aiohttp.ClientSession(base_url=served_payments_api) as api:
+        async with api.post(url, json={"request_id": asked["id"]}, headers=analyst) as refused:
+            assert refused.status == 403
+        async with api.post(url, json={"day": 29}, headers=operations) as invalid:
+            assert invalid.status == 422
+            assert (await invalid.json())["errors"][0]["path"] == "day"
+        async with api.post(url, json={"request_id": asked["id"]}, headers=operations) as agreed:
+            assert agreed.status == 200, await agreed.text()
+            moved = await agreed.json()
+        async with api.post(url, json={"request_id": asked["id"]}, headers=operations) as again:
+            assert again.status == 409
+            assert (await again.json())["code"] == "difficulty_request_closed"
+        async with api.get("/v1/staff/payments/difficulty-requests", headers=operations) as open_:
+            assert asked["id"] not in [r["id"] for r in (await open_.json())["items"]]
+
+    assert (moved["day"], moved["from_instalment"]) == (day, 2)
+    after = await _due_dates(customer, loan_id)
+    assert after[0] == due[0]
+    assert after[1:] == [d.replace(day=day) for d in due[1:]]
+    assert moved["due_dates"] == [d.isoformat() for d in after]
+    loan = await customer.get(f"/v1/loans/{loan_id}")
+    assert loan["final_payment_date"] == after[-1].isoformat()
+    upcoming = (await customer.get(f"/v1/loans/{loan_id}/repayments"))["upcoming"]
+    assert [u["due_date"] for u in upcoming[1:3]] == [d.isoformat() for d in after[1:3]]
+
+    # The next collection is created for the new date.
+    await _schedule(queue, run_payments_worker, rules.submission_date_for(after[1]))
+    collections = (await customer.get(f"/v1/loans/{loan_id}/payments"))["items"]
+    second = next(c for c in collections if c["instalment_number"] == 2)
+    assert second["charge_date"] == rules.charge_date_for(after[1]).isoformat()
+    audit = await mongo_db.audit_events.find_one(
+        {"target.id": loan_id, "action": "loan.collection_day_changed"}
+    )
+    assert audit is not None
+    assert audit["customer_id"] == customer.customer_id  # before/after sealed with their key

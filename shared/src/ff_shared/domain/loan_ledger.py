@@ -5,6 +5,7 @@ A payment pays the oldest unpaid instalments first (``loans.allocate_payment``);
 unwinds the newest paid amounts first, so after a reversal the schedule is what it would have
 been had the payment never been made (for the latest payment exactly; for an earlier one the
 later payments are re-read as having paid the older instalments, as the LMS allocates).
+A new payment day re-dates every instalment from a given one to that day of its own month.
 A returned collection leaves the balance unchanged and puts its instalment in arrears at once,
 whatever its due date (the bank's return usually arrives after it anyway).
 """
@@ -195,3 +196,50 @@ def mark_unpaid(
             now=now,
         ),
     )
+
+
+class BadPaymentDay(ValueError):
+    """A payment day the schedule cannot take (outside 1-28, or before an earlier instalment)."""
+
+
+def redate(
+    loan: Loan,
+    schedule: Sequence[Instalment],
+    *,
+    payment_day: int,
+    from_instalment: int,
+    today: date,
+    now: datetime,
+) -> tuple[Loan, tuple[Instalment, ...]]:
+    """Every instalment numbered ``from_instalment`` or later falls due on ``payment_day`` of
+    its month; amounts are unchanged. Raises :class:`BadPaymentDay`."""
+    if not 1 <= payment_day <= 28:
+        raise BadPaymentDay("the payment day must be between 1 and 28")
+    ordered = sorted(schedule, key=lambda i: i.number)
+    if not any(i.number == from_instalment for i in ordered):
+        raise BadPaymentDay(f"there is no instalment {from_instalment}")
+    out: list[Instalment] = []
+    for instalment in ordered:
+        if instalment.number >= from_instalment:
+            due = instalment.due_date.replace(day=payment_day)
+            if out and due <= out[-1].due_date:
+                raise BadPaymentDay("the new date falls before the previous instalment")
+            instalment = msgspec.structs.replace(
+                instalment,
+                due_date=due,
+                status=instalment_status(
+                    due_date=due,
+                    amount_pence=instalment.amount_pence,
+                    paid_pence=instalment.paid_pence,
+                    today=today,
+                    overdue=instalment.status is InstalmentStatus.OVERDUE,
+                ),
+            )
+        out.append(instalment)
+    after = tuple(out)
+    moved = msgspec.structs.replace(
+        _rebalanced(loan, after, today, now),
+        first_payment_date=after[0].due_date,
+        final_payment_date=after[-1].due_date,
+    )
+    return moved, after

@@ -10,7 +10,8 @@ Like Anchor it checks the Credentials in every request, books at most one agreem
 ExternalReference (the platform's application id: a second CreateAgreement returns the first
 agreement with ``Created=false``), records each PaymentReference once per agreement, reverses
 each recorded payment at most once (``ReversePayment``) and notes each returned Direct Debit
-once (``RecordUnpaidCollection``, by its CollectionReference).
+once (``RecordUnpaidCollection``, by its CollectionReference); ``ChangePaymentDay``
+re-dates the schedule (the same day again changes nothing).
 
 Misbehaviour on demand, through the admin API shared by every simulator
 (:mod:`ff_standins.simulation`, ``/_sim/faults``: slow, 5xx, malformed body,
@@ -38,7 +39,7 @@ from aiohttp import web
 from lxml import etree
 
 from ff_shared.clock import london_today, now_utc
-from ff_shared.domain.loan_ledger import PaidLoan, mark_unpaid, pay, reverse
+from ff_shared.domain.loan_ledger import BadPaymentDay, PaidLoan, mark_unpaid, pay, redate, reverse
 from ff_shared.domain.loans import (
     BadAmount,
     CustomerDetails,
@@ -88,6 +89,7 @@ OPERATIONS = (
     "RecordPayment",
     "ReversePayment",
     "RecordUnpaidCollection",
+    "ChangePaymentDay",
 )
 
 _PARSER = etree.XMLParser(
@@ -220,6 +222,10 @@ class Store(Protocol):
         today: date,
         now: datetime,
     ) -> Adjusted: ...
+
+    async def change_payment_day(
+        self, number: str, *, payment_day: int, from_instalment: int, today: date, now: datetime
+    ) -> list[Instalment]: ...
 
     async def numbers_for_reference(self, reference: str) -> list[str]: ...
 
@@ -383,6 +389,26 @@ class MemoryStore:
                 raise _no_instalment(number, instalment_number) from None
             return self._apply(found, done)
 
+    async def change_payment_day(
+        self, number: str, *, payment_day: int, from_instalment: int, today: date, now: datetime
+    ) -> list[Instalment]:
+        async with self._lock:
+            found = self._agreements.get(number)
+            if found is None:
+                raise _not_found(number)
+            try:
+                found.loan, found.schedule = redate(
+                    found.loan,
+                    found.schedule,
+                    payment_day=payment_day,
+                    from_instalment=from_instalment,
+                    today=today,
+                    now=now,
+                )
+            except BadPaymentDay as exc:
+                raise SoapFault("ValidationFailed", str(exc)) from None
+            return list(found.schedule)
+
     def _apply(self, found: _Agreement, done: PaidLoan) -> Adjusted:
         self._next_transaction += 1
         found.loan, found.schedule = done.loan, done.schedule
@@ -540,6 +566,24 @@ class LoanBookStore:
                 raise _no_instalment(number, instalment_number) from None
             return _adjusted(done)
 
+    async def change_payment_day(
+        self, number: str, *, payment_day: int, from_instalment: int, today: date, now: datetime
+    ) -> list[Instalment]:
+        async with self._lock, self._pool.acquire() as conn:
+            if await queries.find_loan(conn, number) is None:
+                raise _not_found(number)
+            try:
+                return await ledger.change_payment_day(
+                    conn,
+                    agreement_number=number,
+                    payment_day=payment_day,
+                    from_instalment=from_instalment,
+                    today=today,
+                    now=now,
+                )
+            except BadPaymentDay as exc:
+                raise SoapFault("ValidationFailed", str(exc)) from None
+
     async def numbers_for_reference(self, reference: str) -> list[str]:
         async with self._pool.acquire() as conn:
             return await ledger.agreement_numbers_for_reference(conn, reference)
@@ -634,6 +678,7 @@ class AnchorSimulator:
             "RecordPayment": self._record_payment,
             "ReversePayment": self._reverse_payment,
             "RecordUnpaidCollection": self._record_unpaid_collection,
+            "ChangePaymentDay": self._change_payment_day,
         }
 
     def _take_soap_fault(self, operation: str, after: bool) -> SoapFaultSpec | None:
@@ -825,6 +870,20 @@ class AnchorSimulator:
             "Balance": decimal_from_pence(done.balance_pence),
             "ArrearsBalance": decimal_from_pence(done.arrears_pence),
             "Status": AGREEMENT_STATUS_WIRE[done.status],
+        }
+
+    async def _change_payment_day(self, request: dict[str, Any]) -> dict[str, Any]:
+        number = str(_field(request, "AgreementNumber"))
+        schedule = await self.store.change_payment_day(
+            number,
+            payment_day=int(_field(request, "PaymentDay")),
+            from_instalment=int(_field(request, "FromInstalment")),
+            today=london_today(),
+            now=now_utc(),
+        )
+        return {
+            "AgreementNumber": number,
+            "Instalments": {"Instalment": [instalment_to_wire(i) for i in schedule]},
         }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import aioodbc
 import msgspec
 
-from ff_shared.domain.loan_ledger import PaidLoan, mark_unpaid, pay, reverse
+from ff_shared.domain.loan_ledger import PaidLoan, mark_unpaid, pay, redate, reverse
 from ff_shared.domain.loans import (
     BookedLoan,
     CustomerDetails,
@@ -424,3 +424,42 @@ async def record_unpaid_collection(
         )
         await _store(conn, agreement_id, schedule, done)
     return done
+
+
+async def change_payment_day(
+    conn: aioodbc.Connection,
+    *,
+    agreement_number: str,
+    payment_day: int,
+    from_instalment: int,
+    today: date,
+    now: datetime,
+) -> list[Instalment]:
+    """Re-date the schedule from ``from_instalment`` in one transaction; the new schedule.
+
+    Raises :class:`UnknownAgreement`, or ``BadPaymentDay``."""
+    async with transaction(conn):
+        agreement_id, loan, schedule = await _loan_and_schedule(conn, agreement_number)
+        moved, after = redate(
+            loan,
+            schedule,
+            payment_day=payment_day,
+            from_instalment=from_instalment,
+            today=today,
+            now=now,
+        )
+        await update_balances(conn, agreement_id=agreement_id, loan=moved, schedule=after)
+        for instalment in after:
+            await _execute(
+                conn,
+                "UPDATE ScheduleInstalments SET DueDate = ? WHERE AgreementId = ?"
+                " AND InstalmentNumber = ?",
+                (instalment.due_date, agreement_id, instalment.number),
+            )
+        await _execute(
+            conn,
+            "UPDATE Agreements SET FirstPaymentDate = ?, FinalPaymentDate = ?"
+            " WHERE AgreementId = ?",
+            (moved.first_payment_date, moved.final_payment_date, agreement_id),
+        )
+    return list(after)

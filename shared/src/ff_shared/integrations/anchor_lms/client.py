@@ -351,3 +351,25 @@ class AnchorLmsClient:
             ),
         )
         return adjustment
+
+    async def change_payment_day(
+        self, agreement_number: str, *, payment_day: int, from_instalment: int
+    ) -> list[Instalment]:
+        """Every instalment from ``from_instalment`` on falls due on ``payment_day`` of its
+        month; the new schedule. Setting the same day again changes nothing."""
+
+        def convert(result: Any) -> list[Instalment]:
+            if not isinstance(result, dict) or not isinstance(result.get("Instalments"), dict):
+                raise WireError("Instalments is missing")
+            return [instalment_from_wire(i) for i in result["Instalments"].get("Instalment") or []]
+
+        schedule: list[Instalment] = await self._call(
+            "ChangePaymentDay",
+            self._request(
+                AgreementNumber=agreement_number,
+                PaymentDay=payment_day,
+                FromInstalment=from_instalment,
+            ),
+            convert,
+        )
+        return schedule
