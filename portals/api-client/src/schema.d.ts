@@ -8181,7 +8181,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Anchor LMS does not answer (`loan_book_unavailable`) */
+            /** @description Anchor LMS does not answer (`lms_unavailable`) */
             503: {
                 headers: {
                     [name: string]: unknown;

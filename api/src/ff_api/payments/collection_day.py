@@ -59,8 +59,8 @@ class DifficultyRequestClosed(Conflict):
     title = "The request is already dealt with"
 
 
-class LoanBookUnavailable(DependencyUnavailable):
-    code = "loan_book_unavailable"
+class LmsUnavailable(DependencyUnavailable):
+    code = "lms_unavailable"
     title = "The loan-management system is unavailable"
 
 
@@ -116,7 +116,7 @@ async def change_collection_day(
         )
     except IntegrationError as exc:
         log.warning("collection_day_change_failed", loan_id=loan_id, error=exc.kind)
-        raise LoanBookUnavailable("the loan book could not be changed; try again shortly") from exc
+        raise LmsUnavailable("the loan book could not be changed; try again shortly") from exc
     now = now_utc()
     if body.request_id is not None:
         async with service.unit_of_work(services) as conn:

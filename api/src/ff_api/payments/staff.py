@@ -231,7 +231,7 @@ class StaffRepaymentsController(Controller):
                 "No remaining collection can move (`collection_day_not_movable`), or the "
                 "request is already dealt with (`difficulty_request_closed`)"
             ),
-            503: problem_response("Anchor LMS does not answer (`loan_book_unavailable`)"),
+            503: problem_response("Anchor LMS does not answer (`lms_unavailable`)"),
         },
     )
     async def collection_day(
