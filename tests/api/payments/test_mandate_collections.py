@@ -566,3 +566,39 @@ async def test_staff_move_the_collections_to_the_day_the_customer_asked_for(
     )
     assert audit is not None
     assert audit["customer_id"] == customer.customer_id  # before/after sealed with their key
+
+
+async def test_a_collection_failing_after_confirmation_is_reversed_and_not_presented_again(
+    customer: Customer,
+    mongo_db: Any,
+    queue: ArqRedis,
+    payments_sim: PaymentsSimulator,
+    run_payments_worker: RunWorker,
+    ses_sender: str,
+    moto_url: str,
+) -> None:
+    loan_id = await _funded_loan(customer, mongo_db, queue, payments_sim, run_payments_worker)
+    due = await _due_dates(customer, loan_id)
+    before = await customer.get(f"/v1/loans/{loan_id}")
+    await _schedule(queue, run_payments_worker, rules.submission_date_for(due[0]))
+    provider_id = await _provider_payment(payments_sim, loan_id, 1)
+    await payments_sim.advance(provider_id, to="confirmed")
+    await run_payments_worker()
+    paid = await customer.get(f"/v1/loans/{loan_id}")
+    assert paid["balance_pence"] == before["balance_pence"] - before["instalment_pence"]
+
+    await payments_sim.fail(provider_id, cause="insufficient_funds")
+    await run_payments_worker()
+    [failed] = (await customer.get(f"/v1/loans/{loan_id}/payments"))["items"]
+    assert (failed["state"], failed["reversed_in_loan_book"]) == ("failed", True)
+    loan = await customer.get(f"/v1/loans/{loan_id}")
+    assert loan["balance_pence"] == before["balance_pence"]
+    assert (loan["arrears_pence"], loan["status"]) == (before["instalment_pence"], "arrears")
+    sim_payment = next(
+        p for p in (await payments_sim.state())["payments"] if p["id"] == provider_id
+    )
+    assert sim_payment["status"] == "failed"
+    kinds = [t["type"] for t in (await customer.get(f"/v1/loans/{loan_id}/transactions"))["items"]]
+    assert kinds.count("payment_reversal") == 1
+    assert kinds.count("unpaid_collection") == 1
+    assert len(sent_emails(moto_url, customer.email)) == 1

@@ -218,9 +218,10 @@ async def _sync_payment(
     )
     if await reverse_if_booked(ctx, conn, record, current, cause):
         if newly_failed and record.kind is PaymentKind.COLLECTION:
-            # A late failure: the instalment is unpaid again, as any failed collection.
+            # A late failure: the instalment is unpaid again, as any failed collection, but
+            # the payment is not presented again (its reference is spent in the loan book).
             await note_unpaid_collection(ctx, updated, cause)
-            return await _collection_failed(ctx, conn, updated, cause)
+            return await _collection_failed(ctx, conn, updated, cause, retry=False)
         return "payment_reversed"
     if rules.books_payment(current.status, already_booked=record.booked_at is not None):
         lms: AnchorLmsClient = ctx["anchor_lms"]
@@ -246,7 +247,12 @@ async def _sync_payment(
 
 
 async def _collection_failed(
-    ctx: dict[str, Any], conn: asyncpg.Connection, record: PaymentRecord, cause: str | None
+    ctx: dict[str, Any],
+    conn: asyncpg.Connection,
+    record: PaymentRecord,
+    cause: str | None,
+    *,
+    retry: bool = True,
 ) -> str:
     arrangement = rules.active_arrangement(
         await forbearance.loan_arrangements(conn, record.loan_id), london_today()
@@ -259,7 +265,11 @@ async def _collection_failed(
             payment_id=record.id,
             _job_id=payment_email_job_id(record.provider_payment_id, record.retries),
         )
-    if rules.may_retry(cause, record.retries, paused=paused) and record.provider_payment_id:
+    if (
+        retry
+        and rules.may_retry(cause, record.retries, paused=paused)
+        and record.provider_payment_id
+    ):
         provider: PaymentProvider = ctx["payments_provider"]
         try:
             retried = await provider.retry_payment(record.provider_payment_id, charge_date=None)
