@@ -1010,6 +1010,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/staff/loans/{loan_id}/collection-day": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move the loan's Direct Debit collections to another day of the month (audited) */
+        post: operations["staff_change_collection_day"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/staff/loans/{loan_id}/repayments": {
         parameters: {
             query?: never;
@@ -1562,6 +1579,18 @@ export interface components {
             application_id: string;
             /** Format: date-time */
             first_seen: string;
+        };
+        /** CollectionDayBody */
+        CollectionDayBody: {
+            day?: number | null;
+            request_id?: number | null;
+        };
+        /** CollectionDayView */
+        CollectionDayView: {
+            day: number;
+            due_dates: string[];
+            from_instalment: number;
+            loan_id: string;
         };
         /** CollectionRunRequest */
         CollectionRunRequest: {
@@ -2186,6 +2215,7 @@ export interface components {
             instalment_number: number | null;
             kind: string;
             recorded_in_loan_book: boolean;
+            reversed_in_loan_book: boolean;
             state: string;
             /** Format: date-time */
             updated_at: string;
@@ -2571,6 +2601,7 @@ export interface components {
             provider_status: string;
             recorded_in_loan_book: boolean;
             retries: number;
+            reversed_in_loan_book: boolean;
             state: string;
             /** Format: date-time */
             updated_at: string;
@@ -2652,6 +2683,8 @@ export interface components {
             due_date: string;
             instalment_number: number;
             paused: boolean;
+            /** Format: date */
+            submit_by: string;
         };
         /** UploadInstructions */
         UploadInstructions: {
@@ -8754,6 +8787,104 @@ export interface operations {
                 };
             };
             /** @description A dependency is unavailable; `dependency` names it, `Retry-After` says when to retry (`dependency_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staff_change_collection_day: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                loan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionDayBody"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionDayView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired, forged or other-pool bearer token (`not_authenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles lack the route's permission (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or not the caller's (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No remaining collection can move (`collection_day_not_movable`), or the request is already dealt with (`difficulty_request_closed`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` lists each field path and message (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Anchor LMS does not answer (`lms_unavailable`) */
             503: {
                 headers: {
                     [name: string]: unknown;

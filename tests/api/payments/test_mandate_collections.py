@@ -287,6 +287,17 @@ async def test_a_failed_collection_is_retried_only_when_the_rules_allow_and_show
     repayments = await customer.get(f"/v1/loans/{loan_id}/repayments")
     assert repayments["failed_collections_pence"] == before["instalment_pence"]
     assert repayments["balance_pence"] == before["balance_pence"]
+    # The loan book notes each presentation returned unpaid; the instalment is in arrears there
+    # now, though its due date has not passed.
+    assert repayments["arrears_pence"] == before["instalment_pence"]
+    loan = await customer.get(f"/v1/loans/{loan_id}")
+    assert (loan["arrears_pence"], loan["status"]) == (before["instalment_pence"], "arrears")
+    notes = [
+        t["reference"]
+        for t in (await customer.get(f"/v1/loans/{loan_id}/transactions"))["items"]
+        if t["type"] == "unpaid_collection"
+    ]
+    assert sorted(notes) == [f"FFRTN-{provider_id}-0", f"FFRTN-{provider_id}-1"]
     sim_payment = next(
         p for p in (await payments_sim.state())["payments"] if p["id"] == provider_id
     )
@@ -305,6 +316,7 @@ async def test_a_failed_collection_is_retried_only_when_the_rules_allow_and_show
             assert response.status == 200
             detail = await response.json()
         assert detail["failed_collections_pence"] == before["instalment_pence"]
+        assert detail["arrears_pence"] == before["instalment_pence"]
         assert detail["payments_detail"][0]["provider_payment_id"] == provider_id
 
     messages = sent_emails(moto_url, customer.email)
@@ -458,3 +470,135 @@ async def test_in_a_breathing_space_a_failed_collection_is_neither_retried_nor_c
     assert sent_emails(moto_url, customer.email) == []
     repayments = await customer.get(f"/v1/loans/{loan_id}/repayments")
     assert repayments["arrangement"]["kind"] == "breathing_space"
+
+
+async def test_under_a_payment_plan_a_failed_collection_is_chased_in_the_plans_words(
+    customer: Customer,
+    mongo_db: Any,
+    queue: ArqRedis,
+    payments_sim: PaymentsSimulator,
+    run_payments_worker: RunWorker,
+    staff_token: TokenFactory,
+    served_payments_api: str,
+    ses_sender: str,
+    moto_url: str,
+) -> None:
+    loan_id = await _funded_loan(customer, mongo_db, queue, payments_sim, run_payments_worker)
+    due = await _due_dates(customer, loan_id)
+    plan = {
+        "kind": "payment_plan",
+        "starts_on": london_today().isoformat(),
+        "ends_on": (due[2] + timedelta(days=1)).isoformat(),
+        "instalment_pence": 1_500,
+    }
+    async with (
+        aiohttp.ClientSession(base_url=served_payments_api) as api,
+        api.post(
+            f"/v1/staff/loans/{loan_id}/arrangements",
+            json=plan,
+            headers=bearer(await staff_token("operations")),
+        ) as agreed,
+    ):
+        assert agreed.status == 201
+    await _schedule(queue, run_payments_worker, rules.submission_date_for(due[0]))
+    provider_id = await _provider_payment(payments_sim, loan_id, 1)
+    await payments_sim.fail(provider_id, cause="bank_account_closed")
+    await run_payments_worker()
+    [message] = sent_emails(moto_url, customer.email)
+    assert message["subject"] == "We could not collect your payment plan instalment"
+    assert "£15.00 a month" in str(message.get("body", ""))
+
+
+async def test_staff_move_the_collections_to_the_day_the_customer_asked_for(
+    customer: Customer,
+    mongo_db: Any,
+    queue: ArqRedis,
+    payments_sim: PaymentsSimulator,
+    run_payments_worker: RunWorker,
+    staff_token: TokenFactory,
+    served_payments_api: str,
+) -> None:
+    loan_id = await _funded_loan(customer, mongo_db, queue, payments_sim, run_payments_worker)
+    due = await _due_dates(customer, loan_id)
+    # The first collection is already with the provider: it keeps its date.
+    await _schedule(queue, run_payments_worker, rules.submission_date_for(due[0]))
+    day = 20 if due[1].day != 20 else 10
+    asked = await customer.post(
+        f"/v1/loans/{loan_id}/difficulty",
+        {"kind": "collection_date", "preferred_day": day, "message": "I am paid on the 20th"},
+        status=201,
+    )
+    url = f"/v1/staff/loans/{loan_id}/collection-day"
+    analyst = bearer(await staff_token("analyst"))
+    operations = bearer(await staff_token("operations"))
+    async with aiohttp.ClientSession(base_url=served_payments_api) as api:
+        async with api.post(url, json={"request_id": asked["id"]}, headers=analyst) as refused:
+            assert refused.status == 403
+        async with api.post(url, json={"day": 29}, headers=operations) as invalid:
+            assert invalid.status == 422
+            assert (await invalid.json())["errors"][0]["path"] == "day"
+        async with api.post(url, json={"request_id": asked["id"]}, headers=operations) as agreed:
+            assert agreed.status == 200, await agreed.text()
+            moved = await agreed.json()
+        async with api.post(url, json={"request_id": asked["id"]}, headers=operations) as again:
+            assert again.status == 409
+            assert (await again.json())["code"] == "difficulty_request_closed"
+        async with api.get("/v1/staff/payments/difficulty-requests", headers=operations) as open_:
+            assert asked["id"] not in [r["id"] for r in (await open_.json())["items"]]
+
+    assert (moved["day"], moved["from_instalment"]) == (day, 2)
+    after = await _due_dates(customer, loan_id)
+    assert after[0] == due[0]
+    assert after[1:] == [d.replace(day=day) for d in due[1:]]
+    assert moved["due_dates"] == [d.isoformat() for d in after]
+    loan = await customer.get(f"/v1/loans/{loan_id}")
+    assert loan["final_payment_date"] == after[-1].isoformat()
+    upcoming = (await customer.get(f"/v1/loans/{loan_id}/repayments"))["upcoming"]
+    assert [u["due_date"] for u in upcoming[1:3]] == [d.isoformat() for d in after[1:3]]
+
+    # The next collection is created for the new date.
+    await _schedule(queue, run_payments_worker, rules.submission_date_for(after[1]))
+    collections = (await customer.get(f"/v1/loans/{loan_id}/payments"))["items"]
+    second = next(c for c in collections if c["instalment_number"] == 2)
+    assert second["charge_date"] == rules.charge_date_for(after[1]).isoformat()
+    audit = await mongo_db.audit_events.find_one(
+        {"target.id": loan_id, "action": "loan.collection_day_changed"}
+    )
+    assert audit is not None
+    assert audit["customer_id"] == customer.customer_id  # before/after sealed with their key
+
+
+async def test_a_collection_failing_after_confirmation_is_reversed_and_not_presented_again(
+    customer: Customer,
+    mongo_db: Any,
+    queue: ArqRedis,
+    payments_sim: PaymentsSimulator,
+    run_payments_worker: RunWorker,
+    ses_sender: str,
+    moto_url: str,
+) -> None:
+    loan_id = await _funded_loan(customer, mongo_db, queue, payments_sim, run_payments_worker)
+    due = await _due_dates(customer, loan_id)
+    before = await customer.get(f"/v1/loans/{loan_id}")
+    await _schedule(queue, run_payments_worker, rules.submission_date_for(due[0]))
+    provider_id = await _provider_payment(payments_sim, loan_id, 1)
+    await payments_sim.advance(provider_id, to="confirmed")
+    await run_payments_worker()
+    paid = await customer.get(f"/v1/loans/{loan_id}")
+    assert paid["balance_pence"] == before["balance_pence"] - before["instalment_pence"]
+
+    await payments_sim.fail(provider_id, cause="insufficient_funds")
+    await run_payments_worker()
+    [failed] = (await customer.get(f"/v1/loans/{loan_id}/payments"))["items"]
+    assert (failed["state"], failed["reversed_in_loan_book"]) == ("failed", True)
+    loan = await customer.get(f"/v1/loans/{loan_id}")
+    assert loan["balance_pence"] == before["balance_pence"]
+    assert (loan["arrears_pence"], loan["status"]) == (before["instalment_pence"], "arrears")
+    sim_payment = next(
+        p for p in (await payments_sim.state())["payments"] if p["id"] == provider_id
+    )
+    assert sim_payment["status"] == "failed"
+    kinds = [t["type"] for t in (await customer.get(f"/v1/loans/{loan_id}/transactions"))["items"]]
+    assert kinds.count("payment_reversal") == 1
+    assert kinds.count("unpaid_collection") == 1
+    assert len(sent_emails(moto_url, customer.email)) == 1

@@ -23,6 +23,7 @@ OPERATIONS = {
         "post",
         "/v1/staff/loans/{loan_id}/arrangements/{arrangement_id}/end",
     ),
+    "staff_change_collection_day": ("post", "/v1/staff/loans/{loan_id}/collection-day"),
     "receive_payment_webhook": ("post", "/v1/payments/webhooks"),
 }
 
@@ -47,3 +48,8 @@ async def test_every_repayment_route_and_its_errors_are_documented(
     )
     staff = document["paths"]["/v1/staff/payments/failed"]["get"]["responses"]
     assert "403" in staff
+    day = document["paths"]["/v1/staff/loans/{loan_id}/collection-day"]["post"]["responses"]
+    assert {"403", "404", "409", "503"} <= set(day)
+    assert "collection_day_not_movable" in day["409"]["description"]
+    payment = document["components"]["schemas"]["PaymentView"]["properties"]
+    assert "reversed_in_loan_book" in payment

@@ -59,6 +59,9 @@ class PaymentView(msgspec.Struct, kw_only=True):
     instalment_number: int | None
     recorded_in_loan_book: bool
     """True once the provider confirmed it and the loan book recorded it."""
+    reversed_in_loan_book: bool
+    """True once the loan book reversed it: the bank took the money back after it was recorded
+    (charged_back, or failed after it was confirmed)."""
     created_at: datetime
     updated_at: datetime
 
@@ -82,6 +85,9 @@ class UpcomingCollection(msgspec.Struct, kw_only=True):
     due_date: date
     charge_date: date
     """The working day the Direct Debit is taken."""
+    submit_by: date
+    """The last working day the collection can be sent to the provider to be taken on
+    ``charge_date`` (the Bacs lead time); the daily run sends it from two working days before."""
     amount_pence: int
     """What will be collected: less under a payment plan, 0 in a breathing space."""
     paused: bool
@@ -195,6 +201,7 @@ def payment_view(p: PaymentRecord) -> PaymentView:
         charge_date=p.charge_date,
         instalment_number=p.instalment_number,
         recorded_in_loan_book=p.booked_at is not None,
+        reversed_in_loan_book=p.reversed_at is not None,
         created_at=p.created_at,
         updated_at=p.updated_at,
     )

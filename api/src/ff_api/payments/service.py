@@ -182,6 +182,7 @@ def upcoming_collections(
                 instalment_number=number,
                 due_date=due_date,
                 charge_date=charge_date,
+                submit_by=rules.submission_date_for(due_date, lead_days),
                 amount_pence=amount,
                 paused=amount == 0,
             )

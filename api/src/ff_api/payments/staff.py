@@ -16,6 +16,11 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 from ff_api.audit import service as auditing
 from ff_api.jobs import enqueue
 from ff_api.payments import service
+from ff_api.payments.collection_day import (
+    CollectionDayBody,
+    CollectionDayView,
+    change_collection_day,
+)
 from ff_api.payments.schemas import (
     ArrangementBody,
     ArrangementView,
@@ -24,6 +29,7 @@ from ff_api.payments.schemas import (
     StaffRepaymentsView,
     arrangement_view,
     difficulty_view,
+    problem_response,
     staff_payment_view,
 )
 from ff_api.security import StaffPrincipal
@@ -213,3 +219,26 @@ class StaffRepaymentsController(Controller):
             after=msgspec.to_builtins(view),
         )
         return view
+
+    @post(
+        "/loans/{loan_id:str}/collection-day",
+        operation_id="staff_change_collection_day",
+        summary="Move the loan's Direct Debit collections to another day of the month (audited)",
+        status_code=HTTP_200_OK,
+        opt={"permission": FORBEARANCE},
+        responses={
+            409: problem_response(
+                "No remaining collection can move (`collection_day_not_movable`), or the "
+                "request is already dealt with (`difficulty_request_closed`)"
+            ),
+            503: problem_response("Anchor LMS does not answer (`lms_unavailable`)"),
+        },
+    )
+    async def collection_day(
+        self,
+        staff: NamedDependency[StaffPrincipal],
+        services: NamedDependency[Services],
+        loan_id: FromPath[str],
+        data: JSONBody[CollectionDayBody],
+    ) -> CollectionDayView:
+        return await change_collection_day(services, staff, loan_id, data)

@@ -1,9 +1,9 @@
 """Loans as booked in the loan-management system: agreements, schedules, transactions, payments.
 
-Pure rules shared by the loan book's readers and by the LMS simulator that writes it: how a
-booked loan's schedule and opening transactions look, how a payment is allocated to instalments
-(oldest first), and how balance, arrears and status follow from the schedule. Money is integer
-pence; the LMS's decimal pounds are converted at the edges by :func:`pence_from_decimal`.
+Pure rules shared by the loan book's readers and by the LMS simulator that writes it: a booked
+loan's schedule and opening transactions, a payment allocated to instalments (oldest first), and
+balance, arrears and status from the schedule (reversals and returned collections:
+:mod:`ff_shared.domain.loan_returns`). Money is integer pence.
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ class TransactionType(enum.IntEnum):
     FEE = 4
     REFUND = 5
     WRITE_OFF = 6
+    PAYMENT_REVERSAL = 7
+    UNPAID_COLLECTION = 8
+    """A Direct Debit returned unpaid: a note on the account, the balance is unchanged."""
 
     @property
     def label(self) -> str:
@@ -52,7 +55,9 @@ class TransactionType(enum.IntEnum):
 
     @property
     def direction(self) -> int:
-        """1 when it adds to what the customer owes, -1 when it reduces it."""
+        """1 when it adds to what the customer owes, -1 when it reduces it, 0 for a note."""
+        if self is TransactionType.UNPAID_COLLECTION:
+            return 0
         return -1 if self in (TransactionType.PAYMENT, TransactionType.WRITE_OFF) else 1
 
 
@@ -170,11 +175,12 @@ def rate_bps_from_percent(value: Decimal | float | str) -> int:
 
 
 def instalment_status(
-    *, due_date: date, amount_pence: int, paid_pence: int, today: date
+    *, due_date: date, amount_pence: int, paid_pence: int, today: date, overdue: bool = False
 ) -> InstalmentStatus:
+    """``overdue``: already overdue (its collection was returned unpaid) until paid in full."""
     if paid_pence >= amount_pence:
         return InstalmentStatus.PAID
-    if due_date < today:
+    if due_date < today or overdue:
         return InstalmentStatus.OVERDUE
     if paid_pence > 0:
         return InstalmentStatus.PART_PAID
@@ -207,7 +213,12 @@ def balance_of(schedule: Sequence[Instalment]) -> int:
 
 
 def arrears_of(schedule: Sequence[Instalment], today: date) -> int:
-    return sum(i.outstanding_pence for i in schedule if i.due_date < today)
+    """Unpaid instalments past their due date, or whose collection was returned unpaid."""
+    return sum(
+        i.outstanding_pence
+        for i in schedule
+        if i.due_date < today or i.status is InstalmentStatus.OVERDUE
+    )
 
 
 def status_of(schedule: Sequence[Instalment], today: date) -> LoanStatus:
@@ -253,6 +264,7 @@ def allocate_payment(
                     amount_pence=instalment.amount_pence,
                     paid_pence=paid,
                     today=today,
+                    overdue=instalment.status is InstalmentStatus.OVERDUE,
                 ),
             )
         )
@@ -329,50 +341,6 @@ def book(
         if amount > 0
     )
     return BookedLoan(loan=loan, schedule=schedule, transactions=transactions)
-
-
-class PaidLoan(msgspec.Struct, frozen=True, kw_only=True):
-    loan: Loan
-    schedule: tuple[Instalment, ...]
-    transaction: LoanTransaction
-
-
-def pay(
-    loan: Loan,
-    schedule: Sequence[Instalment],
-    *,
-    amount_pence: int,
-    reference: str,
-    transaction_id: int,
-    payment_date: date,
-    today: date,
-    now: datetime,
-) -> PaidLoan:
-    """Apply a payment: raises :class:`PaymentTooLarge` above the balance."""
-    after = allocate_payment(schedule, amount_pence, today)
-    upcoming = next_due(after)
-    return PaidLoan(
-        loan=msgspec.structs.replace(
-            loan,
-            status=status_of(after, today),
-            balance_pence=balance_of(after),
-            arrears_pence=arrears_of(after, today),
-            next_payment_date=None if upcoming is None else upcoming.due_date,
-            next_payment_pence=None if upcoming is None else upcoming.outstanding_pence,
-            updated_at=now,
-        ),
-        schedule=after,
-        transaction=LoanTransaction(
-            id=transaction_id,
-            type_id=int(TransactionType.PAYMENT),
-            type=TransactionType.PAYMENT.label,
-            amount_pence=amount_pence,
-            direction=TransactionType.PAYMENT.direction,
-            transaction_date=payment_date,
-            reference=reference,
-            created_at=now,
-        ),
-    )
 
 
 class LmsSyncState(enum.StrEnum):

@@ -87,6 +87,16 @@ def books_payment(status: PaymentStatus, *, already_booked: bool) -> bool:
     return status in MONEY_MOVED and not already_booked
 
 
+MONEY_RETURNED = frozenset({PaymentStatus.CHARGED_BACK, PaymentStatus.FAILED})
+"""The provider's word that money it had confirmed went back: a charge-back (the payer's
+Direct Debit Indemnity claim, after ``paid_out``) or a late failure (after ``confirmed``)."""
+
+
+def reverses_payment(status: PaymentStatus, *, booked: bool, reversed_: bool) -> bool:
+    """Whether the loan book should reverse this payment now (once, only if it was booked)."""
+    return status in MONEY_RETURNED and booked and not reversed_
+
+
 # --- Direct Debit mandates -----------------------------------------------------------------
 
 FUNDABLE_MANDATE = frozenset({MandateStatus.ACTIVE})
@@ -343,6 +353,9 @@ class PaymentRecord(msgspec.Struct, frozen=True, kw_only=True):
     lms_transaction_id: int | None
     created_at: datetime
     updated_at: datetime
+    reversed_at: datetime | None = None
+    """When the loan book reversed it (the bank took the money back after it was booked)."""
+    lms_reversal_id: int | None = None
 
     @property
     def state(self) -> PaymentState:

@@ -8,7 +8,10 @@ platform's loan-book reads see on the local stack.
 
 Like Anchor it checks the Credentials in every request, books at most one agreement per
 ExternalReference (the platform's application id: a second CreateAgreement returns the first
-agreement with ``Created=false``), and records each PaymentReference once per agreement.
+agreement with ``Created=false``), records each PaymentReference once per agreement, reverses
+each recorded payment at most once (``ReversePayment``) and notes each returned Direct Debit
+once (``RecordUnpaidCollection``, by its CollectionReference); ``ChangePaymentDay``
+re-dates the schedule (the same day again changes nothing).
 
 Misbehaviour on demand, through the admin API shared by every simulator
 (:mod:`ff_standins.simulation`, ``/_sim/faults``: slow, 5xx, malformed body,
@@ -36,6 +39,7 @@ from aiohttp import web
 from lxml import etree
 
 from ff_shared.clock import london_today, now_utc
+from ff_shared.domain.loan_ledger import BadPaymentDay, PaidLoan, mark_unpaid, pay, redate, reverse
 from ff_shared.domain.loans import (
     BadAmount,
     CustomerDetails,
@@ -48,7 +52,6 @@ from ff_shared.domain.loans import (
     agreement_number_for,
     book,
     decimal_from_pence,
-    pay,
     pence_from_decimal,
 )
 from ff_shared.integrations.anchor_lms.client import BINDING, WSDL_PATH
@@ -78,7 +81,16 @@ from ff_standins.simulation import (
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_PATH = "/AnchorCollections.svc"
 DEFAULT_PORT = 8102
-OPERATIONS = ("CreateAgreement", "GetAgreement", "GetSchedule", "GetTransactions", "RecordPayment")
+OPERATIONS = (
+    "CreateAgreement",
+    "GetAgreement",
+    "GetSchedule",
+    "GetTransactions",
+    "RecordPayment",
+    "ReversePayment",
+    "RecordUnpaidCollection",
+    "ChangePaymentDay",
+)
 
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True
@@ -134,6 +146,39 @@ class Paid(msgspec.Struct, frozen=True, kw_only=True):
     status: LoanStatus
 
 
+class Adjusted(msgspec.Struct, frozen=True, kw_only=True):
+    """A reversal or a returned collection, as the LMS answers it."""
+
+    transaction_id: int
+    duplicate: bool
+    amount_pence: int
+    balance_pence: int
+    arrears_pence: int
+    status: LoanStatus
+
+
+def _adjusted(done: PaidLoan) -> Adjusted:
+    return Adjusted(
+        transaction_id=done.transaction.id,
+        duplicate=False,
+        amount_pence=done.transaction.amount_pence,
+        balance_pence=done.loan.balance_pence,
+        arrears_pence=done.loan.arrears_pence,
+        status=done.loan.status,
+    )
+
+
+def _repeat(loan: Loan, entry: LoanTransaction) -> Adjusted:
+    return Adjusted(
+        transaction_id=entry.id,
+        duplicate=True,
+        amount_pence=entry.amount_pence,
+        balance_pence=loan.balance_pence,
+        arrears_pence=loan.arrears_pence,
+        status=loan.status,
+    )
+
+
 class Store(Protocol):
     async def book(
         self,
@@ -161,6 +206,26 @@ class Store(Protocol):
         today: date,
         now: datetime,
     ) -> Paid: ...
+
+    async def reverse(
+        self, number: str, *, reference: str, reversal_date: date, today: date, now: datetime
+    ) -> Adjusted: ...
+
+    async def unpaid(
+        self,
+        number: str,
+        *,
+        instalment_number: int,
+        amount_pence: int,
+        reference: str,
+        return_date: date,
+        today: date,
+        now: datetime,
+    ) -> Adjusted: ...
+
+    async def change_payment_day(
+        self, number: str, *, payment_day: int, from_instalment: int, today: date, now: datetime
+    ) -> list[Instalment]: ...
 
     async def numbers_for_reference(self, reference: str) -> list[str]: ...
 
@@ -265,6 +330,91 @@ class MemoryStore:
                 status=paid.loan.status,
             )
 
+    async def reverse(
+        self, number: str, *, reference: str, reversal_date: date, today: date, now: datetime
+    ) -> Adjusted:
+        async with self._lock:
+            found = self._agreements.get(number)
+            if found is None:
+                raise _not_found(number)
+            payment = _find(found.transactions, TransactionType.PAYMENT, reference)
+            if payment is None:
+                raise _payment_not_found(reference)
+            earlier = _find(found.transactions, TransactionType.PAYMENT_REVERSAL, reference)
+            if earlier is not None:
+                return _repeat(found.loan, earlier)
+            done = reverse(
+                found.loan,
+                found.schedule,
+                amount_pence=payment.amount_pence,
+                reference=reference,
+                transaction_id=self._next_transaction,
+                reversal_date=reversal_date,
+                today=today,
+                now=now,
+            )
+            return self._apply(found, done)
+
+    async def unpaid(
+        self,
+        number: str,
+        *,
+        instalment_number: int,
+        amount_pence: int,
+        reference: str,
+        return_date: date,
+        today: date,
+        now: datetime,
+    ) -> Adjusted:
+        async with self._lock:
+            found = self._agreements.get(number)
+            if found is None:
+                raise _not_found(number)
+            earlier = _find(found.transactions, TransactionType.UNPAID_COLLECTION, reference)
+            if earlier is not None:
+                return _repeat(found.loan, earlier)
+            try:
+                done = mark_unpaid(
+                    found.loan,
+                    found.schedule,
+                    instalment_number=instalment_number,
+                    amount_pence=amount_pence,
+                    reference=reference,
+                    transaction_id=self._next_transaction,
+                    return_date=return_date,
+                    today=today,
+                    now=now,
+                )
+            except LookupError:
+                raise _no_instalment(number, instalment_number) from None
+            return self._apply(found, done)
+
+    async def change_payment_day(
+        self, number: str, *, payment_day: int, from_instalment: int, today: date, now: datetime
+    ) -> list[Instalment]:
+        async with self._lock:
+            found = self._agreements.get(number)
+            if found is None:
+                raise _not_found(number)
+            try:
+                found.loan, found.schedule = redate(
+                    found.loan,
+                    found.schedule,
+                    payment_day=payment_day,
+                    from_instalment=from_instalment,
+                    today=today,
+                    now=now,
+                )
+            except BadPaymentDay as exc:
+                raise SoapFault("ValidationFailed", str(exc)) from None
+            return list(found.schedule)
+
+    def _apply(self, found: _Agreement, done: PaidLoan) -> Adjusted:
+        self._next_transaction += 1
+        found.loan, found.schedule = done.loan, done.schedule
+        found.transactions.append(done.transaction)
+        return _adjusted(done)
+
     async def numbers_for_reference(self, reference: str) -> list[str]:
         number = self._by_reference.get(reference)
         return [] if number is None else [number]
@@ -357,6 +507,83 @@ class LoanBookStore:
                 status=paid.loan.status,
             )
 
+    async def reverse(
+        self, number: str, *, reference: str, reversal_date: date, today: date, now: datetime
+    ) -> Adjusted:
+        async with self._lock, self._pool.acquire() as conn:
+            loan = await queries.find_loan(conn, number)
+            if loan is None:
+                raise _not_found(number)
+            payment = await queries.find_payment(conn, number, reference)
+            if payment is None:
+                raise _payment_not_found(reference)
+            kind = TransactionType.PAYMENT_REVERSAL
+            earlier = await ledger.find_transaction(conn, number, kind, reference)
+            if earlier is not None:
+                return _repeat(loan, earlier)
+            done = await ledger.reverse_payment(
+                conn,
+                agreement_number=number,
+                amount_pence=payment.amount_pence,
+                reference=reference,
+                reversal_date=reversal_date,
+                today=today,
+                now=now,
+            )
+            return _adjusted(done)
+
+    async def unpaid(
+        self,
+        number: str,
+        *,
+        instalment_number: int,
+        amount_pence: int,
+        reference: str,
+        return_date: date,
+        today: date,
+        now: datetime,
+    ) -> Adjusted:
+        async with self._lock, self._pool.acquire() as conn:
+            loan = await queries.find_loan(conn, number)
+            if loan is None:
+                raise _not_found(number)
+            kind = TransactionType.UNPAID_COLLECTION
+            earlier = await ledger.find_transaction(conn, number, kind, reference)
+            if earlier is not None:
+                return _repeat(loan, earlier)
+            try:
+                done = await ledger.record_unpaid_collection(
+                    conn,
+                    agreement_number=number,
+                    instalment_number=instalment_number,
+                    amount_pence=amount_pence,
+                    reference=reference,
+                    return_date=return_date,
+                    today=today,
+                    now=now,
+                )
+            except LookupError:
+                raise _no_instalment(number, instalment_number) from None
+            return _adjusted(done)
+
+    async def change_payment_day(
+        self, number: str, *, payment_day: int, from_instalment: int, today: date, now: datetime
+    ) -> list[Instalment]:
+        async with self._lock, self._pool.acquire() as conn:
+            if await queries.find_loan(conn, number) is None:
+                raise _not_found(number)
+            try:
+                return await ledger.change_payment_day(
+                    conn,
+                    agreement_number=number,
+                    payment_day=payment_day,
+                    from_instalment=from_instalment,
+                    today=today,
+                    now=now,
+                )
+            except BadPaymentDay as exc:
+                raise SoapFault("ValidationFailed", str(exc)) from None
+
     async def numbers_for_reference(self, reference: str) -> list[str]:
         async with self._pool.acquire() as conn:
             return await ledger.agreement_numbers_for_reference(conn, reference)
@@ -364,6 +591,22 @@ class LoanBookStore:
 
 def _not_found(number: str) -> SoapFault:
     return SoapFault("AgreementNotFound", f"No agreement {number} exists.")
+
+
+def _payment_not_found(reference: str) -> SoapFault:
+    return SoapFault("PaymentNotFound", f"No payment {reference} is recorded on the agreement.")
+
+
+def _no_instalment(number: str, instalment: int) -> SoapFault:
+    return SoapFault("ValidationFailed", f"Agreement {number} has no instalment {instalment}.")
+
+
+def _find(
+    transactions: list[LoanTransaction], kind: TransactionType, reference: str
+) -> LoanTransaction | None:
+    return next(
+        (t for t in transactions if t.type_id == int(kind) and t.reference == reference), None
+    )
 
 
 def _check_payable(loan: Loan, amount_pence: int) -> None:
@@ -433,6 +676,9 @@ class AnchorSimulator:
             "GetSchedule": self._get_schedule,
             "GetTransactions": self._get_transactions,
             "RecordPayment": self._record_payment,
+            "ReversePayment": self._reverse_payment,
+            "RecordUnpaidCollection": self._record_unpaid_collection,
+            "ChangePaymentDay": self._change_payment_day,
         }
 
     def _take_soap_fault(self, operation: str, after: bool) -> SoapFaultSpec | None:
@@ -581,6 +827,63 @@ class AnchorSimulator:
             "Duplicate": paid.duplicate,
             "Balance": decimal_from_pence(paid.balance_pence),
             "Status": AGREEMENT_STATUS_WIRE[paid.status],
+        }
+
+    async def _reverse_payment(self, request: dict[str, Any]) -> dict[str, Any]:
+        number = str(_field(request, "AgreementNumber"))
+        reference = str(_field(request, "PaymentReference"))
+        _field(request, "ReasonCode")
+        done = await self.store.reverse(
+            number,
+            reference=reference,
+            reversal_date=_field(request, "ReversalDate"),
+            today=london_today(),
+            now=now_utc(),
+        )
+        return {
+            "TransactionId": done.transaction_id,
+            "Duplicate": done.duplicate,
+            "Amount": decimal_from_pence(done.amount_pence),
+            "Balance": decimal_from_pence(done.balance_pence),
+            "ArrearsBalance": decimal_from_pence(done.arrears_pence),
+            "Status": AGREEMENT_STATUS_WIRE[done.status],
+        }
+
+    async def _record_unpaid_collection(self, request: dict[str, Any]) -> dict[str, Any]:
+        number = str(_field(request, "AgreementNumber"))
+        reference = str(_field(request, "CollectionReference"))
+        if len(reference) > 64:
+            raise SoapFault("ValidationFailed", "CollectionReference is longer than 64 characters.")
+        _field(request, "ReasonCode")
+        done = await self.store.unpaid(
+            number,
+            instalment_number=int(_field(request, "InstalmentNumber")),
+            amount_pence=_amount(_field(request, "Amount"), "Amount"),
+            reference=reference,
+            return_date=_field(request, "ReturnDate"),
+            today=london_today(),
+            now=now_utc(),
+        )
+        return {
+            "TransactionId": done.transaction_id,
+            "Duplicate": done.duplicate,
+            "Balance": decimal_from_pence(done.balance_pence),
+            "ArrearsBalance": decimal_from_pence(done.arrears_pence),
+            "Status": AGREEMENT_STATUS_WIRE[done.status],
+        }
+
+    async def _change_payment_day(self, request: dict[str, Any]) -> dict[str, Any]:
+        number = str(_field(request, "AgreementNumber"))
+        schedule = await self.store.change_payment_day(
+            number,
+            payment_day=int(_field(request, "PaymentDay")),
+            from_instalment=int(_field(request, "FromInstalment")),
+            today=london_today(),
+            now=now_utc(),
+        )
+        return {
+            "AgreementNumber": number,
+            "Instalments": {"Instalment": [instalment_to_wire(i) for i in schedule]},
         }
 
 

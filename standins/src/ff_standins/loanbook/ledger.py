@@ -16,6 +16,7 @@ from typing import Any
 import aioodbc
 import msgspec
 
+from ff_shared.domain.loan_ledger import PaidLoan, mark_unpaid, pay, redate, reverse
 from ff_shared.domain.loans import (
     BookedLoan,
     CustomerDetails,
@@ -24,16 +25,16 @@ from ff_shared.domain.loans import (
     LoanCustomer,
     LoanTerms,
     LoanTransaction,
-    PaidLoan,
+    TransactionType,
     agreement_number_for,
     book,
     decimal_from_pence,
-    pay,
 )
 from ff_shared.stores.loanbook.connection import transaction
 from ff_shared.stores.loanbook.queries import (
     INSTALMENT_STATUS_TO_LMS,
     LOAN_STATUS_TO_LMS,
+    all_transactions,
     find_loan,
     get_schedule,
     naive_utc,
@@ -316,3 +317,149 @@ async def record_payment(
         )
         await insert_transaction(conn, agreement_id=agreement_id, transaction=paid.transaction)
     return paid
+
+
+_TYPE_NAMES = {
+    TransactionType.PAYMENT_REVERSAL: "PaymentReversal",
+    TransactionType.UNPAID_COLLECTION: "UnpaidCollection",
+}
+
+
+async def _ensure_type(conn: aioodbc.Connection, kind: TransactionType) -> None:
+    """A loan book made before this transaction type existed gains its row on first use."""
+    if await _scalar(conn, "SELECT COUNT(*) FROM TransactionTypes WHERE TypeId = ?", (int(kind),)):
+        return
+    await _execute(
+        conn,
+        "INSERT INTO TransactionTypes (TypeId, Name, Direction) VALUES (?, ?, ?)",
+        (int(kind), _TYPE_NAMES[kind], kind.direction),
+    )
+
+
+async def find_transaction(
+    conn: aioodbc.Connection, agreement_number: str, kind: TransactionType, reference: str
+) -> LoanTransaction | None:
+    """The agreement's transaction of ``kind`` under ``reference``, if any."""
+    for entry in await all_transactions(conn, agreement_number):
+        if entry.type_id == int(kind) and entry.reference == reference:
+            return entry
+    return None
+
+
+async def _loan_and_schedule(
+    conn: aioodbc.Connection, agreement_number: str
+) -> tuple[int, Loan, list[Instalment]]:
+    agreement_id = await agreement_id_of(conn, agreement_number)
+    loan = await find_loan(conn, agreement_number)
+    if agreement_id is None or loan is None:
+        raise UnknownAgreement(agreement_number)
+    return agreement_id, loan, await get_schedule(conn, agreement_number)
+
+
+async def _store(
+    conn: aioodbc.Connection, agreement_id: int, before: Sequence[Instalment], done: PaidLoan
+) -> None:
+    await update_balances(
+        conn, agreement_id=agreement_id, loan=done.loan, schedule=done.schedule, changed_from=before
+    )
+    await insert_transaction(conn, agreement_id=agreement_id, transaction=done.transaction)
+
+
+async def reverse_payment(
+    conn: aioodbc.Connection,
+    *,
+    agreement_number: str,
+    amount_pence: int,
+    reference: str,
+    reversal_date: date,
+    today: date,
+    now: datetime,
+) -> PaidLoan:
+    """Take back the payment recorded under ``reference``, in one transaction (the caller has
+    checked it exists and was not reversed before)."""
+    async with transaction(conn):
+        await _ensure_type(conn, TransactionType.PAYMENT_REVERSAL)
+        agreement_id, loan, schedule = await _loan_and_schedule(conn, agreement_number)
+        done = reverse(
+            loan,
+            schedule,
+            amount_pence=amount_pence,
+            reference=reference,
+            transaction_id=await next_id(conn, "Transactions"),
+            reversal_date=reversal_date,
+            today=today,
+            now=now,
+        )
+        await _store(conn, agreement_id, schedule, done)
+    return done
+
+
+async def record_unpaid_collection(
+    conn: aioodbc.Connection,
+    *,
+    agreement_number: str,
+    instalment_number: int,
+    amount_pence: int,
+    reference: str,
+    return_date: date,
+    today: date,
+    now: datetime,
+) -> PaidLoan:
+    """Note a Direct Debit returned unpaid against its instalment, in one transaction.
+
+    Raises :class:`UnknownAgreement`, or ``LookupError`` for an instalment it does not have."""
+    async with transaction(conn):
+        await _ensure_type(conn, TransactionType.UNPAID_COLLECTION)
+        agreement_id, loan, schedule = await _loan_and_schedule(conn, agreement_number)
+        done = mark_unpaid(
+            loan,
+            schedule,
+            instalment_number=instalment_number,
+            amount_pence=amount_pence,
+            reference=reference,
+            transaction_id=await next_id(conn, "Transactions"),
+            return_date=return_date,
+            today=today,
+            now=now,
+        )
+        await _store(conn, agreement_id, schedule, done)
+    return done
+
+
+async def change_payment_day(
+    conn: aioodbc.Connection,
+    *,
+    agreement_number: str,
+    payment_day: int,
+    from_instalment: int,
+    today: date,
+    now: datetime,
+) -> list[Instalment]:
+    """Re-date the schedule from ``from_instalment`` in one transaction; the new schedule.
+
+    Raises :class:`UnknownAgreement`, or ``BadPaymentDay``."""
+    async with transaction(conn):
+        agreement_id, loan, schedule = await _loan_and_schedule(conn, agreement_number)
+        moved, after = redate(
+            loan,
+            schedule,
+            payment_day=payment_day,
+            from_instalment=from_instalment,
+            today=today,
+            now=now,
+        )
+        await update_balances(conn, agreement_id=agreement_id, loan=moved, schedule=after)
+        for instalment in after:
+            await _execute(
+                conn,
+                "UPDATE ScheduleInstalments SET DueDate = ? WHERE AgreementId = ?"
+                " AND InstalmentNumber = ?",
+                (instalment.due_date, agreement_id, instalment.number),
+            )
+        await _execute(
+            conn,
+            "UPDATE Agreements SET FirstPaymentDate = ?, FinalPaymentDate = ?"
+            " WHERE AgreementId = ?",
+            (moved.first_payment_date, moved.final_payment_date, agreement_id),
+        )
+    return list(after)

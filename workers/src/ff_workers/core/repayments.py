@@ -53,6 +53,11 @@ from ff_shared.stores.mongo.customers import contact_of
 from ff_shared.stores.postgres import create_pool, forbearance, payment_events
 from ff_shared.stores.postgres import payments as store
 from ff_workers.core.collections import schedule_collections
+from ff_workers.core.repayment_books import (
+    failed_collection_email,
+    note_unpaid_collection,
+    reverse_if_booked,
+)
 
 log = structlog.get_logger()
 
@@ -211,6 +216,13 @@ async def _sync_payment(
         failure_cause=cause,
         charge_date=current.charge_date,
     )
+    if await reverse_if_booked(ctx, conn, record, current, cause):
+        if newly_failed and record.kind is PaymentKind.COLLECTION:
+            # A late failure: the instalment is unpaid again, as any failed collection, but
+            # the payment is not presented again (its reference is spent in the loan book).
+            await note_unpaid_collection(ctx, updated, cause)
+            return await _collection_failed(ctx, conn, updated, cause, retry=False)
+        return "payment_reversed"
     if rules.books_payment(current.status, already_booked=record.booked_at is not None):
         lms: AnchorLmsClient = ctx["anchor_lms"]
         receipt = await lms.record_payment(
@@ -229,16 +241,18 @@ async def _sync_payment(
         )
         return "booked"
     if newly_failed and record.kind is PaymentKind.COLLECTION:
+        await note_unpaid_collection(ctx, updated, cause)
         return await _collection_failed(ctx, conn, updated, cause)
-    if current.status is PaymentStatus.CHARGED_BACK and record.booked_at is not None:
-        # The loan book keeps the payment until staff reverse it there; the failed-collections
-        # queue shows the charge-back to them.
-        log.warning("payment_charged_back", payment_id=record.id, loan_id=record.loan_id)
     return f"payment_{current.status.value}"
 
 
 async def _collection_failed(
-    ctx: dict[str, Any], conn: asyncpg.Connection, record: PaymentRecord, cause: str | None
+    ctx: dict[str, Any],
+    conn: asyncpg.Connection,
+    record: PaymentRecord,
+    cause: str | None,
+    *,
+    retry: bool = True,
 ) -> str:
     arrangement = rules.active_arrangement(
         await forbearance.loan_arrangements(conn, record.loan_id), london_today()
@@ -251,7 +265,11 @@ async def _collection_failed(
             payment_id=record.id,
             _job_id=payment_email_job_id(record.provider_payment_id, record.retries),
         )
-    if rules.may_retry(cause, record.retries, paused=paused) and record.provider_payment_id:
+    if (
+        retry
+        and rules.may_retry(cause, record.retries, paused=paused)
+        and record.provider_payment_id
+    ):
         provider: PaymentProvider = ctx["payments_provider"]
         try:
             retried = await provider.retry_payment(record.provider_payment_id, charge_date=None)
@@ -279,25 +297,29 @@ async def send_payment_email(ctx: dict[str, Any], payment_id: int) -> dict[str, 
     settings: Settings = ctx["settings"]
     async with pool.acquire() as conn:
         row = await conn.fetchrow("select * from payments.payments where id = $1", payment_id)
-    if row is None:
-        return {"status": "skipped", "reason": "not_found"}
+        if row is None:
+            return {"status": "skipped", "reason": "not_found"}
+        arrangement = rules.active_arrangement(
+            await forbearance.loan_arrangements(conn, row["loan_id"]), london_today()
+        )
+    email = failed_collection_email(
+        amount_pence=row["amount_pence"], loan_id=row["loan_id"], arrangement=arrangement
+    )
+    if email is None:
+        log.info("payment_email_skipped", payment_id=payment_id, reason="breathing_space")
+        return {"status": "skipped", "reason": "breathing_space"}
     contact = await contact_of(ctx["mongo_db"], row["customer_id"])
     to = None if contact.erased else contact.email
     if to is None:
         log.warning("payment_email_skipped", payment_id=payment_id, reason="no_address")
         return {"status": "skipped", "reason": "no_address"}
-    amount = f"£{row['amount_pence'] / 100:,.2f}"
-    text = (
-        f"We could not collect your payment of {amount} for loan {row['loan_id']} by Direct "
-        "Debit.\n\nYou can pay now from your account page, or tell us if you are finding it "
-        "hard to pay: we will work out a plan with you.\n\nFair Finance"
-    )
+    subject, text = email
     try:
         message_id = await send_email(
             ctx["ses"],
             sender=settings.email.sender,
             to=[to],
-            subject="We could not collect your loan payment",
+            subject=subject,
             text=text,
             purpose="collection_failed",
         )

@@ -43,8 +43,10 @@ from ff_shared.integrations.anchor_lms.errors import (
 from ff_shared.integrations.anchor_lms.schemas import (
     NAMESPACE,
     CreatedAgreement,
+    LedgerAdjustment,
     PaymentReceipt,
     WireError,
+    adjustment_from_wire,
     customer_to_wire,
     instalment_from_wire,
     loan_from_wire,
@@ -304,3 +306,70 @@ class AnchorLmsClient:
             lambda result: receipt_from_wire(agreement_number, result),
         )
         return receipt
+
+    async def reverse_payment(
+        self, agreement_number: str, *, reference: str, reversal_date: date, reason: str
+    ) -> LedgerAdjustment:
+        """Take back the payment recorded under ``reference`` (the bank returned the money);
+        the LMS reverses a payment once, a repeat answers ``duplicate``."""
+        adjustment: LedgerAdjustment = await self._call(
+            "ReversePayment",
+            self._request(
+                AgreementNumber=agreement_number,
+                PaymentReference=reference,
+                ReversalDate=reversal_date,
+                ReasonCode=reason,
+            ),
+            lambda result: adjustment_from_wire(agreement_number, result, "ReversePaymentResult"),
+        )
+        return adjustment
+
+    async def record_unpaid_collection(
+        self,
+        agreement_number: str,
+        *,
+        instalment_number: int,
+        amount_pence: int,
+        return_date: date,
+        reference: str,
+        reason: str,
+    ) -> LedgerAdjustment:
+        """Note a Direct Debit returned unpaid: its instalment is in arrears from now on. The
+        LMS records each ``reference`` once, a repeat answers ``duplicate``."""
+        adjustment: LedgerAdjustment = await self._call(
+            "RecordUnpaidCollection",
+            self._request(
+                AgreementNumber=agreement_number,
+                InstalmentNumber=instalment_number,
+                Amount=decimal_from_pence(amount_pence),
+                ReturnDate=return_date,
+                CollectionReference=reference,
+                ReasonCode=reason,
+            ),
+            lambda result: adjustment_from_wire(
+                agreement_number, result, "RecordUnpaidCollectionResult"
+            ),
+        )
+        return adjustment
+
+    async def change_payment_day(
+        self, agreement_number: str, *, payment_day: int, from_instalment: int
+    ) -> list[Instalment]:
+        """Every instalment from ``from_instalment`` on falls due on ``payment_day`` of its
+        month; the new schedule. Setting the same day again changes nothing."""
+
+        def convert(result: Any) -> list[Instalment]:
+            if not isinstance(result, dict) or not isinstance(result.get("Instalments"), dict):
+                raise WireError("Instalments is missing")
+            return [instalment_from_wire(i) for i in result["Instalments"].get("Instalment") or []]
+
+        schedule: list[Instalment] = await self._call(
+            "ChangePaymentDay",
+            self._request(
+                AgreementNumber=agreement_number,
+                PaymentDay=payment_day,
+                FromInstalment=from_instalment,
+            ),
+            convert,
+        )
+        return schedule

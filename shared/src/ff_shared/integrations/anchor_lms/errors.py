@@ -5,8 +5,8 @@ Transport failures are the shared kinds (``UpstreamUnavailable``, ``UpstreamTime
 that also belong to the shared kind they mean (``AgreementNotFound`` is a ``ResourceNotFound``).
 ``retryable`` tells the job to ``arq.Retry`` and the API to answer 503. Every operation the
 platform calls is idempotent on the LMS side (agreements by the platform's application id,
-payments by their reference), so asking again after an unknown outcome never books twice.
-Messages never carry SOAP bodies.
+payments, reversals and returned collections by their reference), so asking again after an
+unknown outcome never books twice. Messages never carry SOAP bodies.
 """
 
 from __future__ import annotations
@@ -63,12 +63,19 @@ class AnchorLmsPaymentRejected(AnchorLmsFault, PermanentIntegrationError):
     kind = "payment_rejected"
 
 
+class AnchorLmsPaymentNotFound(AnchorLmsFault, ResourceNotFound):
+    """A reversal of a payment the agreement has no record of."""
+
+    kind = "payment_not_found"
+
+
 FAULT_TYPES: dict[str, type[AnchorLmsFault]] = {
     "AuthenticationFailed": AnchorLmsAuthenticationFailed,
     "AgreementNotFound": AnchorLmsAgreementNotFound,
     "ValidationFailed": AnchorLmsValidationFault,
     "PaymentExceedsBalance": AnchorLmsPaymentRejected,
     "AgreementSettled": AnchorLmsPaymentRejected,
+    "PaymentNotFound": AnchorLmsPaymentNotFound,
     "ServiceUnavailable": AnchorLmsServerFault,
     "InternalError": AnchorLmsServerFault,
 }

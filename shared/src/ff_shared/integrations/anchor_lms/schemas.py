@@ -67,6 +67,20 @@ class PaymentReceipt(msgspec.Struct, frozen=True, kw_only=True):
     status: LoanStatus
 
 
+class LedgerAdjustment(msgspec.Struct, frozen=True, kw_only=True):
+    """ReversePayment's or RecordUnpaidCollection's answer."""
+
+    agreement_number: str
+    transaction_id: int
+    duplicate: bool
+    """True when the LMS had already made this adjustment under the reference."""
+    amount_pence: int | None
+    """The amount reversed (null for a returned collection, which moves no balance)."""
+    balance_pence: int
+    arrears_pence: int
+    status: LoanStatus
+
+
 def _req(data: Mapping[str, Any], key: str) -> Any:
     value = data.get(key)
     if value is None:
@@ -309,5 +323,22 @@ def receipt_from_wire(agreement_number: str, data: Any) -> PaymentReceipt:
         transaction_id=_int(d, "TransactionId"),
         duplicate=duplicate,
         balance_pence=_pence(d, "Balance"),
+        status=status,
+    )
+
+
+def adjustment_from_wire(agreement_number: str, data: Any, what: str) -> LedgerAdjustment:
+    d = _map(data, what)
+    status = AGREEMENT_STATUS.get(_str(d, "Status"))
+    duplicate = d.get("Duplicate")
+    if status is None or not isinstance(duplicate, bool):
+        raise WireError(f"{what} is incomplete")
+    return LedgerAdjustment(
+        agreement_number=agreement_number,
+        transaction_id=_int(d, "TransactionId"),
+        duplicate=duplicate,
+        amount_pence=None if d.get("Amount") is None else _pence(d, "Amount"),
+        balance_pence=_pence(d, "Balance"),
+        arrears_pence=_pence(d, "ArrearsBalance"),
         status=status,
     )

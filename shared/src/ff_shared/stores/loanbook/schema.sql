@@ -14,7 +14,8 @@
 CREATE TABLE TransactionTypes (
     TypeId INT NOT NULL PRIMARY KEY,
     Name VARCHAR(50) NOT NULL,
-    -- 1: increases what the customer owes (advance, interest, fee); -1: reduces it (payment).
+    -- 1: increases what the customer owes (advance, interest, fee, a payment reversed); -1:
+    -- reduces it (payment); 0: a note that changes no balance (a Direct Debit returned unpaid).
     Direction SMALLINT NOT NULL
 );
 
@@ -98,3 +99,5 @@ INSERT INTO TransactionTypes (TypeId, Name, Direction) VALUES (3, 'Payment', -1)
 INSERT INTO TransactionTypes (TypeId, Name, Direction) VALUES (4, 'Fee', 1);
 INSERT INTO TransactionTypes (TypeId, Name, Direction) VALUES (5, 'Refund', 1);
 INSERT INTO TransactionTypes (TypeId, Name, Direction) VALUES (6, 'WriteOff', -1);
+INSERT INTO TransactionTypes (TypeId, Name, Direction) VALUES (7, 'PaymentReversal', 1);
+INSERT INTO TransactionTypes (TypeId, Name, Direction) VALUES (8, 'UnpaidCollection', 0);

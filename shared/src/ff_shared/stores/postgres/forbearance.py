@@ -127,3 +127,19 @@ async def open_difficulty_requests(conn: asyncpg.Connection) -> list[DifficultyR
         "select * from payments.difficulty_requests where status = 'open' order by created_at"
     )
     return [_difficulty(r) for r in rows]
+
+
+async def find_difficulty(conn: asyncpg.Connection, request_id: int) -> DifficultyRequest | None:
+    sql = "select * from payments.difficulty_requests where id = $1"
+    row = await conn.fetchrow(sql, request_id)
+    return None if row is None else _difficulty(row)
+
+
+async def close_difficulty(conn: asyncpg.Connection, request_id: int, *, status: str) -> bool:
+    """Close an open request (``agreed``); False when it was not open."""
+    result = await conn.execute(
+        "update payments.difficulty_requests set status = $2 where id = $1 and status = 'open'",
+        request_id,
+        status,
+    )
+    return bool(result.endswith(" 1"))

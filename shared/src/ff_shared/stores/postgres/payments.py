@@ -61,6 +61,8 @@ def _payment(row: Any) -> PaymentRecord:
         retries=row["retries"],
         booked_at=row["booked_at"],
         lms_transaction_id=row["lms_transaction_id"],
+        reversed_at=row["reversed_at"],
+        lms_reversal_id=row["lms_reversal_id"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
@@ -311,6 +313,18 @@ async def mark_booked(
     await conn.execute(
         "update payments.payments set booked_at = $2, lms_transaction_id = $3, updated_at = $2"
         " where id = $1 and booked_at is null",
+        payment_id,
+        now,
+        lms_transaction_id,
+    )
+
+
+async def mark_reversed(
+    conn: asyncpg.Connection, payment_id: int, *, lms_transaction_id: int, now: datetime
+) -> None:
+    await conn.execute(
+        "update payments.payments set reversed_at = $2, lms_reversal_id = $3, updated_at = $2"
+        " where id = $1 and reversed_at is null",
         payment_id,
         now,
         lms_transaction_id,
