@@ -23,7 +23,11 @@ export function headline(status: string, outcome: string | undefined): { title: 
     case "offered":
       return { title: "Good news: we can offer you a loan", body: "Read the offer below and tell us whether you would like to accept it." };
     case "accepted":
-      return { title: "You have accepted your loan", body: "We are setting up your loan. You will see it under Your loans." };
+      return { title: "You have accepted your loan", body: "Set up your Direct Debit below and we will pay out your loan. You will then see it under Your loans." };
+    case "offer_declined":
+      return { title: "You have declined the offer", body: "Thank you for letting us know. You can apply again at any time." };
+    case "withdrawn":
+      return { title: "This application was withdrawn", body: "You can start a new application at any time." };
     case "declined":
       return { title: "We are sorry, we cannot offer you a loan this time", body: "The reasons are below. You can ask us to explain them, free of charge." };
     case "information_requested":
