@@ -23,11 +23,9 @@ const PAYMENT: Record<string, string> = {
 
 const INSTALMENT: Record<string, string> = {
   due: "Due",
-  upcoming: "Coming up",
+  part_paid: "Partly paid",
   paid: "Paid",
-  partly_paid: "Partly paid",
   overdue: "Overdue",
-  late: "Late",
 };
 
 function fallback(value: string): string {
