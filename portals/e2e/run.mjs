@@ -77,7 +77,13 @@ async function main() {
   const [command, ...prefix] = existsSync(venvFf) ? [venvFf] : ["uv", "run", "ff"];
   start("ff-dev", command, [...prefix, "dev", "--no-portals", "--port", String(API_PORT)], {
     cwd: root,
-    env: { ...env, FF_DEV_DIR: devDir },
+    env: {
+      ...env,
+      FF_DEV_DIR: devDir,
+      // The provider's hosted pages and the bank journey return to the customer portal under test.
+      FF_PAYMENTS_RETURN_URL: `http://127.0.0.1:${PORTS.customer}/return/payments`,
+      FF_OBV_CALLBACK_URL: `http://127.0.0.1:${PORTS.customer}/return/open-banking`,
+    },
   });
   const statePath = join(devDir, "dev.json");
   await waitFor("ff dev", async () => existsSync(statePath), 420);

@@ -36,13 +36,16 @@ export default function DocumentUpload({ application, onDone }: { application: S
   const [busy, setBusy] = useState(false);
   const request = application.information_request ?? null;
 
-  const load = useCallback(async () => {
-    const found = await api.GET("/v1/documents", { params: { query: { application_id: application.id } } });
-    if (found.response.ok && found.data) setDocuments(found.data);
-  }, [application.id]);
+  const load = useCallback(
+    () =>
+      api.GET("/v1/documents", { params: { query: { application_id: application.id } } }).then((found) => {
+        if (found.response.ok && found.data) setDocuments(found.data);
+      }),
+    [application.id],
+  );
 
   useEffect(() => {
-    void load();
+    load().catch(() => undefined);
   }, [load]);
 
   async function upload(event: FormEvent) {

@@ -5,22 +5,32 @@ import Button from "@mui/material/Button";
 import FormControlLabel from "@mui/material/FormControlLabel";
 import Stack from "@mui/material/Stack";
 import Switch from "@mui/material/Switch";
-import { useEffect, useState } from "react";
+import { useSyncExternalStore } from "react";
 
 import { tracker } from "@/lib/tracking";
 
 /** Asks once whether we may measure how the form is used; nothing is sent without a yes. */
+const listeners = new Set<() => void>();
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function snapshot(): "unasked" | "granted" | "denied" {
+  const t = tracker();
+  return t.asked() ? (t.consented() ? "granted" : "denied") : "unasked";
+}
+
 export default function TrackingConsent({ asSwitch = false }: { asSwitch?: boolean }) {
-  const [state, setState] = useState<{ asked: boolean; granted: boolean } | null>(null);
-  useEffect(() => {
-    const t = tracker();
-    setState({ asked: t.asked(), granted: t.consented() });
-  }, []);
-  if (!state) return null;
+  // The choice is a first-party cookie: unknown while rendering on the server.
+  const answer = useSyncExternalStore(subscribe, snapshot, () => null);
+  if (!answer) return null;
+  const state = { asked: answer !== "unasked", granted: answer === "granted" };
 
   function choose(granted: boolean) {
     tracker().setConsent(granted);
-    setState({ asked: true, granted });
+    listeners.forEach((listener) => listener());
   }
 
   if (asSwitch) {

@@ -30,7 +30,7 @@ from ff_standins.dev.adp import ADP_WORKER, seed_adp
 from ff_standins.dev.gateway import gateway_processes, seed_gateway
 from ff_standins.dev.lms import LMS_PROCESSES, seed_lms
 from ff_standins.dev.loans import ANCHOR_LMS_SIMULATOR, seed_loan_book
-from ff_standins.dev.portals import start_portals
+from ff_standins.dev.portals import return_urls, start_portals
 from ff_standins.dev.review_demo import seed_documents_and_email, seed_review_demo
 from ff_standins.dev.stack import Seeder, Stack
 from ff_standins.dev.tracker import TRACKER_PROCESSOR, seed_tracker
@@ -338,6 +338,8 @@ def _run(args: argparse.Namespace) -> int:
     logdir = state_dir() / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
     env = _base_env(args.port)
+    if not args.no_portals:
+        return_urls(env)
     standins: list[ServerProcess] = []
     processes: list[tuple[str, subprocess.Popen[bytes]]] = []
     try:
