@@ -11,28 +11,23 @@ import { useEffect, useState } from "react";
 
 import { api } from "@/lib/api";
 
-/**
- * Where the payment provider's hosted pages and the bank journey send the customer back.
- * The bank's return is passed on to the API's callback (it checks the consent at once).
- */
-export default function ReturnNotice({ from }: { from: "payments" | "open-banking" }) {
+/** Where the payment provider's hosted pages and the bank journey send the customer back
+ * (`checked`: whether the bank's return reached the API, done on the server). */
+export default function ReturnNotice({ from, checked = true }: { from: "payments" | "open-banking"; checked?: boolean }) {
   const params = useSearchParams();
   const [target, setTarget] = useState<string | null>(null);
-  const [failed, setFailed] = useState(false);
+  const [unread, setUnread] = useState(false);
+  const failed = unread || !checked;
 
   useEffect(() => {
-    (async () => {
-      const reference = params.get("reference");
-      if (from === "open-banking" && reference) {
-        const status = params.get("status") ?? undefined;
-        const result = await api.GET("/v1/open-banking/callback", { params: { query: { reference, status } } });
-        if (!result.response.ok) setFailed(true);
-      }
-      const mine = await api.GET("/v1/applications", { params: { query: {} } });
-      const latest = mine.data?.items.find((a) => a.status !== "draft");
-      setTarget(latest ? `/applications/${latest.id}` : "/loans");
-    })().catch(() => setFailed(true));
-  }, [from, params]);
+    api
+      .GET("/v1/applications", { params: { query: {} } })
+      .then((mine) => {
+        const latest = mine.data?.items.find((a) => a.status !== "draft");
+        setTarget(latest ? `/applications/${latest.id}` : "/loans");
+      })
+      .catch(() => setUnread(true));
+  }, []);
 
   const cancelled = ["cancel", "cancelled", "rejected"].includes((params.get("outcome") ?? params.get("status") ?? "").toLowerCase());
   return (

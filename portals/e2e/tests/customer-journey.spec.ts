@@ -120,7 +120,7 @@ test("a new customer registers, applies with a correction on the way, submits an
   await checkAccessibility(page, "the address history error");
   await screenshot(page, "customer-address-history");
   await page.getByRole("button", { name: "Add an earlier address" }).click();
-  const earlier = page.locator("fieldset");
+  const earlier = page.getByRole("group", { name: "Earlier addresses" });
   await earlier.getByLabel("Postcode").fill("SA1 1AA");
   await earlier.getByLabel("Address line 1").fill("22 Marina Walk");
   await earlier.getByLabel("Town or city").fill("Swansea");
