@@ -194,15 +194,18 @@ test("the customer sends a requested payslip straight to storage", async ({ page
   await expect(page.getByRole("heading", { name: "We have your application" })).toBeVisible();
 });
 
-test("after the underwriter approves, the customer accepts, sets up the Direct Debit and sees the loan", async ({ page }) => {
+test("after the underwriter approves, the customer accepts, sets up the Direct Debit and sees the loan", async ({ page, context }) => {
   expect(applicationId).not.toBe("");
   const staff = await staffSession();
   await act(staff, applicationId, "approve", { amount_pence: 100000, term_months: 12 });
   await staff.dispose();
 
   await signInAs(page);
+  // An expired access token: the portal's server refreshes it from the refresh token.
+  await context.clearCookies({ name: "ff_access" });
   await page.goto(`${CUSTOMER}/applications/${applicationId}`);
   await expect(page.getByRole("heading", { name: "Good news: we can offer you a loan" })).toBeVisible();
+  expect((await context.cookies()).find((c) => c.name === "ff_access")?.httpOnly).toBe(true);
   await checkAccessibility(page, "the offer");
   await screenshot(page, "customer-offer");
   await page.getByRole("button", { name: "Accept this offer" }).click();
