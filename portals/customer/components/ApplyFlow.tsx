@@ -83,12 +83,15 @@ export default function ApplyFlow() {
     if (Object.keys(errors).length) summaryRef.current?.focus();
   }, [errors]);
 
-  const stepName = reviewing ? "review" : step?.name;
+  // The tracker knows the form's steps; the last page (check and submit) is a page view.
+  const stepName = reviewing ? undefined : step?.name;
   const applicationId = application?.id;
   const draft = application?.status === "draft";
   useEffect(() => {
-    if (stepName && applicationId) tracker().track("step_view", { step: stepName, application_id: applicationId });
-  }, [stepName, applicationId]);
+    if (!applicationId) return;
+    if (stepName) tracker().track("step_view", { step: stepName, application_id: applicationId });
+    else if (reviewing) tracker().track("page_view", { application_id: applicationId });
+  }, [stepName, reviewing, applicationId]);
 
   useEffect(() => {
     if (!draft || !applicationId) return;
@@ -174,7 +177,7 @@ export default function ApplyFlow() {
         params: { path: { application_id: application.id }, header: { "Idempotency-Key": submitKey.current } },
       });
       if (result.response.ok) {
-        tracker().track("form_submit", { step: "review", application_id: application.id });
+        tracker().track("form_submit", { application_id: application.id });
         await tracker().flush();
         router.push(`/applications/${application.id}`);
         return;
