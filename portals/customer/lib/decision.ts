@@ -12,6 +12,20 @@ const REASONS: Record<string, string> = {
   information_not_provided: "We did not receive the information we asked for.",
   income_not_verified: "We could not confirm your income.",
   identity_not_verified: "We could not confirm who you are.",
+  counter_offer: "We cannot lend the full amount you asked for, but we can offer a smaller loan or a longer term that you can afford.",
+  amount_outside_product: "The amount you asked for is outside what we lend.",
+  term_outside_product: "The length of loan you asked for is outside what we offer.",
+  no_income: "You told us you have no regular income, so the repayments would not be affordable.",
+  declared_insolvency: "You told us you are in bankruptcy, an IVA or a debt relief order, so we cannot lend to you now.",
+  non_uk_address: "We can only lend to people living in the UK.",
+  high_debt_to_income: "Your repayments on other debts are high compared with your income, so an underwriter will look at this.",
+  thin_margin: "After the repayments you would have only a little money left each month, so an underwriter will check this with you.",
+  young_applicant: "As you are at the younger end of the ages we lend to, an underwriter will take a closer look before deciding.",
+  short_time_at_address: "You have lived at your address for a short time, so we will check your address history.",
+  irregular_income: "Your income varies from month to month, so we may ask for evidence of it.",
+  self_employed_income: "As you are self-employed, we may ask for evidence of your income.",
+  student_income: "As a student, we will check how you would make the repayments.",
+  large_loan_relative_to_income: "The loan is large compared with your income, so an underwriter will look at it.",
 };
 
 export function reasonText(code: string): string {
