@@ -228,6 +228,7 @@ test("after the underwriter approves, the customer accepts, sets up the Direct D
   // The bank sets the mandate up (days in real life): the loan is then paid out.
   await expect.poll(async () => (await page.request.post(`${PAYMENTS_SIM}/_sim/advance`, { data: { to: "active" } })).status()).toBe(200);
   await page.getByRole("link", { name: "Back to your application" }).click();
+  await page.waitForURL(new RegExp(`/applications/${applicationId}$`));
   await expect
     .poll(
       async () => {
