@@ -32,6 +32,7 @@ export default function DocumentUpload({ application, onDone }: { application: S
   const [documents, setDocuments] = useState<Schemas["CustomerDocumentView"][]>([]);
   const [kind, setKind] = useState<Schemas["DocumentKind"]>("payslip");
   const [file, setFile] = useState<File | null>(null);
+  const [picker, setPicker] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const request = application.information_request ?? null;
@@ -63,6 +64,7 @@ export default function DocumentUpload({ application, onDone }: { application: S
       await uploadTo(created.upload, file);
       unwrap(await api.POST("/v1/documents/{document_id}/confirm", { params: { path: { document_id: created.id } } }));
       setFile(null);
+      setPicker((n) => n + 1);
       await load();
     } catch (caught) {
       setError(caught instanceof ApiProblem ? caught.message : "We could not upload that file. Please try again.");
@@ -106,6 +108,7 @@ export default function DocumentUpload({ application, onDone }: { application: S
           ))}
         </TextField>
         <TextField
+          key={picker}
           type="file"
           label="File (PDF or photo, up to 10 MB)"
           slotProps={{ inputLabel: { shrink: true }, htmlInput: { accept: "application/pdf,image/jpeg,image/png" } }}
