@@ -83,6 +83,9 @@ async function main() {
       FF_DEV_DIR: devDir,
       FF_API_PUBLIC_RATE_LIMIT_PER_MINUTE: "100000",
       FF_API_CUSTOMER_WRITE_RATE_LIMIT_PER_MINUTE: "100000",
+      // The provider's hosted pages and the bank journey return to the customer portal under test.
+      FF_PAYMENTS_RETURN_URL: `http://127.0.0.1:${PORTS.customer}/return/payments`,
+      FF_OBV_CALLBACK_URL: `http://127.0.0.1:${PORTS.customer}/return/open-banking`,
     },
   });
   const statePath = join(devDir, "dev.json");

@@ -6,10 +6,14 @@ import CardContent from "@mui/material/CardContent";
 import CircularProgress from "@mui/material/CircularProgress";
 import Stack from "@mui/material/Stack";
 import Typography from "@mui/material/Typography";
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 
 import type { Schemas } from "@ff/api-client";
 
+import DirectDebit from "@/components/DirectDebit";
+import DocumentUpload from "@/components/DocumentUpload";
+import OfferActions from "@/components/OfferActions";
+import OpenBanking from "@/components/OpenBanking";
 import { api, pounds, unwrap } from "@/lib/api";
 import { headline, reasonText } from "@/lib/decision";
 
@@ -17,12 +21,13 @@ export default function ApplicationStatus({ id }: { id: string }) {
   const [application, setApplication] = useState<Schemas["ApplicationView"] | null>(null);
   const [error, setError] = useState(false);
 
-  useEffect(() => {
+  const load = useCallback(() => {
     api
       .GET("/v1/applications/{application_id}", { params: { path: { application_id: id } } })
       .then((r) => setApplication(unwrap(r)))
       .catch(() => setError(true));
   }, [id]);
+  useEffect(load, [load]);
 
   if (error) return <Alert severity="error">We could not find that application.</Alert>;
   if (!application) return <CircularProgress aria-label="Loading" />;
@@ -60,9 +65,17 @@ export default function ApplicationStatus({ id }: { id: string }) {
               {pounds(offer.amount_pence)} over {offer.term_months} months: {pounds(offer.monthly_instalment_pence)} a month,{" "}
               {pounds(offer.total_repayable_pence)} in total (APR {offer.apr_percent}%).
             </Typography>
+            {application.status === "offered" && (
+              <OfferActions application={application} onChange={(reload, app) => (reload || !app ? load() : setApplication(app))} />
+            )}
           </CardContent>
         </Card>
       )}
+      {["accepted", "active", "paid_out"].includes(application.status) && <DirectDebit applicationId={application.id} />}
+      {["in_review", "awaiting_second_approval", "information_requested"].includes(application.status) && (
+        <OpenBanking application={application} />
+      )}
+      {application.status === "information_requested" && <DocumentUpload application={application} onDone={load} />}
     </Stack>
   );
 }

@@ -17,8 +17,10 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { asProblem, type Schemas } from "@ff/api-client";
 
 import StepForm from "@/components/StepForm";
+import TrackingConsent from "@/components/TrackingConsent";
 import { api, unwrap } from "@/lib/api";
-import { type FieldSpec, type JsonSchema, type Values, fieldKey, fieldsOf, toBody, toValues, validate } from "@/lib/form";
+import { type FieldSpec, type JsonSchema, type Values, crossFieldErrors, fieldKey, fieldsOf, toBody, toValues, validate } from "@/lib/form";
+import { tracker } from "@/lib/tracking";
 
 type Application = Schemas["ApplicationView"];
 type FormStep = Schemas["FormStep"];
@@ -81,6 +83,33 @@ export default function ApplyFlow() {
     if (Object.keys(errors).length) summaryRef.current?.focus();
   }, [errors]);
 
+  // The tracker knows the form's steps; the last page (check and submit) is a page view.
+  const stepName = reviewing ? undefined : step?.name;
+  const applicationId = application?.id;
+  const draft = application?.status === "draft";
+  useEffect(() => {
+    if (!applicationId) return;
+    if (stepName) tracker().track("step_view", { step: stepName, application_id: applicationId });
+    else if (reviewing) tracker().track("page_view", { application_id: applicationId });
+  }, [stepName, reviewing, applicationId]);
+
+  useEffect(() => {
+    if (!draft || !applicationId) return;
+    const leave = () => {
+      tracker().track("form_abandon", { step: stepName, application_id: applicationId });
+      void tracker().flush(true);
+    };
+    window.addEventListener("pagehide", leave);
+    return () => window.removeEventListener("pagehide", leave);
+  }, [draft, stepName, applicationId]);
+
+  function showErrors(found: Record<string, string>, codes: Record<string, string>) {
+    setErrors(found);
+    for (const key of Object.keys(found)) {
+      tracker().track("field_error", { step: step?.name, field: key, error_code: codes[key] ?? "invalid", application_id: application?.id });
+    }
+  }
+
   async function start() {
     if (!steps) return;
     setBusy(true);
@@ -101,9 +130,10 @@ export default function ApplyFlow() {
   async function saveStep() {
     if (!application || !step || !steps) return;
     const body = toBody(fields, values);
-    const found = validate(step.json_schema as JsonSchema, fields, body);
+    const codes: Record<string, string> = {};
+    const found = { ...validate(step.json_schema as JsonSchema, fields, body, codes), ...crossFieldErrors(step.name, body, codes) };
     if (Object.keys(found).length) {
-      setErrors(found);
+      showErrors(found, codes);
       return;
     }
     setBusy(true);
@@ -117,6 +147,7 @@ export default function ApplyFlow() {
       const payload: unknown = await response.json().catch(() => null);
       if (response.ok) {
         const saved = payload as Application;
+        tracker().track("step_complete", { step: step.name, application_id: saved.id });
         show(saved, steps, index + 1);
         window.scrollTo({ top: 0 });
         return;
@@ -127,7 +158,8 @@ export default function ApplyFlow() {
         return;
       }
       if (problem?.errors?.length) {
-        setErrors(Object.fromEntries(problem.errors.map((e) => [fieldKey(step.name, e.path), sentence(e.message)])));
+        const keyed = problem.errors.map((e) => [fieldKey(step.name, e.path), sentence(e.message)] as const);
+        showErrors(Object.fromEntries(keyed), Object.fromEntries(keyed.map(([key]) => [key, "api_rule"])));
         return;
       }
       setNotice(problem?.detail ?? "We could not save your answers. Please try again.");
@@ -145,6 +177,8 @@ export default function ApplyFlow() {
         params: { path: { application_id: application.id }, header: { "Idempotency-Key": submitKey.current } },
       });
       if (result.response.ok) {
+        tracker().track("form_submit", { application_id: application.id });
+        await tracker().flush();
         router.push(`/applications/${application.id}`);
         return;
       }
@@ -165,6 +199,7 @@ export default function ApplyFlow() {
         <Typography variant="h4" component="h1">
           Apply for a loan
         </Typography>
+        <TrackingConsent />
         <Typography>
           It takes about ten minutes. We save your answers after each step, so you can stop and come back later.
         </Typography>
@@ -186,6 +221,7 @@ export default function ApplyFlow() {
         {reviewing ? "Check and submit" : STEP_TITLES[step?.name ?? ""] ?? step?.name}
       </Typography>
       {notice && <Alert severity="info">{notice}</Alert>}
+      <TrackingConsent />
       {errorList.length > 0 && (
         <Alert severity="error" ref={summaryRef} tabIndex={-1} role="alert">
           <AlertTitle>There is a problem</AlertTitle>

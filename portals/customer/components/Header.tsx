@@ -30,14 +30,22 @@ export default function Header({ signedIn }: { signedIn: boolean }) {
               <Button color="inherit" component={Link} href="/loans">
                 Your loans
               </Button>
+              <Button color="inherit" component={Link} href="/profile">
+                Profile
+              </Button>
               <Button color="inherit" onClick={signOut}>
                 Sign out
               </Button>
             </>
           ) : (
-            <Button color="inherit" component={Link} href="/sign-in">
-              Sign in
-            </Button>
+            <>
+              <Button color="inherit" component={Link} href="/register">
+                Register
+              </Button>
+              <Button color="inherit" component={Link} href="/sign-in">
+                Sign in
+              </Button>
+            </>
           )}
         </Box>
       </Toolbar>

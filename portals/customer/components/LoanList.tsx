@@ -1,12 +1,14 @@
 "use client";
 
 import Alert from "@mui/material/Alert";
+import Button from "@mui/material/Button";
 import Card from "@mui/material/Card";
 import CardContent from "@mui/material/CardContent";
 import Chip from "@mui/material/Chip";
 import CircularProgress from "@mui/material/CircularProgress";
 import Stack from "@mui/material/Stack";
 import Typography from "@mui/material/Typography";
+import Link from "next/link";
 import { useEffect, useState } from "react";
 
 import type { Schemas } from "@ff/api-client";
@@ -45,6 +47,9 @@ export default function LoanList() {
                 Next payment: {pounds(loan.next_payment_pence ?? loan.instalment_pence)} on {dates.format(new Date(loan.next_payment_date))}
               </Typography>
             )}
+            <Button component={Link} href={`/loans/${loan.id}`} sx={{ mt: 1 }}>
+              Schedule, payments and pay now
+            </Button>
             {loan.arrears_pence > 0 && <Alert severity="warning">You are {pounds(loan.arrears_pence)} behind. Please contact us if you are struggling.</Alert>}
           </CardContent>
         </Card>

@@ -33,6 +33,11 @@ function Field({ field, values, errors, onChange, prefix = "" }: Omit<Props, "fi
           {field.label}
         </Typography>
         {field.hint && <Typography variant="body2">{field.hint}</Typography>}
+        {error && (
+          <Typography id={id} tabIndex={-1} color="error" role="alert" sx={{ mt: 1, fontWeight: 500 }}>
+            {error}
+          </Typography>
+        )}
         {Array.from({ length: count }, (_, i) => (
           <Stack key={i} spacing={2} sx={{ mt: 2, pl: 2, borderLeft: 4, borderColor: "divider" }}>
             <Typography variant="subtitle1" component="p">

@@ -257,7 +257,12 @@ function message(error: ErrorObject, field: FieldSpec | undefined): string {
 }
 
 /** Errors by field key, from the same JSON Schema the API validates with. */
-export function validate(schema: JsonSchema, fields: FieldSpec[], body: Record<string, unknown>): Record<string, string> {
+export function validate(
+  schema: JsonSchema,
+  fields: FieldSpec[],
+  body: Record<string, unknown>,
+  codes: Record<string, string> = {},
+): Record<string, string> {
   const check = validator(schema);
   if (check(body)) return {};
   const errors: Record<string, string> = {};
@@ -268,6 +273,7 @@ export function validate(schema: JsonSchema, fields: FieldSpec[], body: Record<s
     }
     if (!path || errors[path]) continue;
     errors[path] = message(error, fieldByPath(fields, path));
+    codes[path] = error.keyword;
   }
   return errors;
 }
@@ -279,4 +285,27 @@ export function fieldKey(step: string, path: string): string {
     .replace(/^body\./, "")
     .replace(new RegExp(`^${step}\\.`), "")
     .replace(/\[(\d+)\]/g, ".$1");
+}
+
+/** Months the address step covers: the current address and every earlier one. */
+export function monthsCovered(body: Record<string, unknown>): number {
+  const months = (a: Record<string, unknown>) => Number(a.years_at_address ?? 0) * 12 + Number(a.months_at_address ?? 0);
+  const previous = Array.isArray(body.previous_addresses) ? (body.previous_addresses as Record<string, unknown>[]) : [];
+  return months(body) + previous.reduce((sum, a) => sum + months(a), 0);
+}
+
+export const ADDRESS_HISTORY_MONTHS = 36;
+
+/** The rules across fields that a JSON Schema cannot say (the API checks them too): the
+ * address step must cover the last three years. */
+export function crossFieldErrors(step: string, body: Record<string, unknown>, codes: Record<string, string> = {}): Record<string, string> {
+  if (step !== "address" || typeof body.years_at_address !== "number" || typeof body.months_at_address !== "number") return {};
+  const covered = monthsCovered(body);
+  if (covered >= ADDRESS_HISTORY_MONTHS) return {};
+  codes.previous_addresses = "address_history";
+  const years = Math.floor(covered / 12);
+  const months = covered % 12;
+  return {
+    previous_addresses: `Add your earlier addresses: we need the last 3 years, and these cover ${years} ${years === 1 ? "year" : "years"} and ${months} ${months === 1 ? "month" : "months"}`,
+  };
 }

@@ -34,26 +34,69 @@ interface Tokens {
 
 export class SignInError extends Error {}
 
-async function initiateAuth(flow: string, parameters: Record<string, string>): Promise<Tokens> {
+/** One call to Cognito's public (unsigned) user-pool API: sign-up, confirmation, sign-in. */
+async function cognito<T>(operation: string, payload: Record<string, unknown>): Promise<T> {
   const config = portalConfig();
   const response = await fetch(config.cognitoEndpoint, {
     method: "POST",
     headers: {
       "Content-Type": "application/x-amz-json-1.1",
-      "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+      "X-Amz-Target": `AWSCognitoIdentityProviderService.${operation}`,
     },
-    body: JSON.stringify({ AuthFlow: flow, ClientId: config.clientId, AuthParameters: parameters }),
+    body: JSON.stringify(payload),
     signal: AbortSignal.timeout(10_000),
     cache: "no-store",
   });
-  const body = (await response.json().catch(() => ({}))) as {
-    AuthenticationResult?: Tokens;
-    __type?: string;
-  };
-  if (!response.ok || !body.AuthenticationResult) {
-    throw new SignInError(body.__type ?? `sign-in failed (${response.status})`);
+  const body = (await response.json().catch(() => ({}))) as T & { __type?: string };
+  if (!response.ok) {
+    const type = (body.__type ?? "").split("#").pop() ?? "";
+    throw new SignInError(type || `${operation} failed (${response.status})`);
   }
+  return body;
+}
+
+async function initiateAuth(flow: string, parameters: Record<string, string>): Promise<Tokens> {
+  const body = await cognito<{ AuthenticationResult?: Tokens }>("InitiateAuth", {
+    AuthFlow: flow,
+    ClientId: portalConfig().clientId,
+    AuthParameters: parameters,
+  });
+  if (!body.AuthenticationResult) throw new SignInError("NotAuthorizedException");
   return body.AuthenticationResult;
+}
+
+/** Registers a customer in the pool; answers whether the pool confirmed them already. */
+export async function signUp(email: string, password: string): Promise<boolean> {
+  const body = await cognito<{ UserConfirmed?: boolean }>("SignUp", {
+    ClientId: portalConfig().clientId,
+    Username: email,
+    Password: password,
+    UserAttributes: [{ Name: "email", Value: email }],
+  });
+  return body.UserConfirmed === true;
+}
+
+/** Confirms a registration with the code Cognito sent to the customer's email address. */
+export async function confirmSignUp(email: string, code: string): Promise<void> {
+  await cognito("ConfirmSignUp", { ClientId: portalConfig().clientId, Username: email, ConfirmationCode: code });
+}
+
+/** Sends the confirmation code again. */
+export async function resendCode(email: string): Promise<void> {
+  await cognito("ResendConfirmationCode", { ClientId: portalConfig().clientId, Username: email });
+}
+
+/** Ends every session of the token's user at Cognito (the refresh token stops working). */
+export async function globalSignOut(accessToken: string): Promise<void> {
+  await cognito("GlobalSignOut", { AccessToken: accessToken });
+}
+
+/**
+ * The local stack's pool has no email delivery, so `ff dev` sets `FF_COGNITO_CONFIRM_LOCALLY`
+ * and registration confirms at once (moto's ConfirmSignUp takes any code). Never set elsewhere.
+ */
+export function confirmsLocally(): boolean {
+  return process.env.FF_COGNITO_CONFIRM_LOCALLY === "true";
 }
 
 export function signIn(email: string, password: string): Promise<Tokens> {

@@ -34,7 +34,7 @@ from ff_standins.dev.fresh import LOCAL_REDIS_URL, reset_stores
 from ff_standins.dev.gateway import gateway_processes, seed_gateway
 from ff_standins.dev.lms import LMS_PROCESSES, seed_lms
 from ff_standins.dev.loans import ANCHOR_LMS_SIMULATOR, seed_loan_book
-from ff_standins.dev.portals import start_portals
+from ff_standins.dev.portals import return_urls, start_portals
 from ff_standins.dev.privacy import seed_audit_key, seed_erasure_demo
 from ff_standins.dev.review_demo import seed_documents_and_email, seed_review_demo
 from ff_standins.dev.stack import Seeder, Stack
@@ -308,6 +308,8 @@ def _run(args: argparse.Namespace) -> int:
     logdir = state_dir() / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
     env = _base_env(args.port)
+    if not args.no_portals:
+        return_urls(env)
     standins: list[ServerProcess] = []
     processes: list[Supervised] = []
     try:

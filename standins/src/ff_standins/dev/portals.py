@@ -29,13 +29,25 @@ def portals_dir() -> Path:
 
 def portal_env(state: DevState, app: str) -> dict[str, str]:
     pool = state.pools[POOL_OF[app]]
-    return {
+    env = {
         "NEXT_TELEMETRY_DISABLED": "1",
         "FF_API_URL": state.api_url,
         "FF_COGNITO_ENDPOINT": state.aws_endpoint_url,
         "FF_COGNITO_REGION": state.aws_region,
         "FF_COGNITO_CLIENT_ID": pool.client_id,
     }
+    if app == "customer":
+        # moto sends no email: registrations are confirmed as they are made.
+        env["FF_COGNITO_CONFIRM_LOCALLY"] = "true"
+    return env
+
+
+def return_urls(env: dict[str, str]) -> None:
+    """Send customers back to the customer portal from the payment provider's hosted pages and
+    the bank journey (unless the environment says otherwise)."""
+    base = f"http://127.0.0.1:{PORTALS['customer']}"
+    env.setdefault("FF_PAYMENTS_RETURN_URL", f"{base}/return/payments")
+    env.setdefault("FF_OBV_CALLBACK_URL", f"{base}/return/open-banking")
 
 
 def start_portals(state: DevState, logdir: Path) -> list[Supervised]:

@@ -1,5 +1,6 @@
 import { NextResponse, type NextRequest } from "next/server";
 
+import { authMessage } from "@/lib/auth-messages";
 import { SignInError, signIn, storeTokens } from "@/lib/session";
 
 export async function POST(request: NextRequest) {
@@ -14,10 +15,9 @@ export async function POST(request: NextRequest) {
     return response;
   } catch (error) {
     if (error instanceof SignInError) {
-      return NextResponse.json(
-        { message: "That email address and password do not match our records." },
-        { status: 401 },
-      );
+      const unconfirmed = error.message === "UserNotConfirmedException";
+      const message = authMessage(unconfirmed ? error.message : "NotAuthorizedException");
+      return NextResponse.json({ message, confirm: unconfirmed }, { status: 401 });
     }
     throw error;
   }

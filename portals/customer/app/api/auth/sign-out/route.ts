@@ -1,8 +1,11 @@
-import { NextResponse } from "next/server";
+import { NextResponse, type NextRequest } from "next/server";
 
-import { clearTokens } from "@/lib/session";
+import { ACCESS_COOKIE, clearTokens, globalSignOut } from "@/lib/session";
 
-export async function POST() {
+/** Signs out here and at Cognito (the refresh token is revoked), then clears the cookies. */
+export async function POST(request: NextRequest) {
+  const access = request.cookies.get(ACCESS_COOKIE)?.value;
+  if (access) await globalSignOut(access).catch(() => undefined);
   const response = new NextResponse(null, { status: 204 });
   clearTokens(response.cookies);
   return response;
