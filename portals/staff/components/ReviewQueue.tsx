@@ -20,6 +20,7 @@ import type { Schemas } from "@ff/api-client";
 
 import { api, pounds, unwrap, when, words } from "@/lib/api";
 import { can, useMe } from "@/lib/me";
+import { navFor } from "@/lib/permissions";
 
 type Status = Schemas["ApplicationStatus"];
 type Sort = "submitted_at" | "-submitted_at" | "amount" | "-amount";
@@ -69,8 +70,19 @@ export default function ReviewQueue() {
         </Typography>
         <Alert severity="info">
           Your role ({me?.roles.join(", ") || "none"}) does not include reviewing applications, so the review queue is
-          not shown. Aggregated reports and analytics are open to you through the API.
+          not shown.
         </Alert>
+        {me && navFor(me.permissions).length > 0 && (
+          <nav aria-label="Your pages">
+            <ul>
+              {navFor(me.permissions).map((item) => (
+                <li key={item.href}>
+                  <Link href={item.href}>{item.label}</Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        )}
       </Stack>
     );
   }
