@@ -134,12 +134,13 @@ export function SyncSection({ detail }: { detail: Detail }) {
   );
 }
 
+type DocumentLike = Pick<Schemas["DocumentView"], "id" | "kind" | "content_type" | "size_bytes" | "status">;
 type Preview = { title: string; url: string; contentType: string };
 
-export function DocumentsSection({ documents }: { documents: Schemas["DocumentView"][] }) {
+export function DocumentsSection({ documents }: { documents: DocumentLike[] }) {
   const [preview, setPreview] = useState<Preview | null>(null);
   const [error, setError] = useState<string | null>(null);
-  async function open(doc: Schemas["DocumentView"]) {
+  async function open(doc: DocumentLike) {
     setError(null);
     try {
       const view = unwrap(await api.GET("/v1/staff/documents/{document_id}", { params: { path: { document_id: doc.id } } }));

@@ -24,7 +24,7 @@ import { useCallback, useEffect, useState } from "react";
 import type { Schemas } from "@ff/api-client";
 
 import Section from "@/components/Section";
-import { api, asProblemText, unwrap, when, words } from "@/lib/api";
+import { api, asProblemText, when, words } from "@/lib/api";
 
 const HIDDEN = { position: "absolute", width: 1, height: 1, overflow: "hidden", clip: "rect(0 0 0 0)", whiteSpace: "nowrap" } as const;
 
@@ -54,7 +54,7 @@ export default function Operations() {
     setBackups(backupPage.data?.items ?? []);
   }, []);
   useEffect(() => {
-    void load();
+    queueMicrotask(() => void load());
   }, [load]);
 
   async function carryOut() {
