@@ -23,14 +23,19 @@ import { can, useMe } from "@/lib/me";
 import { navFor } from "@/lib/permissions";
 
 type Status = Schemas["ApplicationStatus"];
+type Outcome = Schemas["Outcome"];
 type Sort = "submitted_at" | "-submitted_at" | "amount" | "-amount";
 const QUEUE_STATUSES: Status[] = ["in_review", "awaiting_second_approval", "information_requested", "offered", "accepted", "declined"];
+const OUTCOMES: Outcome[] = ["approve", "refer", "decline"];
 
 export default function ReviewQueue() {
   const me = useMe();
   const [status, setStatus] = useState<Status | "">("in_review");
   const [assigned, setAssigned] = useState("");
   const [q, setQ] = useState("");
+  const [outcome, setOutcome] = useState<Outcome | "">("");
+  const [minAmount, setMinAmount] = useState("");
+  const [maxAmount, setMaxAmount] = useState("");
   const [sort, setSort] = useState<Sort>("-submitted_at");
   const [items, setItems] = useState<Schemas["QueueItem"][] | null>(null);
   const [counts, setCounts] = useState<Schemas["QueueCounts"] | null>(null);
@@ -39,17 +44,19 @@ export default function ReviewQueue() {
 
   useEffect(() => {
     if (!allowed) return;
-    const query = {
-      status: status ? [status] : undefined,
+    const pence = (pounds: string) => (pounds.trim() && Number.isFinite(Number(pounds)) ? Math.round(Number(pounds) * 100) : undefined);
+    const filters = {
       assigned_to: assigned || undefined,
       q: q.trim() || undefined,
-      sort,
-      limit: 50,
+      outcome: outcome || undefined,
+      min_amount_pence: pence(minAmount),
+      max_amount_pence: pence(maxAmount),
     };
+    const query = { ...filters, status: status ? [status] : undefined, sort, limit: 50 };
     const timer = setTimeout(() => {
       Promise.all([
         api.GET("/v1/staff/applications", { params: { query } }),
-        api.GET("/v1/staff/applications/counts", { params: { query: { assigned_to: query.assigned_to, q: query.q } } }),
+        api.GET("/v1/staff/applications/counts", { params: { query: filters } }),
       ])
         .then(([page, totals]) => {
           setItems(unwrap(page).items);
@@ -59,7 +66,7 @@ export default function ReviewQueue() {
         .catch(() => setError("The queue could not be loaded. Try again in a moment."));
     }, 250);
     return () => clearTimeout(timer);
-  }, [allowed, status, assigned, q, sort]);
+  }, [allowed, status, assigned, q, sort, outcome, minAmount, maxAmount]);
 
   if (me === undefined) return <CircularProgress aria-label="Loading" />;
   if (!allowed) {
@@ -120,6 +127,18 @@ export default function ReviewQueue() {
           <MenuItem value="amount">Smallest first</MenuItem>
         </TextField>
         <TextField label="Search name, email or reference" value={q} onChange={(e) => setQ(e.target.value)} sx={{ flexGrow: 1 }} />
+      </Stack>
+      <Stack direction={{ xs: "column", sm: "row" }} spacing={2}>
+        <TextField select label="Engine outcome" value={outcome} onChange={(e) => setOutcome(e.target.value as Outcome | "")} sx={{ minWidth: 220 }}>
+          <MenuItem value="">Any outcome</MenuItem>
+          {OUTCOMES.map((o) => (
+            <MenuItem key={o} value={o}>
+              {words(o)}
+            </MenuItem>
+          ))}
+        </TextField>
+        <TextField label="Amount from (£)" value={minAmount} onChange={(e) => setMinAmount(e.target.value)} slotProps={{ htmlInput: { inputMode: "decimal" } }} />
+        <TextField label="Amount up to (£)" value={maxAmount} onChange={(e) => setMaxAmount(e.target.value)} slotProps={{ htmlInput: { inputMode: "decimal" } }} />
       </Stack>
       {error && <Alert severity="error">{error}</Alert>}
       {!items && !error && <CircularProgress aria-label="Loading" />}
