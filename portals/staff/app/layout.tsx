@@ -18,7 +18,8 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
     <html lang="en-GB">
       <body>
         <ThemeRegistry>
-          <MeProvider signedIn={session}>
+          {/* Keyed by the session, so signing in or out starts from "loading", never from the last answer. */}
+          <MeProvider key={String(session)} signedIn={session}>
             <Header signedIn={session} />
             <main id="main">{children}</main>
           </MeProvider>
