@@ -42,7 +42,7 @@ test("an analyst sees no approve button and gets the analytics pages, where the 
 
   // An application's page refuses the analyst, and still shows no action.
   await page.goto(`${STAFF}/applications/00000000-0000-0000-0000-000000000000`);
-  await expect(page.getByRole("alert")).toBeVisible();
+  await expect(page.getByText("You do not have access to applications.")).toBeVisible();
   await expect(page.getByRole("button", { name: "Approve", exact: true })).toHaveCount(0);
 
   const funnelUrl = `${STAFF}/api/v1/staff/analytics/funnel?form=application`;
@@ -60,7 +60,7 @@ test("an analyst sees no approve button and gets the analytics pages, where the 
   await screenshot(page, "staff-funnel");
 
   await nav.getByRole("link", { name: "Reports" }).click();
-  await expect(page.getByRole("heading", { name: "Reports" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Reports", exact: true })).toBeVisible();
   await expect(page.getByRole("heading", { name: "Data platform runs" })).toBeVisible();
   await checkAccessibility(page, "the reports");
   await screenshot(page, "staff-reports");

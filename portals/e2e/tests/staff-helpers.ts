@@ -32,7 +32,7 @@ export async function untilDone(page: Page, label: string, attempt: () => Promis
 
 /** The seeded application of the second demo customer above the four-eyes threshold (£2,000). */
 export async function seededLargeApplication(page: Page): Promise<{ id: string; reference: string }> {
-  const response = await page.request.get(`${STAFF}/api/v1/staff/applications?q=demo.customer2%40example.com&sort=-amount&limit=10`);
+  const response = await page.request.get(`${STAFF}/api/v1/staff/applications?q=demo.customer2%40example.com&status=in_review&sort=-amount&limit=10`);
   expect(response.ok()).toBe(true);
   const items = ((await response.json()) as { items: { id: string; reference: string; amount_pence: number | null }[] }).items;
   const large = items.find((a) => a.amount_pence === 200_000);

@@ -61,7 +61,7 @@ test("a senior underwriter confirms the approval and the offer is made", async (
 test("operations find the customer, edit the profile with an audit trail and see the loan-book operations", async ({ page }) => {
   await signIn(page, STAFF, "operations@example.com");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Customers" }).click();
-  await expect(page.getByRole("heading", { name: "Customers" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Customers", exact: true })).toBeVisible();
   await page.getByLabel("Search name, e-mail, phone, postcode or reference").fill("demo.customer2");
   await page.getByRole("link", { name: /Jordan|demo\.customer2/ }).first().click();
   await expect(page.getByRole("heading", { name: "Applications and CRM sync" })).toBeVisible();

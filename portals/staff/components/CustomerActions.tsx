@@ -67,7 +67,7 @@ export default function CustomerActions({ customer, reload, notify }: { customer
     link.href = url;
     link.download = `subject-access-${customer.id}.json`;
     link.click();
-    URL.revokeObjectURL(url);
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
     notify({ severity: "success", text: "The subject-access export has been downloaded." });
   }
 

@@ -49,7 +49,7 @@ export default function Operations() {
       api.GET("/v1/staff/ops/lms/runs", { params: { query: { limit: 10 } } }),
       api.GET("/v1/staff/ops/lms/backups", { params: { query: { limit: 10 } } }),
     ]);
-    setLoanbook(book.data ?? null);
+    setLoanbook(book.data ?? { current_database: null, previous_database: null, switched_at: null, switched_by: null });
     setRuns(runPage.data?.items ?? []);
     setBackups(backupPage.data?.items ?? []);
   }, []);
