@@ -4,6 +4,8 @@ import { STAFF, checkAccessibility, choose, screenshot, signIn } from "./helpers
 import { dialogueSettled, seededLargeApplication, untilDone } from "./staff-helpers";
 
 test.describe.configure({ mode: "serial" });
+// The staff portal is a desk tool: its pages are judged and pictured at a laptop's width.
+test.use({ viewport: { width: 1280, height: 900 } });
 
 let applicationId = "";
 

@@ -5,6 +5,7 @@ import Alert from "@mui/material/Alert";
 import Button from "@mui/material/Button";
 import Chip from "@mui/material/Chip";
 import List from "@mui/material/List";
+import ListItem from "@mui/material/ListItem";
 import ListItemButton from "@mui/material/ListItemButton";
 import ListItemText from "@mui/material/ListItemText";
 import Paper from "@mui/material/Paper";
@@ -159,9 +160,11 @@ export default function AnalystChat() {
         {conversations.length === 0 && <Typography>None yet.</Typography>}
         <List dense>
           {conversations.map((c) => (
-            <ListItemButton key={c.id} selected={c.id === conversationId} onClick={() => void openConversation(c.id)}>
-              <ListItemText primary={c.title} secondary={`${c.questions} questions, ${when(c.updated_at)}`} />
-            </ListItemButton>
+            <ListItem key={c.id} disablePadding>
+              <ListItemButton selected={c.id === conversationId} onClick={() => void openConversation(c.id)}>
+                <ListItemText primary={c.title} secondary={`${c.questions} ${c.questions === 1 ? "question" : "questions"}, ${when(c.updated_at)}`} />
+              </ListItemButton>
+            </ListItem>
           ))}
         </List>
       </Section>

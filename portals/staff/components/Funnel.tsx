@@ -7,6 +7,7 @@ import Stack from "@mui/material/Stack";
 import Table from "@mui/material/Table";
 import TableBody from "@mui/material/TableBody";
 import TableCell from "@mui/material/TableCell";
+import TableContainer from "@mui/material/TableContainer";
 import TableHead from "@mui/material/TableHead";
 import TableRow from "@mui/material/TableRow";
 import TextField from "@mui/material/TextField";
@@ -19,38 +20,40 @@ import Section from "@/components/Section";
 import VegaChart from "@/components/VegaChart";
 import { api, unwrap, when, words } from "@/lib/api";
 import { funnelSpec } from "@/lib/charts";
-import { isoDay, percent } from "@/lib/dates";
+import { counted, isoDay, percent } from "@/lib/dates";
 
 type Breakdown = "none" | "source" | "device";
 
 function FunnelSteps({ steps }: { steps: Schemas["FunnelStep"][] }) {
   return (
-    <Table size="small" aria-label="Funnel steps">
-      <TableHead>
-        <TableRow>
-          <TableCell>Step</TableCell>
-          <TableCell align="right">Sessions</TableCell>
-          <TableCell align="right">From start</TableCell>
-          <TableCell align="right">Drop-off</TableCell>
-          <TableCell align="right">Median time (s)</TableCell>
-          <TableCell>Top field errors</TableCell>
-        </TableRow>
-      </TableHead>
-      <TableBody>
-        {steps.map((s) => (
-          <TableRow key={s.step}>
-            <TableCell>{words(s.step)}</TableCell>
-            <TableCell align="right">{s.sessions}</TableCell>
-            <TableCell align="right">{percent(s.conversion_from_start)}</TableCell>
-            <TableCell align="right">
-              {s.drop_off} ({percent(s.drop_off_rate)})
-            </TableCell>
-            <TableCell align="right">{s.median_seconds_in_step === null ? "—" : Math.round(s.median_seconds_in_step)}</TableCell>
-            <TableCell>{s.top_field_errors.map((e) => `${e.field} (${e.errors})`).join(", ") || "—"}</TableCell>
+    <TableContainer tabIndex={0} aria-label="Funnel steps (scrollable)">
+      <Table size="small" aria-label="Funnel steps">
+        <TableHead>
+          <TableRow>
+            <TableCell>Step</TableCell>
+            <TableCell align="right">Sessions</TableCell>
+            <TableCell align="right">From start</TableCell>
+            <TableCell align="right">Drop-off</TableCell>
+            <TableCell align="right">Median time (s)</TableCell>
+            <TableCell>Top field errors</TableCell>
           </TableRow>
-        ))}
-      </TableBody>
-    </Table>
+        </TableHead>
+        <TableBody>
+          {steps.map((s) => (
+            <TableRow key={s.step}>
+              <TableCell>{words(s.step)}</TableCell>
+              <TableCell align="right">{s.sessions}</TableCell>
+              <TableCell align="right">{percent(s.conversion_from_start)}</TableCell>
+              <TableCell align="right">
+                {s.drop_off} ({percent(s.drop_off_rate)})
+              </TableCell>
+              <TableCell align="right">{s.median_seconds_in_step === null ? "—" : Math.round(s.median_seconds_in_step)}</TableCell>
+              <TableCell>{s.top_field_errors.map((e) => `${e.field} (${e.errors})`).join(", ") || "—"}</TableCell>
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </TableContainer>
   );
 }
 
@@ -73,7 +76,7 @@ function Duplicates({ from, to }: { from: string; to: string }) {
       {view && (
         <>
           <Typography gutterBottom>
-            {view.clusters.length} {view.clusters.length === 1 ? "cluster" : "clusters"}, {view.applications} applications sharing an identity signal
+            {counted(view.clusters.length, "cluster")}, {counted(view.applications, "application")} sharing an identity signal
             within {view.window_days} days.
           </Typography>
           {view.clusters.length > 0 && (
@@ -137,7 +140,7 @@ export default function Funnel() {
       {view && spec && (
         <Section title="Sessions by step">
           <Typography gutterBottom data-testid="funnel-summary">
-            {view.sessions} sessions started, {view.submitted} submitted ({percent(view.overall_conversion)}), {view.from} to {view.to}.
+            {counted(view.sessions, "session")} started, {view.submitted} submitted ({percent(view.overall_conversion)}), {view.from} to {view.to}.
           </Typography>
           <VegaChart spec={spec} description={`Sessions reaching each step of the application form, ${view.from} to ${view.to}`} />
           <FunnelSteps steps={view.steps} />

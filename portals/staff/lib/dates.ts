@@ -7,3 +7,8 @@ export function isoDay(offsetDays = 0, from: Date = new Date()): string {
 export function percent(ratio: number | null | undefined): string {
   return ratio === null || ratio === undefined ? "—" : `${(ratio * 100).toFixed(1)}%`;
 }
+
+/** "1 session", "3 sessions". */
+export function counted(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString("en-GB")} ${n === 1 ? one : many}`;
+}
