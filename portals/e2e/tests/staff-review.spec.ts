@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 
-import { STAFF, checkAccessibility, choose, screenshot, signIn } from "./helpers";
+import { STAFF, checkAccessibility, screenshot, signIn } from "./helpers";
 import { dialogueSettled, seededLargeApplication, untilDone } from "./staff-helpers";
 
 test.describe.configure({ mode: "serial" });
@@ -13,7 +13,6 @@ test("an underwriter approves an application above the threshold, which then wai
   await signIn(page, STAFF, "underwriter@example.com");
   await expect(page.getByRole("heading", { name: "Review queue" })).toBeVisible();
   await page.getByLabel("Search name, email or reference").fill("demo.customer2@example.com");
-  await choose(page, "Sort", "Largest first");
   const { id, reference } = await seededLargeApplication(page);
   applicationId = id;
   await expect(page.getByRole("link", { name: reference })).toBeVisible();
