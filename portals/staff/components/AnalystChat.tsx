@@ -113,7 +113,7 @@ export default function AnalystChat() {
               {t.question}
             </Typography>
             {t.tools.length > 0 && (
-              <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap", mb: 1 }} aria-label="Figures looked up">
+              <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap", mb: 1 }} role="group" aria-label="Figures looked up">
                 {t.tools.map((name, j) => (
                   <Chip key={j} size="small" label={words(name)} />
                 ))}

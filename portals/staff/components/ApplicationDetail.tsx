@@ -148,7 +148,7 @@ export default function ApplicationDetail({ id }: { id: string }) {
           {notice.text}
         </Alert>
       )}
-      <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap" }} aria-label="Actions">
+      <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap" }} role="group" aria-label="Actions">
         {actions.has("assign") && (
           <Button variant="outlined" disabled={busy} onClick={() => act("Assign", () => api.POST("/v1/staff/applications/{application_id}/assign", { params: { path }, body: { staff_id: me?.id ?? null, version } }))}>
             Assign to me
@@ -228,7 +228,7 @@ export default function ApplicationDetail({ id }: { id: string }) {
                 <Typography gutterBottom>
                   Outcome {words(decision.outcome)} (rules {decision.rule_set_version}); reasons: {decision.reasons.map(words).join(", ") || "none"}
                 </Typography>
-                <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap", mb: 1 }} aria-label="Risk flags">
+                <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap", mb: 1 }} role="group" aria-label="Risk flags">
                   {decision.risk_flags.length === 0 ? <Typography>No risk flags.</Typography> : decision.risk_flags.map((f) => <Chip key={f} color="warning" label={words(f)} />)}
                 </Stack>
                 <Table size="small" aria-label="Rules">

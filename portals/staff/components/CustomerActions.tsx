@@ -80,7 +80,7 @@ export default function CustomerActions({ customer, reload, notify }: { customer
   }
 
   return (
-    <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap" }} aria-label="Customer actions">
+    <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap" }} role="group" aria-label="Customer actions">
       {can(me, "customers.edit") && !erased && (
         <Button
           variant="outlined"

@@ -76,7 +76,7 @@ export function OpenBankingSection({ detail }: { detail: Detail }) {
               Income: {summary.income_streams.map((s) => `${s.description} (${words(s.frequency)}, ${pounds(s.monthly_average_pence)} a month)`).join("; ")}
             </Typography>
           )}
-          <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap", mt: 1 }} aria-label="Open banking flags">
+          <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap", mt: 1 }} role="group" aria-label="Open banking flags">
             {summary.flags.map((f) => (
               <Chip key={f} color="warning" label={words(f)} />
             ))}

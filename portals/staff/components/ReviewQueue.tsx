@@ -99,7 +99,7 @@ export default function ReviewQueue() {
         Review queue
       </Typography>
       {counts && (
-        <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap" }} aria-label="Applications by status">
+        <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap" }} role="group" aria-label="Applications by status">
           <Chip label={`All: ${counts.total}`} color={status === "" ? "primary" : "default"} onClick={() => setStatus("")} />
           {QUEUE_STATUSES.map((s) => (
             <Chip key={s} label={`${words(s)}: ${counts.counts[s] ?? 0}`} color={status === s ? "primary" : "default"} onClick={() => setStatus(s)} />
