@@ -7,6 +7,7 @@ import type { ReactNode } from "react";
 
 import Header from "@/components/Header";
 import ThemeRegistry from "@/components/ThemeRegistry";
+import { MeProvider } from "@/lib/me";
 import { signedIn } from "@/lib/session";
 
 export const metadata: Metadata = { title: "Fair Finance staff", description: "Application review and customer casework." };
@@ -17,8 +18,11 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
     <html lang="en-GB">
       <body>
         <ThemeRegistry>
-          <Header signedIn={session} />
-          <main id="main">{children}</main>
+          {/* Keyed by the session, so signing in or out starts from "loading", never from the last answer. */}
+          <MeProvider key={String(session)} signedIn={session}>
+            <Header signedIn={session} />
+            <main id="main">{children}</main>
+          </MeProvider>
         </ThemeRegistry>
       </body>
     </html>

@@ -2,8 +2,6 @@
 
 import Alert from "@mui/material/Alert";
 import Button from "@mui/material/Button";
-import Card from "@mui/material/Card";
-import CardContent from "@mui/material/CardContent";
 import Chip from "@mui/material/Chip";
 import CircularProgress from "@mui/material/CircularProgress";
 import Dialog from "@mui/material/Dialog";
@@ -21,12 +19,15 @@ import TableRow from "@mui/material/TableRow";
 import TextField from "@mui/material/TextField";
 import Typography from "@mui/material/Typography";
 import Link from "next/link";
-import { type ReactNode, useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 
 import type { Schemas } from "@ff/api-client";
 
+import { DocumentsSection, DuplicatesSection, OpenBankingSection, SyncSection } from "@/components/DetailSections";
+import Section from "@/components/Section";
 import { ApiProblem, api, pounds, unwrap, when, words } from "@/lib/api";
 import { can, useMe } from "@/lib/me";
+import { visibleActions } from "@/lib/permissions";
 
 type Detail = Schemas["StaffApplicationDetail"];
 type DeclineReason = Schemas["DeclineReason"];
@@ -42,20 +43,6 @@ const DECLINE_REASONS: DeclineReason[] = [
   "suspected_fraud",
   "other",
 ];
-
-function Section({ title, children }: { title: string; children: ReactNode }) {
-  const id = `section-${title.toLowerCase().replace(/\W+/g, "-")}`;
-  return (
-    <Card component="section" aria-labelledby={id}>
-      <CardContent>
-        <Typography id={id} variant="h6" component="h2" gutterBottom>
-          {title}
-        </Typography>
-        {children}
-      </CardContent>
-    </Card>
-  );
-}
 
 function requested(detail: Detail): { amount: number | null; term: number | null } {
   const loan = (detail.steps as Record<string, Record<string, unknown> | null> | undefined)?.loan;
@@ -92,13 +79,8 @@ export default function ApplicationDetail({ id }: { id: string }) {
   const load = fetchDetail;
 
   useEffect(() => {
-    api
-      .GET("/v1/staff/applications/{application_id}", { params: { path: { application_id: id } } })
-      .then((r) => setDetail(unwrap(r)))
-      .catch((e: unknown) =>
-        setError(e instanceof ApiProblem && e.status === 403 ? "You do not have access to applications." : "This application could not be loaded."),
-      );
-  }, [id]);
+    void fetchDetail();
+  }, [fetchDetail]);
 
   async function act(label: string, call: () => Promise<{ data?: unknown; error?: unknown; response: Response }>) {
     setBusy(true);
@@ -132,8 +114,14 @@ export default function ApplicationDetail({ id }: { id: string }) {
 
   const path = { application_id: detail.id };
   const version = detail.version;
-  const actions = new Set(detail.allowed_actions);
-  const mayDecide = can(me, "applications.decide");
+  const actions = new Set(
+    visibleActions({
+      permissions: me?.permissions ?? [],
+      allowedActions: detail.allowed_actions,
+      assignedTo: detail.assigned_to?.staff.id ?? null,
+      me: me?.id ?? null,
+    }),
+  );
   const { amount: askedAmount, term: askedTerm } = requested(detail);
   const decision = detail.decision;
 
@@ -160,28 +148,33 @@ export default function ApplicationDetail({ id }: { id: string }) {
           {notice.text}
         </Alert>
       )}
-      <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap" }} aria-label="Actions">
-        {can(me, "applications.assign") && detail.assigned_to?.staff.id !== me?.id && (
+      <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap" }} role="group" aria-label="Actions">
+        {actions.has("assign") && (
           <Button variant="outlined" disabled={busy} onClick={() => act("Assign", () => api.POST("/v1/staff/applications/{application_id}/assign", { params: { path }, body: { staff_id: me?.id ?? null, version } }))}>
             Assign to me
           </Button>
         )}
-        {mayDecide && actions.has("approve") && (
+        {actions.has("unassign") && (
+          <Button variant="outlined" disabled={busy} onClick={() => act("Unassign", () => api.POST("/v1/staff/applications/{application_id}/unassign", { params: { path }, body: { version } }))}>
+            Unassign
+          </Button>
+        )}
+        {actions.has("approve") && (
           <Button variant="contained" color="success" disabled={busy} onClick={openApprove}>
             Approve
           </Button>
         )}
-        {can(me, "applications.confirm") && actions.has("confirm_approval") && (
+        {actions.has("confirm_approval") && (
           <Button variant="contained" color="success" disabled={busy} onClick={() => act("Confirm approval", () => api.POST("/v1/staff/applications/{application_id}/confirm-approval", { params: { path }, body: { version } }))}>
             Confirm approval
           </Button>
         )}
-        {mayDecide && actions.has("decline") && (
+        {actions.has("decline") && (
           <Button variant="outlined" color="error" disabled={busy} onClick={() => { setText(""); setDialog("decline"); }}>
             Decline
           </Button>
         )}
-        {mayDecide && actions.has("request_information") && (
+        {actions.has("request_information") && (
           <Button variant="outlined" disabled={busy} onClick={() => { setText(""); setDialog("request"); }}>
             Request information
           </Button>
@@ -235,7 +228,7 @@ export default function ApplicationDetail({ id }: { id: string }) {
                 <Typography gutterBottom>
                   Outcome {words(decision.outcome)} (rules {decision.rule_set_version}); reasons: {decision.reasons.map(words).join(", ") || "none"}
                 </Typography>
-                <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap", mb: 1 }} aria-label="Risk flags">
+                <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap", mb: 1 }} role="group" aria-label="Risk flags">
                   {decision.risk_flags.length === 0 ? <Typography>No risk flags.</Typography> : decision.risk_flags.map((f) => <Chip key={f} color="warning" label={words(f)} />)}
                 </Stack>
                 <Table size="small" aria-label="Rules">
@@ -263,19 +256,16 @@ export default function ApplicationDetail({ id }: { id: string }) {
           </Section>
         </Grid>
         <Grid size={{ xs: 12, md: 6 }}>
-          <Section title="Documents">
-            {detail.documents.length === 0 ? (
-              <Typography>No documents.</Typography>
-            ) : (
-              <ul>
-                {detail.documents.map((d) => (
-                  <li key={d.id}>
-                    {words(d.kind)}: {d.content_type}, {Math.ceil(d.size_bytes / 1024)} KB, {words(d.status)}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </Section>
+          <OpenBankingSection detail={detail} />
+        </Grid>
+        <Grid size={{ xs: 12, md: 6 }}>
+          <DuplicatesSection detail={detail} />
+        </Grid>
+        <Grid size={{ xs: 12, md: 6 }}>
+          <SyncSection detail={detail} />
+        </Grid>
+        <Grid size={{ xs: 12, md: 6 }}>
+          <DocumentsSection documents={detail.documents} />
         </Grid>
         <Grid size={{ xs: 12, md: 6 }}>
           <Section title="Notes">

@@ -20,16 +20,22 @@ import type { Schemas } from "@ff/api-client";
 
 import { api, pounds, unwrap, when, words } from "@/lib/api";
 import { can, useMe } from "@/lib/me";
+import { navFor } from "@/lib/permissions";
 
 type Status = Schemas["ApplicationStatus"];
+type Outcome = Schemas["Outcome"];
 type Sort = "submitted_at" | "-submitted_at" | "amount" | "-amount";
 const QUEUE_STATUSES: Status[] = ["in_review", "awaiting_second_approval", "information_requested", "offered", "accepted", "declined"];
+const OUTCOMES: Outcome[] = ["approve", "refer", "decline"];
 
 export default function ReviewQueue() {
   const me = useMe();
   const [status, setStatus] = useState<Status | "">("in_review");
   const [assigned, setAssigned] = useState("");
   const [q, setQ] = useState("");
+  const [outcome, setOutcome] = useState<Outcome | "">("");
+  const [minAmount, setMinAmount] = useState("");
+  const [maxAmount, setMaxAmount] = useState("");
   const [sort, setSort] = useState<Sort>("-submitted_at");
   const [items, setItems] = useState<Schemas["QueueItem"][] | null>(null);
   const [counts, setCounts] = useState<Schemas["QueueCounts"] | null>(null);
@@ -38,17 +44,19 @@ export default function ReviewQueue() {
 
   useEffect(() => {
     if (!allowed) return;
-    const query = {
-      status: status ? [status] : undefined,
+    const pence = (pounds: string) => (pounds.trim() && Number.isFinite(Number(pounds)) ? Math.round(Number(pounds) * 100) : undefined);
+    const filters = {
       assigned_to: assigned || undefined,
       q: q.trim() || undefined,
-      sort,
-      limit: 50,
+      outcome: outcome || undefined,
+      min_amount_pence: pence(minAmount),
+      max_amount_pence: pence(maxAmount),
     };
+    const query = { ...filters, status: status ? [status] : undefined, sort, limit: 50 };
     const timer = setTimeout(() => {
       Promise.all([
         api.GET("/v1/staff/applications", { params: { query } }),
-        api.GET("/v1/staff/applications/counts", { params: { query: { assigned_to: query.assigned_to, q: query.q } } }),
+        api.GET("/v1/staff/applications/counts", { params: { query: filters } }),
       ])
         .then(([page, totals]) => {
           setItems(unwrap(page).items);
@@ -58,7 +66,7 @@ export default function ReviewQueue() {
         .catch(() => setError("The queue could not be loaded. Try again in a moment."));
     }, 250);
     return () => clearTimeout(timer);
-  }, [allowed, status, assigned, q, sort]);
+  }, [allowed, status, assigned, q, sort, outcome, minAmount, maxAmount]);
 
   if (me === undefined) return <CircularProgress aria-label="Loading" />;
   if (!allowed) {
@@ -69,8 +77,19 @@ export default function ReviewQueue() {
         </Typography>
         <Alert severity="info">
           Your role ({me?.roles.join(", ") || "none"}) does not include reviewing applications, so the review queue is
-          not shown. Aggregated reports and analytics are open to you through the API.
+          not shown.
         </Alert>
+        {me && navFor(me.permissions).length > 0 && (
+          <nav aria-label="Your pages">
+            <ul>
+              {navFor(me.permissions).map((item) => (
+                <li key={item.href}>
+                  <Link href={item.href}>{item.label}</Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        )}
       </Stack>
     );
   }
@@ -80,7 +99,7 @@ export default function ReviewQueue() {
         Review queue
       </Typography>
       {counts && (
-        <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap" }} aria-label="Applications by status">
+        <Stack direction="row" spacing={1} useFlexGap sx={{ flexWrap: "wrap" }} role="group" aria-label="Applications by status">
           <Chip label={`All: ${counts.total}`} color={status === "" ? "primary" : "default"} onClick={() => setStatus("")} />
           {QUEUE_STATUSES.map((s) => (
             <Chip key={s} label={`${words(s)}: ${counts.counts[s] ?? 0}`} color={status === s ? "primary" : "default"} onClick={() => setStatus(s)} />
@@ -108,6 +127,18 @@ export default function ReviewQueue() {
           <MenuItem value="amount">Smallest first</MenuItem>
         </TextField>
         <TextField label="Search name, email or reference" value={q} onChange={(e) => setQ(e.target.value)} sx={{ flexGrow: 1 }} />
+      </Stack>
+      <Stack direction={{ xs: "column", sm: "row" }} spacing={2}>
+        <TextField select label="Engine outcome" value={outcome} onChange={(e) => setOutcome(e.target.value as Outcome | "")} sx={{ minWidth: 220 }}>
+          <MenuItem value="">Any outcome</MenuItem>
+          {OUTCOMES.map((o) => (
+            <MenuItem key={o} value={o}>
+              {words(o)}
+            </MenuItem>
+          ))}
+        </TextField>
+        <TextField label="Amount from (£)" value={minAmount} onChange={(e) => setMinAmount(e.target.value)} slotProps={{ htmlInput: { inputMode: "decimal" } }} />
+        <TextField label="Amount up to (£)" value={maxAmount} onChange={(e) => setMaxAmount(e.target.value)} slotProps={{ htmlInput: { inputMode: "decimal" } }} />
       </Stack>
       {error && <Alert severity="error">{error}</Alert>}
       {!items && !error && <CircularProgress aria-label="Loading" />}

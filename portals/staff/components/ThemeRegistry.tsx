@@ -6,7 +6,8 @@ import { ThemeProvider, createTheme } from "@mui/material/styles";
 import type { ReactNode } from "react";
 
 const theme = createTheme({
-  palette: { primary: { main: "#1f3a68" }, secondary: { main: "#3d2c8d" } },
+  // Warning in a darker amber than the default, so white text on it (risk-flag chips) reads at AA.
+  palette: { primary: { main: "#1f3a68" }, secondary: { main: "#3d2c8d" }, warning: { main: "#a84f00" } },
   typography: { fontFamily: "Roboto, Arial, sans-serif" },
 });
 

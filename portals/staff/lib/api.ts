@@ -32,3 +32,11 @@ export function words(code: string): string {
   const text = code.replace(/_/g, " ");
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/** A problem document's words for the reader, when `body` is one. */
+export function asProblemText(body: unknown): string | null {
+  const problem = asProblem(body);
+  if (!problem) return null;
+  const fields = problem.errors?.map((e) => `${e.path}: ${e.message}`).join("; ");
+  return [problem.detail ?? problem.title, fields].filter(Boolean).join(" — ");
+}

@@ -9,11 +9,23 @@ import { api } from "@/lib/api";
 type Me = Schemas["StaffMe"];
 const MeContext = createContext<Me | null | undefined>(undefined);
 
-export function MeProvider({ children }: { children: ReactNode }) {
+/** Fetched once per session change: the layout passes whether a session cookie is held. */
+export function MeProvider({ signedIn, children }: { signedIn: boolean; children: ReactNode }) {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   useEffect(() => {
-    api.GET("/v1/staff/me").then((r) => setMe(r.data ?? null)).catch(() => setMe(null));
-  }, []);
+    if (!signedIn) {
+      queueMicrotask(() => setMe(null));
+      return;
+    }
+    let live = true;
+    api
+      .GET("/v1/staff/me")
+      .then((r) => live && setMe(r.data ?? null))
+      .catch(() => live && setMe(null));
+    return () => {
+      live = false;
+    };
+  }, [signedIn]);
   return <MeContext.Provider value={me}>{children}</MeContext.Provider>;
 }
 

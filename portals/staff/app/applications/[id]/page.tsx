@@ -2,7 +2,6 @@ import Container from "@mui/material/Container";
 import { redirect } from "next/navigation";
 
 import ApplicationDetail from "@/components/ApplicationDetail";
-import { MeProvider } from "@/lib/me";
 import { signedIn } from "@/lib/session";
 
 export default async function DetailPage({ params }: { params: Promise<{ id: string }> }) {
@@ -10,9 +9,7 @@ export default async function DetailPage({ params }: { params: Promise<{ id: str
   if (!(await signedIn())) redirect(`/sign-in?next=/applications/${encodeURIComponent(id)}`);
   return (
     <Container maxWidth="lg" sx={{ py: 3 }}>
-      <MeProvider>
-        <ApplicationDetail id={id} />
-      </MeProvider>
+      <ApplicationDetail id={id} />
     </Container>
   );
 }

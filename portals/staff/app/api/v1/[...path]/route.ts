@@ -1,13 +1,14 @@
 /**
  * The browser's only way to the API: forwards `/api/v1/...` to the API's `/v1/...` with the
- * bearer token from the httpOnly cookie, refreshing it once on a 401.
+ * bearer token from the httpOnly cookie, refreshing it once on a 401. Server-sent events are
+ * passed on unbuffered.
  */
 import { type NextRequest, NextResponse } from "next/server";
 
 import { ACCESS_COOKIE, REFRESH_COOKIE, portalConfig, refresh, storeTokens } from "@/lib/session";
 
 const FORWARDED_REQUEST_HEADERS = ["content-type", "if-match", "idempotency-key", "accept"];
-const FORWARDED_RESPONSE_HEADERS = ["content-type", "etag", "location", "retry-after"];
+const FORWARDED_RESPONSE_HEADERS = ["content-type", "content-disposition", "cache-control", "etag", "location", "retry-after"];
 
 async function forward(request: NextRequest, path: string[]): Promise<NextResponse> {
   const config = portalConfig();
@@ -39,7 +40,14 @@ async function forward(request: NextRequest, path: string[]): Promise<NextRespon
     const value = upstream.headers.get(name);
     if (value) headers.set(name, value);
   }
-  const payload = upstream.status === 204 ? null : await upstream.arrayBuffer();
+  // Server-sent events (the analyst's answers) stream through as they arrive; the rest is buffered.
+  const streaming = (upstream.headers.get("content-type") ?? "").startsWith("text/event-stream");
+  const payload = upstream.status === 204 ? null : streaming ? upstream.body : await upstream.arrayBuffer();
+  if (streaming) {
+    // no-transform keeps the server's compression from holding the events back.
+    headers.set("cache-control", "no-store, no-transform");
+    headers.set("x-accel-buffering", "no");
+  }
   const response = new NextResponse(payload, { status: upstream.status, headers });
   if (refreshed) storeTokens(response.cookies, refreshed);
   return response;
