@@ -74,10 +74,10 @@ def pence(amount: wire.Amount, path: str, *, currency: str = CURRENCY) -> int:
         raise Problem(f"{path}.Currency", f"is {amount.currency!r}, expected {currency!r}")
     if not _AMOUNT.match(amount.amount):
         raise Problem(f"{path}.Amount", f"{amount.amount!r} is not a decimal amount")
-    whole, _, fraction = amount.amount.rstrip("\n").partition(".")  # exact, no Decimal
-    if fraction[2:].strip("0"):
+    value = Decimal(amount.amount) * 100
+    if value != value.to_integral_value():
         raise Problem(f"{path}.Amount", f"{amount.amount!r} is not a whole number of pence")
-    return int(whole) * 100 + int(fraction[:2].ljust(2, "0"))
+    return int(value)
 
 
 def signed(indicator: wire.CreditDebit, value: int) -> int:
