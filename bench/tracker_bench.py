@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -62,11 +63,16 @@ class MemoryS3:
     def __init__(self) -> None:
         self.objects = 0
         self.bytes = 0
+        self.peak_at_tenth = 0.0
 
     async def put_object(self, *, Body: bytes, **_: Any) -> dict[str, Any]:
         self.objects += 1
         self.bytes += len(Body)
         return {}
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _day(events: int, seed: int) -> Generated:
@@ -123,6 +129,8 @@ async def _core(
         decoded = [decoder.decode(b) for b in bodies[i : i + batch]]
         added, _objects = await processor.write(decoded)
         new += added
+        if i // batch == len(bodies) // batch // 10:
+            lake.peak_at_tenth = _peak_mb()
     return time.perf_counter() - started, new, lake
 
 
@@ -237,6 +245,11 @@ async def main(args: argparse.Namespace) -> None:
         print(
             f"  lake: {lake.objects:,} gzip JSON Lines objects, "
             f"{lake.bytes / len(events):.0f} bytes/event"
+        )
+        print(
+            f"  peak memory (the day's events and bodies held by the bench): "
+            f"{lake.peak_at_tenth:,.0f} MB after a tenth of the batches, "
+            f"{_peak_mb():,.0f} MB after all of them"
         )
         await _truncate(pool)
 

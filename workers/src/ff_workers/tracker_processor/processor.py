@@ -22,7 +22,6 @@ import msgspec
 import structlog
 
 from ff_shared.domain.tracking.events import SUPPORTED_VERSIONS, StampedEvent
-from ff_shared.domain.tracking.sessions import fold
 from ff_shared.settings import TrackerSettings
 from ff_shared.stores.postgres import tracker as store
 from ff_shared.tracking import s3_lake, sqs
@@ -107,10 +106,9 @@ class Processor:
 
     async def _write_once(self, events: Sequence[StampedEvent]) -> tuple[int, int]:
         async with self.pool.acquire() as conn, conn.transaction():
-            new = await store.record_new_events(conn, events)
+            new = await store.record_and_apply(conn, events)
             if not new:
                 return 0, 0
-            await store.apply_delta(conn, fold(new))
             keys = await s3_lake.write_batch(self.s3, self.settings.bucket, new)
         return len(new), len(keys)
 

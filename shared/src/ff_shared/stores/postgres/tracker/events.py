@@ -11,6 +11,7 @@ takes its rows sorted by key, so two processors lock rows in the same order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -213,6 +214,66 @@ async def apply_delta(conn: asyncpg.Connection, delta: BatchDelta) -> None:
         await conn.execute(_UPSERT_FIELD_ERRORS, *_columns(rows["session_field_errors"], 5))
     if rows["session_identities"]:
         await conn.execute(_UPSERT_IDENTITIES, *_columns(rows["session_identities"], 4))
+
+
+def _shifted(sql: str, offset: int) -> str:
+    return re.sub(r"\$(\d+)", lambda m: f"${int(m[1]) + offset}", sql)
+
+
+def _gated(upsert: str, offset: int) -> str:
+    """An upsert that writes only when every id of the batch was new."""
+    gated = upsert.replace("\non conflict", "\nwhere (select all_new from fresh)\non conflict", 1)
+    return _shifted(gated, offset).strip()
+
+
+_WIDTHS = (len(SESSION_COLUMNS), len(STEP_COLUMNS), 5, 4)
+_OFFSETS = tuple(3 + sum(_WIDTHS[:i]) for i in range(len(_WIDTHS)))
+
+_RECORD_AND_UPSERT = f"""
+with seen as (
+    insert into tracker.events_seen (event_id, session_id, received_at)
+    select * from unnest($1::text[], $2::text[], $3::timestamptz[])
+    on conflict (event_id) do nothing
+    returning event_id
+),
+fresh as (select count(*) = cardinality($1::text[]) as all_new from seen),
+upsert_sessions as ({_gated(_UPSERT_SESSIONS, _OFFSETS[0])}),
+upsert_steps as ({_gated(_UPSERT_STEPS, _OFFSETS[1])}),
+upsert_field_errors as ({_gated(_UPSERT_FIELD_ERRORS, _OFFSETS[2])}),
+upsert_identities as ({_gated(_UPSERT_IDENTITIES, _OFFSETS[3])})
+select case when (select all_new from fresh) then null
+            else array(select event_id from seen) end
+"""
+
+
+async def record_and_apply(
+    conn: asyncpg.Connection, events: Sequence[StampedEvent]
+) -> list[StampedEvent]:
+    """Record and fold a batch in one round trip when none of its ids was seen before (the usual
+    case): one statement inserts the ids and, only if every one was new, upserts the fold of the
+    whole batch into each table. Otherwise nothing is upserted and the new events alone are folded
+    and applied. Call inside a transaction; returns the events that were new."""
+    ordered = sorted(events, key=lambda e: e.event_id)
+    rows = delta_rows(fold(events))
+    args: list[list[Any]] = [
+        [e.event_id for e in ordered],
+        [e.session_id for e in ordered],
+        [e.received_at for e in ordered],
+    ]
+    for table, width in zip(
+        ("sessions", "session_steps", "session_field_errors", "session_identities"),
+        _WIDTHS,
+        strict=True,
+    ):
+        args += _columns(rows[table], width)
+    seen_ids = await conn.fetchval(_RECORD_AND_UPSERT, *args)
+    if seen_ids is None:
+        return list(events)
+    new_ids = set(seen_ids)
+    new = [e for e in events if e.event_id in new_ids]
+    if new:
+        await apply_delta(conn, fold(new))
+    return new
 
 
 async def store_events(conn: asyncpg.Connection, events: Sequence[StampedEvent]) -> int:
