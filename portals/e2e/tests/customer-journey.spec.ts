@@ -161,7 +161,8 @@ test("a new customer registers, applies with a correction on the way, submits an
 
   await page.getByRole("button", { name: "Submit my application" }).click();
   await expect(page.getByRole("heading", { name: "We have your application" })).toBeVisible();
-  await expect(page.getByText("From what you told us, the repayments look affordable for you.")).toBeVisible();
+  // Under review until a person decides: the engine's outcome is for staff only.
+  await expect(page.getByText(/An underwriter is checking your application/)).toBeVisible();
   reference = ((await page.getByText(/^Reference /).textContent()) ?? "").replace("Reference ", "").trim();
   applicationId = page.url().split("/applications/")[1] ?? "";
   expect(reference).toMatch(/^FF-/);
