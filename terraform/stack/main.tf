@@ -111,6 +111,7 @@ module "platform" {
   alarm_topic_arn          = aws_sns_topic.alarms.arn
   customer_callback_urls   = var.customer_callback_urls
   staff_callback_urls      = var.staff_callback_urls
+  upload_origins           = var.customer_origins
 }
 
 module "mongodb" {
@@ -152,6 +153,7 @@ module "ecs" {
   environment_variables = {
     FF_AWS_REGION                        = var.region
     FF_AWS_AUDIT_KEY_ID                  = module.platform.kms_key_arns["audit"]
+    FF_API_TRUSTED_PROXIES               = "1"
     FF_COGNITO_CUSTOMER_POOL_ID          = module.platform.cognito.customer_pool_id
     FF_COGNITO_CUSTOMER_CLIENT_ID        = module.platform.cognito.customer_client_id
     FF_COGNITO_STAFF_POOL_ID             = module.platform.cognito.staff_pool_id

@@ -44,8 +44,11 @@ resource "aws_lb_target_group" "api" {
   target_type          = "ip"
   vpc_id               = var.vpc_id
   deregistration_delay = 30
+  # Liveness, not readiness: ECS replaces a task whose target fails, and a task that answers
+  # 503 dependency_unavailable during a Redis or database outage must be kept, not replaced
+  # (it recovers by itself). /health/ready is for operators and the dashboards.
   health_check {
-    path                = "/health/ready"
+    path                = "/health/live"
     matcher             = "200"
     interval            = 15
     healthy_threshold   = 2

@@ -111,7 +111,7 @@ resource "aws_ecs_task_definition" "this" {
     }) : { name = k, value = v }]
     secrets = [for k, v in var.secrets : { name = k, valueFrom = v }]
     healthCheck = each.value.service ? {
-      command     = each.value.deployable == "api" ? ["CMD", "ff", "health", "api", "--url", "http://127.0.0.1:8000/health/ready"] : ["CMD", "ff", "health", "worker"]
+      command     = each.value.deployable == "api" ? ["CMD", "ff", "health", "api", "--url", "http://127.0.0.1:8000/health/live"] : ["CMD", "ff", "health", "worker"]
       interval    = 30
       timeout     = 10
       retries     = 3

@@ -9,6 +9,19 @@ module "documents" {
   noncurrent_days = 365
 }
 
+# The customer portal's browser posts uploads straight to the bucket (a presigned POST): only
+# from the portal's origins, only POST, and nothing read back but the ETag.
+resource "aws_s3_bucket_cors_configuration" "documents" {
+  bucket = module.documents.name
+  cors_rule {
+    allowed_methods = ["POST"]
+    allowed_origins = var.upload_origins
+    allowed_headers = ["*"]
+    expose_headers  = ["ETag"]
+    max_age_seconds = 3600
+  }
+}
+
 module "lake" {
   source          = "../bucket"
   name            = "${var.name}-lake"

@@ -75,3 +75,8 @@ variable "backup_retention_days" {
   description = "RDS automated backups kept this many days"
   default     = 14
 }
+
+variable "upload_origins" {
+  type        = list(string)
+  description = "The customer portal's origins: browsers upload documents from them with presigned POSTs"
+}
