@@ -4,7 +4,7 @@ forbearance, customers' difficulty requests, and agreeing or ending forbearance 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 import msgspec
@@ -36,6 +36,7 @@ from ff_api.security import StaffPrincipal
 from ff_api.services import Services
 from ff_shared.clock import london_today, now_utc
 from ff_shared.domain.audit import Target
+from ff_shared.domain.payments import Arrangement
 from ff_shared.errors import NotFound
 from ff_shared.jobs import JOB_SCHEDULE_COLLECTIONS
 from ff_shared.stores.postgres import forbearance
@@ -178,16 +179,9 @@ class StaffRepaymentsController(Controller):
                 agreed_by=staff.staff_id,
                 now=now,
             )
-        view = arrangement_view(arrangement)
-        await auditing.record_staff(
-            staff,
-            "loan.arrangement_agreed",
-            Target(type="loan", id=loan_id),
-            now=now,
-            customer_id=loan.customer_id,
-            after=msgspec.to_builtins(view),
+        return await _audited(
+            staff, "loan.arrangement_agreed", loan_id, loan.customer_id, arrangement, now
         )
-        return view
 
     @post(
         "/loans/{loan_id:str}/arrangements/{arrangement_id:int}/end",
@@ -209,16 +203,9 @@ class StaffRepaymentsController(Controller):
             ended = await forbearance.end_arrangement(conn, loan_id, arrangement_id, now)
         if ended is None:
             raise NotFound("no such arrangement in force on this loan")
-        view = arrangement_view(ended)
-        await auditing.record_staff(
-            staff,
-            "loan.arrangement_ended",
-            Target(type="loan", id=loan_id),
-            now=now,
-            customer_id=loan.customer_id,
-            after=msgspec.to_builtins(view),
+        return await _audited(
+            staff, "loan.arrangement_ended", loan_id, loan.customer_id, ended, now
         )
-        return view
 
     @post(
         "/loans/{loan_id:str}/collection-day",
@@ -242,3 +229,24 @@ class StaffRepaymentsController(Controller):
         data: JSONBody[CollectionDayBody],
     ) -> CollectionDayView:
         return await change_collection_day(services, staff, loan_id, data)
+
+
+async def _audited(
+    staff: StaffPrincipal,
+    action: str,
+    loan_id: str,
+    customer_id: str | None,
+    arrangement: Arrangement,
+    now: datetime,
+) -> ArrangementView:
+    """The arrangement as staff see it, once its change is in the audit trail."""
+    view = arrangement_view(arrangement)
+    await auditing.record_staff(
+        staff,
+        action,
+        Target(type="loan", id=loan_id),
+        now=now,
+        customer_id=customer_id,
+        after=msgspec.to_builtins(view),
+    )
+    return view
