@@ -143,33 +143,53 @@ module "ecs" {
   alarm_topic_arn     = aws_sns_topic.alarms.arn
   services            = local.services
   scheduled_tasks     = local.scheduled_tasks
+  # Secrets every process must hold: production start-up refuses a demo value of any of them,
+  # whichever deployable it is. ECS reads them at launch with the execution role, so no task
+  # role needs another deployable's parameter paths.
   secrets = {
     FF_REDIS_URL                       = module.platform.ssm_parameter_arns["redis/url"]
     FF_MONGO_URL                       = module.platform.ssm_parameter_arns["mongo/url"]
     FF_POSTGRES_DSN                    = module.platform.ssm_parameter_arns["postgres/dsn"]
     FF_LOANBOOK_CONNECTION_STRING      = module.platform.ssm_parameter_arns["loanbook/connection-string"]
     FF_LMS_SQLSERVER_CONNECTION_STRING = module.platform.ssm_parameter_arns["lms/sqlserver-connection-string"]
+    FF_ANCHOR_LMS_PASSWORD             = module.platform.ssm_parameter_arns["anchor-lms/password"]
+    FF_PAYMENTS_ACCESS_TOKEN           = module.platform.ssm_parameter_arns["payments/access-token"]
+    FF_PAYMENTS_WEBHOOK_SECRET         = module.platform.ssm_parameter_arns["payments/webhook-secret"]
+    FF_ANALYST_API_KEY                 = module.platform.ssm_parameter_arns["claude/api-key"]
+    FF_ADP_CUSTOMER_KEY_SALT           = module.platform.ssm_parameter_arns["adp/customer-key-salt"]
   }
   environment_variables = {
-    FF_AWS_REGION                        = var.region
-    FF_AWS_AUDIT_KEY_ID                  = module.platform.kms_key_arns["audit"]
-    FF_API_TRUSTED_PROXIES               = "1"
-    FF_COGNITO_CUSTOMER_POOL_ID          = module.platform.cognito.customer_pool_id
-    FF_COGNITO_CUSTOMER_CLIENT_ID        = module.platform.cognito.customer_client_id
-    FF_COGNITO_STAFF_POOL_ID             = module.platform.cognito.staff_pool_id
-    FF_COGNITO_STAFF_CLIENT_ID           = module.platform.cognito.staff_client_id
-    FF_DOCUMENTS_BUCKET                  = module.platform.bucket_names["documents"]
-    FF_TRACKER_BUCKET                    = module.platform.bucket_names["lake"]
-    FF_LMS_BUCKET                        = module.platform.bucket_names["backups"]
-    FF_LMS_RESTORE_MODE                  = "rds"
-    FF_TRACKER_QUEUES                    = join(",", [for env, url in module.platform.tracker_queue_urls : "${env}=${url}"])
-    FF_DYNAMICS_CLIENT_SECRET            = "ssm:${module.platform.ssm_prefix}/dynamics/client-secret"
-    FF_OBV_API_KEY                       = "ssm:${module.platform.ssm_prefix}/obv/api-key"
-    FF_LMS_SFTP_PASSWORD                 = "ssm:${module.platform.ssm_prefix}/lms/sftp-password"
+    FF_AWS_REGION                 = var.region
+    FF_AWS_AUDIT_KEY_ID           = module.platform.kms_key_arns["audit"]
+    FF_API_TRUSTED_PROXIES        = "1"
+    FF_API_CORS_ORIGINS           = join(",", concat(var.customer_origins, var.staff_origins))
+    FF_COGNITO_CUSTOMER_POOL_ID   = module.platform.cognito.customer_pool_id
+    FF_COGNITO_CUSTOMER_CLIENT_ID = module.platform.cognito.customer_client_id
+    FF_COGNITO_STAFF_POOL_ID      = module.platform.cognito.staff_pool_id
+    FF_COGNITO_STAFF_CLIENT_ID    = module.platform.cognito.staff_client_id
+    FF_DOCUMENTS_BUCKET           = module.platform.bucket_names["documents"]
+    FF_TRACKER_BUCKET             = module.platform.bucket_names["lake"]
+    FF_LMS_BUCKET                 = module.platform.bucket_names["backups"]
+    FF_LMS_RESTORE_MODE           = "rds"
+    FF_LMS_SFTP_HOST              = var.lms_sftp_host
+    FF_TRACKER_QUEUES             = join(",", [for env, url in module.platform.tracker_queue_urls : "${env}=${url}"])
+    # Dynamics and OBV through the egress gateway, which holds their credentials.
+    FF_DYNAMICS_GATEWAY_URL              = module.gateway.dynamics_gateway_url
+    FF_OBV_GATEWAY_URL                   = module.gateway.obv_gateway_url
+    FF_OBV_CALLBACK_URL                  = "${var.api_url}/v1/open-banking/callback"
+    FF_ANCHOR_LMS_BASE_URL               = var.anchor_lms_url
+    FF_PAYMENTS_BASE_URL                 = var.payments_url
+    FF_ANALYST_BASE_URL                  = var.analyst_url
+    FF_GOOGLE_ANALYTICS_BASE_URL         = var.google_analytics_url
     FF_OBSERVABILITY_OTLP_ENDPOINT       = var.otlp_endpoint
     FF_OBSERVABILITY_METRICS_PORT        = "9100"
     FF_OBSERVABILITY_DEPLOYMENT          = var.environment
     FF_OBSERVABILITY_TRACES_SAMPLE_RATIO = var.traces_sample_ratio
+  }
+  # Secrets only one deployable uses, read at start-up (`ssm:`) with that deployable's task role.
+  deployable_environment = {
+    api          = { FF_GOOGLE_ANALYTICS_CREDENTIALS_JSON = "ssm:${module.platform.ssm_prefix}/google-analytics/credentials" }
+    lms-restorer = { FF_LMS_SFTP_PASSWORD = "ssm:${module.platform.ssm_prefix}/lms/sftp-password" }
   }
 }
 

@@ -105,7 +105,7 @@ resource "aws_ecs_task_definition" "this" {
     portMappings = each.value.deployable == "api" ? [
       { containerPort = 8000, protocol = "tcp" }, { containerPort = 9100, protocol = "tcp" }
     ] : [{ containerPort = 9100, protocol = "tcp" }]
-    environment = [for k, v in merge(local.common_environment, {
+    environment = [for k, v in merge(local.common_environment, lookup(var.deployable_environment, each.value.deployable, {}), {
       FF_WORKER_NAME                = each.value.deployable
       FF_OBSERVABILITY_SERVICE_NAME = each.key
     }) : { name = k, value = v }]

@@ -71,6 +71,12 @@ variable "environment_variables" {
   default     = {}
 }
 
+variable "deployable_environment" {
+  type        = map(map(string))
+  description = "FF_ settings only one deployable's containers get, by deployable: ssm: references its task role alone may read (modules/ecs/iam.tf)"
+  default     = {}
+}
+
 variable "ses_identity_arn" {
   type = string
 }

@@ -14,6 +14,7 @@ locals {
     "payments/webhook-secret",
     "claude/api-key",
     "google-analytics/credentials",
+    "adp/customer-key-salt",
     "mongo/url",
     "postgres/dsn",
     "loanbook/connection-string",
