@@ -6,9 +6,10 @@ Neither terraform nor helm runs here, so both are read from their files. Terrafo
 become representative values: a stack variable its production value (environments/production),
 a gateway output its URL (the module's own template), the SSM prefix its path, an ECS secret
 the parameter's value, any other platform output (ids, names, ARNs of AWS resources) a name.
-The chart's env entries are evaluated from values.yaml plus what an operator's per-environment
-values file sets. An expression of a shape these readers do not know fails the test, so a new
-one is taught here rather than waved through.
+The chart's env entries are evaluated from values.yaml plus what an environment's values file
+sets (helm/fair-finance/ci/production-values.yaml, which CI renders the chart with). An
+expression of a shape these readers do not know fails the test, so a new one is taught here
+rather than waved through.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 from tests.infra.conftest import ROOT
 from tests.infra.test_infra_helm import CHART, schema, values
 from tests.infra.test_infra_terraform import TF, parse, stack, unquote
@@ -197,22 +199,10 @@ def ecs_environments(ecs: Mapping[str, Any] | None = None) -> dict[str, dict[str
 # Helm
 
 RELEASE = "ff"
-# What an operator's values file for production sets (the chart has no default for these).
-OPERATOR_VALUES: dict[str, Any] = {
-    "settings": {
-        "apiUrl": "https://api.fairfinance.example",
-        "corsOrigins": ["https://portal.fairfinance.example", "https://staff.fairfinance.example"],
-        "anchorLmsUrl": "https://fairfinance.anchorlms.example/AnchorCollections.svc",
-        "paymentsUrl": "https://api.gocardless.com",
-        "lmsSftpHost": "sftp.fairfinance.anchorlms.example",
-        "cognito": {
-            "customerPoolId": "eu-west-2_customers",
-            "customerClientId": "customerclient",
-            "staffPoolId": "eu-west-2_staff",
-            "staffClientId": "staffclient",
-        },
-    }
-}
+# What an environment's values file sets (the chart has no default for these); CI renders with it.
+OPERATOR_VALUES: dict[str, Any] = yaml.safe_load(
+    (CHART / "ci" / "production-values.yaml").read_text()
+)
 
 
 class MissingValue(Exception):
