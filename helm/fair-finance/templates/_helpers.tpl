@@ -30,7 +30,7 @@ volumes:
 {{/* What production start-up requires (ff_shared.settings.production): the environment's
 third parties and public addresses from `settings`, Dynamics and OBV through the gateway (which
 holds their credentials), every secret an `ssm:` reference read at start-up. One entry per line
-pair: tests/infra/test_infra_production_settings.py reads them. */}}
+pair: tests/infra/deployed_env.py reads them. */}}
 {{- define "ff.settingsEnv" -}}
 - name: FF_COGNITO_CUSTOMER_POOL_ID
   value: {{ required "settings.cognito.customerPoolId is required" .Values.settings.cognito.customerPoolId | quote }}
