@@ -1,6 +1,7 @@
 """The tracker-processor's throughput, each figure beside a floor measured in the same run.
 
     uv run python bench/tracker_bench.py [--events 200000] [--e2e-events 10000] [--batch 100]
+        [--demo-sessions 100] [--demo-days 7]
 
 A generated day of journeys (about ``--events`` events) is pushed through the processor twice:
 
@@ -9,6 +10,9 @@ A generated day of journeys (about ``--events`` events) is pushed through the pr
    in-memory batches of ``--batch`` message bodies; the lake objects go to memory, not S3.
 2. **end to end**: ``--e2e-events`` of them through the ingestion function onto moto's SQS FIFO
    queue while the processor drains it into moto's S3 and PostgreSQL, as on the local stack.
+3. **demo load**: the README's ``ff tracker generate`` (``--demo-sessions`` 100 over
+   ``--demo-days`` 7) generated, sent through the same ingestion and SQS calls as the command and
+   processed into PostgreSQL, timed whole, paced by queue depth as the command is and unpaced.
 
 Beside each, the floor: the same final rows bulk-loaded with COPY into the same tables, with no
 queue, no S3 and no per-event logic. End to end also prints SQS calls per event and how full
@@ -158,8 +162,11 @@ async def _end_to_end(
     data: Generated,
     moto_url: str,
     settings: TrackerSettings,
-    max_depth: int,
+    max_depth: int | None,
     lanes: int,
+    *,
+    days: int = 1,
+    max_events: int | None = None,
 ) -> tuple[float, Totals, Counter[str], int]:
     session = aioboto3.Session(region_name=REGION)
     calls: Counter[str] = Counter()
@@ -180,7 +187,11 @@ async def _end_to_end(
         config = IngestConfig(
             queues={"bench": pair.queue_url},
             default_environment="bench",
-            limits=msgspec.structs.replace(batch_limits(settings), max_past_age=timedelta(days=3)),
+            limits=msgspec.structs.replace(
+                batch_limits(settings),
+                max_past_age=timedelta(days=days + 2),
+                max_events=max_events or settings.max_batch_events,
+            ),
         )
         stop = asyncio.Event()
         started = time.perf_counter()
@@ -199,6 +210,45 @@ async def _end_to_end(
         totals.add(tail)
         elapsed = time.perf_counter() - started
     return elapsed, totals, calls, report.accepted
+
+
+async def _demo(
+    pool: asyncpg.Pool, moto_url: str, settings: TrackerSettings, args: argparse.Namespace
+) -> None:
+    """The README's demo load as ``ff tracker generate`` sends it (its defaults: 100 sessions
+    over 7 days, 4 senders, requests of 100 events), generated, queued on moto's SQS FIFO queue
+    and processed into PostgreSQL, once paced by queue depth as the command is and once unpaced,
+    each timed from generation to the last batch committed."""
+    for label, max_depth in (("paced, depth < 60", 60), ("unpaced", None)):
+        await _truncate(pool)
+        SECONDS.clear()
+        started = time.perf_counter()
+        data = generate(
+            sessions=args.demo_sessions,
+            days=args.demo_days,
+            end=now_utc(),
+            seed=args.seed,
+            environment="bench",
+        )
+        generated = time.perf_counter() - started
+        elapsed, totals, calls, accepted = await _end_to_end(
+            pool, data, moto_url, settings, max_depth, 4, days=args.demo_days, max_events=100
+        )
+        total = generated + elapsed
+        assert accepted == data.event_count == totals.new_events, (accepted, totals.new_events)
+        floor = await _floor(pool, _stamped(data))
+        sqs_calls = sum(n for op, n in calls.items() if op != "GetQueueAttributes")
+        print(
+            f"demo load, {label}: {args.demo_sessions} sessions x {args.demo_days} days, "
+            f"{accepted:,} events generated, queued and processed "
+            f"({accepted / total:,.0f} events/s, {total:.1f} s; target < 30 s)\n"
+            f"  floor: COPY of the same rows into the same tables  "
+            f"{accepted / floor:>10,.0f} events/s (= {accepted / total / (accepted / floor):.1%}"
+            f" of floor)\n"
+            f"  SQS calls {sqs_calls / accepted:.3f} per event, depth polls "
+            f"{calls['GetQueueAttributes']}; batches {totals.batches:,}, mean "
+            f"{statistics.mean(totals.batch_sizes):.1f} of {args.batch} messages"
+        )
 
 
 def _line(label: str, rate: float, floor: float) -> str:
@@ -282,6 +332,10 @@ async def main(args: argparse.Namespace) -> None:
             f"receives returned {totals.messages / max(receives, 1):.1f} of 10 on average"
         )
         print(f"  {n:,} events, {e2e_seconds:.1f}s; queue depth kept under {args.max_depth}")
+
+        if args.demo_sessions:
+            await _truncate(pool)
+            await _demo(pool, moto.url, settings, args)
     finally:
         await pool.close()
         moto.close()
@@ -297,5 +351,9 @@ if __name__ == "__main__":
     parser.add_argument("--batch", type=int, default=100, help="messages per batch (100)")
     parser.add_argument("--max-depth", type=int, default=60, help="queue backlog limit (60)")
     parser.add_argument("--lanes", type=int, default=16, help="concurrent senders (16)")
+    parser.add_argument(
+        "--demo-sessions", type=int, default=100, help="demo load's sessions (100; 0: skip)"
+    )
+    parser.add_argument("--demo-days", type=int, default=7, help="demo load's days (7)")
     parser.add_argument("--seed", type=int, default=2026)
     asyncio.run(main(parser.parse_args()))

@@ -25,7 +25,7 @@ from ff_shared.settings import Settings
 from ff_shared.startup import load_runtime_settings
 from ff_shared.tracking.config import ingest_config, parse_queues
 from ff_shared.tracking.generator import format_funnel, generate
-from ff_shared.tracking.loader import LoadReport, LoadStalled, load
+from ff_shared.tracking.loader import LoadReport, load
 from ff_workers.cli.devstate import stack_env
 from ff_workers.cli.errors import CommandError
 from ff_workers.tracker_processor.extracts import build_extracts
@@ -70,24 +70,32 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
     progress = _progress()
     session = make_session(settings.aws)
     async with session.client("sqs", **client_options(settings.aws)) as sqs:
+        # Unpaced: neither SQS nor the local stack's moto costs more per call with a backlog,
+        # and a deeper queue fills the processor's batches (bench/README.md, journey tracker).
+        async def send() -> LoadReport:
+            return await load(
+                generated,
+                sqs=sqs,
+                config=config,
+                now=now_utc,
+                on_progress=progress,
+                max_depth=None,
+            )
+
         try:
             if args.process:
                 async with open_processor(settings) as processor:
                     stop = asyncio.Event()
                     drain = asyncio.create_task(processor.run_forever(stop))
                     try:
-                        report = await load(
-                            generated, sqs=sqs, config=config, now=now_utc, on_progress=progress
-                        )
+                        report = await send()
                     finally:
                         stop.set()
                         await drain
                     totals = await processor.drain_until_empty()
             else:
-                report = await load(
-                    generated, sqs=sqs, config=config, now=now_utc, on_progress=progress
-                )
-        except (LoadStalled, DependencyUnavailable) as exc:
+                report = await send()
+        except DependencyUnavailable as exc:
             raise CommandError(str(exc)) from exc
     print(
         f"generated {len(generated.sessions)} sessions, {generated.event_count} events over "
