@@ -1,5 +1,6 @@
 """Fetching files over SFTP with asyncssh: the server's host key is pinned (no trust on first
-use), downloads resume from a ``.part`` file and are hashed as they arrive.
+use), downloads resume from a ``.part`` file and are hashed as they arrive (SHA-256, and MD5 when
+asked for).
 
 Errors are typed: :class:`SftpUnavailable` (connection refused, dropped, timed out: worth trying
 again later) and :class:`SftpRefused` (wrong host key, bad login, missing file: trying again will
@@ -21,8 +22,8 @@ from typing import Any, BinaryIO
 
 import asyncssh
 import msgspec
-from asyncssh.sftp import SAFE_SFTP_READ_LEN
 import structlog
+from asyncssh.sftp import SAFE_SFTP_READ_LEN
 
 log = structlog.get_logger()
 
@@ -95,13 +96,20 @@ class Download(msgspec.Struct, frozen=True, kw_only=True):
     path: str
     size: int
     sha256: str
-    md5: str
+    md5: str | None
+    """Only when asked for (``download(..., md5=True)``): a server that publishes a ``.md5``."""
     resumed_from: int
     transferred: int
 
 
-def _hashes_of_prefix(path: Path, size: int) -> tuple[hashlib._Hash, hashlib._Hash]:
-    sha, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+def _new_hashes(md5: bool) -> tuple[hashlib._Hash, hashlib._Hash | None]:
+    return hashlib.sha256(), hashlib.md5(usedforsecurity=False) if md5 else None
+
+
+def _hashes_of_prefix(
+    path: Path, size: int, md5: bool
+) -> tuple[hashlib._Hash, hashlib._Hash | None]:
+    sha, md5_hash = _new_hashes(md5)
     with path.open("rb") as handle:
         remaining = size
         while remaining > 0:
@@ -109,20 +117,22 @@ def _hashes_of_prefix(path: Path, size: int) -> tuple[hashlib._Hash, hashlib._Ha
             if not block:
                 break
             sha.update(block)
-            md5.update(block)
+            if md5_hash is not None:
+                md5_hash.update(block)
             remaining -= len(block)
-    return sha, md5
+    return sha, md5_hash
 
 
 def part_path(local_path: Path) -> Path:
     return local_path.with_name(local_path.name + ".part")
 
 
-def _absorb(out: BinaryIO, sha: Any, md5: Any, blocks: list[bytes]) -> None:
+def _absorb(out: BinaryIO, sha: Any, md5: Any | None, blocks: list[bytes]) -> None:
     for data in blocks:
         out.write(data)
         sha.update(data)
-        md5.update(data)
+        if md5 is not None:
+            md5.update(data)
 
 
 def _local_sizes(local_path: Path) -> tuple[int, int]:
@@ -185,24 +195,27 @@ class SftpSession:
         local_path: Path,
         *,
         progress: Progress | None = None,
+        md5: bool = False,
     ) -> Download:
         """Fetch ``remote`` to ``local_path``, continuing a ``.part`` left by an earlier try.
 
         The part is renamed to ``local_path`` only once it has exactly ``remote.size`` bytes.
+        The bytes are hashed with SHA-256 as they arrive, and with MD5 too when ``md5`` is set
+        (MD5 costs more than SHA-256 on these hosts, so only when a ``.md5`` is to be checked).
         """
         final_size, have = await asyncio.to_thread(_local_sizes, local_path)
         if final_size == remote.size:
-            sha, md5 = await asyncio.to_thread(_hashes_of_prefix, local_path, remote.size)
+            sha, md5_hash = await asyncio.to_thread(_hashes_of_prefix, local_path, remote.size, md5)
             return Download(
                 path=str(local_path),
                 size=remote.size,
                 sha256=sha.hexdigest(),
-                md5=md5.hexdigest(),
+                md5=md5_hash.hexdigest() if md5_hash is not None else None,
                 resumed_from=remote.size,
                 transferred=0,
             )
         part = part_path(local_path)
-        transfer = await _resume(part, have, remote, progress)
+        transfer = await _resume(part, have, remote, progress, md5)
         try:
             await self._receive(remote, part, transfer)
         except asyncssh.SFTPNoSuchFile as exc:
@@ -222,7 +235,7 @@ class SftpSession:
             path=str(local_path),
             size=transfer.offset,
             sha256=transfer.sha.hexdigest(),
-            md5=transfer.md5.hexdigest(),
+            md5=transfer.md5.hexdigest() if transfer.md5 is not None else None,
             resumed_from=transfer.started_at,
             transferred=transfer.offset - transfer.started_at,
         )
@@ -312,9 +325,7 @@ class _Sink:
     async def pump(self) -> None:
         """Start the next write when the last is done; wait for it when too much is held."""
         if self._writing is not None:
-            if not self._writing.done() and (
-                self._end - self._transfer.offset < BUFFERED_BYTES
-            ):
+            if not self._writing.done() and (self._end - self._transfer.offset < BUFFERED_BYTES):
                 return
             await self._finish_write()
         if self._run_bytes >= WRITE_BYTES:
@@ -352,7 +363,7 @@ class _Transfer:
         size: int,
         started_at: int,
         sha: hashlib._Hash,
-        md5: hashlib._Hash,
+        md5: hashlib._Hash | None,
         progress: Progress | None,
     ) -> None:
         self.size = size
@@ -370,22 +381,17 @@ class _Transfer:
 
 
 async def _resume(
-    part: Path, have: int, remote: RemoteFile, progress: Progress | None
+    part: Path, have: int, remote: RemoteFile, progress: Progress | None, md5: bool
 ) -> _Transfer:
     """Where to continue: after the bytes of a ``.part`` (hashed again), or from nothing."""
     if have > remote.size:
         log.warning("sftp_part_discarded", file=remote.name, part_bytes=have, size=remote.size)
         await asyncio.to_thread(part.unlink)
         have = 0
-    sha, md5 = (
-        await asyncio.to_thread(_hashes_of_prefix, part, have)
-        if have
-        else (
-            hashlib.sha256(),
-            hashlib.md5(usedforsecurity=False),
-        )
+    sha, md5_hash = (
+        await asyncio.to_thread(_hashes_of_prefix, part, have, md5) if have else _new_hashes(md5)
     )
-    return _Transfer(size=remote.size, started_at=have, sha=sha, md5=md5, progress=progress)
+    return _Transfer(size=remote.size, started_at=have, sha=sha, md5=md5_hash, progress=progress)
 
 
 @asynccontextmanager
