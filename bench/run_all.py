@@ -5,7 +5,8 @@
 Each bench runs in its own process, one after another, and measures its floor in the same run
 as its figure; this script only parses what each prints. A bench that fails (a missing tool,
 a server that would not start) shows as failed with its log, and the others still run. Needs
-what the benches need: `apt-get install -y nginx wrk`, PostgreSQL and Redis on 127.0.0.1.
+what the benches need: `apt-get install -y nginx wrk openssh-server openssh-client`, PostgreSQL
+and Redis on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -134,7 +135,15 @@ ROWS = [
         rf"^fetch \(SFTP, hashed\)\s+{NUMBER} MB/s",
         rf"^floor: read \+ SHA-256 locally\s+{NUMBER} MB/s",
         "MB/s",
-        ">= 80% of OpenSSH sftp (not in this bench)",
+        "-",
+    ),
+    Row(
+        "lms",
+        "lms-restorer fetch beside OpenSSH sftp (same sshd)",
+        rf"^fetch from sshd \(hashed\)\s+{NUMBER} MB/s",
+        rf"^floor: OpenSSH sftp \(same sshd\)\s+{NUMBER} MB/s",
+        "MB/s",
+        ">= 80% of OpenSSH sftp",
     ),
     Row(
         "gateway",

@@ -2,7 +2,8 @@
 
 It serves one directory as the root of a chrooted SFTP session, to one user with a password
 and/or an authorized public key, under a host key the client pins. :class:`Faults` lets a test
-cut a transfer short or drop the connection part-way, once, to exercise resume and truncation.
+cut a transfer short, drop the connection part-way (once) or answer reads short, to exercise
+resume, truncation and read-ahead.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ class Faults:
         """...returns end-of-file (the file seems cut short) until the entry is removed."""
         self.disconnect_after: dict[str, int] = {}
         """...drops the whole SSH connection (the network failed mid-transfer), once."""
+        self.short_reads: dict[str, int] = {}
+        """...answers at most ``n`` bytes (a server with a smaller limit than it advertises)."""
         self.reads: dict[str, int] = {}
         """Bytes served per file name (what a resumed download really fetched)."""
 
@@ -48,6 +51,7 @@ class _FaultySftpServer(asyncssh.SFTPServer):
             size = max(0, limit - offset)
             if size == 0:
                 return b""
+        size = min(size, faults.short_reads.get(name, size))
         drop = faults.disconnect_after.get(name)
         if drop is not None and offset + size > drop:
             del faults.disconnect_after[name]

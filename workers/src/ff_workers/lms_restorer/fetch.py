@@ -118,6 +118,7 @@ async def fetch(clients: Clients, backup: BackupRecord) -> StepDone:
                 remote,
                 local,
                 progress=lambda done, total: clients.report(f"download {remote.name}", done, total),
+                md5=published is not None and published[0] == "md5",
             )
     except SftpError as exc:
         raise StepFailed(str(exc), {"retryable": exc.retryable}) from exc
