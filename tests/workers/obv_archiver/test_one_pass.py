@@ -201,8 +201,8 @@ def test_every_household_is_archived_with_the_reference_rows(household: str) -> 
     assert isinstance(verdict, Archivable)
     fixture = first_written.judge(raw, reference=REFERENCE, received_at=RECEIVED)
     assert isinstance(fixture, first_written.Archivable)
-    assert transaction_records(1, verdict.version.report) == transaction_records(
-        1, fixture.version.report
+    assert list(transaction_records(1, verdict.version.report)) == list(
+        transaction_records(1, fixture.version.report)
     )
 
 
