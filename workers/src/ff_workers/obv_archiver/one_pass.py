@@ -144,6 +144,18 @@ def accept(
     )
 
 
+def _offset_minutes(moment: datetime, offsets: dict[tzinfo, int]) -> int | None:
+    """The moment's UTC offset in minutes (``None`` if it has none), kept in ``offsets`` when its
+    zone is a fixed offset — what msgspec decodes — rather than a region's."""
+    delta = moment.utcoffset()
+    if delta is None:
+        return None
+    minutes = int(delta.total_seconds() // 60)
+    if type(moment.tzinfo) is timezone:
+        offsets[moment.tzinfo] = minutes
+    return minutes
+
+
 def _transactions(
     rows: tuple[wire.Transaction, ...], known: set[str], floor: datetime, latest: datetime
 ) -> tuple[BankTransaction, ...] | None:
@@ -167,18 +179,10 @@ def _transactions(
         if value < 0:
             value = pence[amount.amount] = _digits(amount.amount)
         booked = t.booking_date_time
-        zone = booked.tzinfo
         value_at = t.value_date_time
-        if zone is None:
+        offset = offsets.get(booked.tzinfo) if booked.tzinfo is not None else None
+        if offset is None and (offset := _offset_minutes(booked, offsets)) is None:
             return None
-        offset = offsets.get(zone)
-        if offset is None:
-            delta = booked.utcoffset()
-            if delta is None:
-                return None
-            offset = int(delta.total_seconds() // 60)
-            if type(zone) is timezone:  # a fixed offset (what msgspec decodes); not a region's
-                offsets[zone] = offset
         if account_id not in known or key in seen or value < 0 or not floor <= booked <= latest:
             return None
         seen.add(key)
