@@ -9,18 +9,31 @@ the OBV fetches over HTTP, canonical hashing, validation, and the one-transactio
 writes. The floor is measured in the same run: the very rows the archiver wrote, COPYed again
 into the same table (same indexes and foreign keys), one COPY and one commit per application on
 the same number of connections; the limit is one COPY of all of them at once.
+
+    uv run python bench/obv_bench.py --large-report 50000 [--reports 3]
+
+instead archives ``--reports`` applications one after another, each with a report of about
+``--large-report`` transactions, each in a run of its own, and prints the archiver process's
+resident memory after each (and its peak so far): one report's decode is held while it is judged
+and written, so the peak is about one report's worth, and it must not grow report after report.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
+import gc
 import os
+import resource
 import sys
 import tempfile
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -66,7 +79,12 @@ def _simulators(workdir: Path) -> tuple[ServerProcess, ServerProcess]:
 
 
 async def _seed(
-    http: aiohttp.ClientSession, dynamics: str, obv: str, applications: int, extra: int
+    http: aiohttp.ClientSession,
+    dynamics: str,
+    obv: str,
+    applications: int,
+    extra: int,
+    prefix: str = "bench",
 ) -> None:
     batch = 25
     consents: list[dict[str, str]] = []
@@ -75,7 +93,7 @@ async def _seed(
             f"{obv}/_sim/consents",
             json={
                 "count": min(batch, applications - start),
-                "application_prefix": f"bench-{start}",
+                "application_prefix": f"{prefix}-{start}",
                 "extra_transactions": extra,
             },
         ) as response:
@@ -84,7 +102,7 @@ async def _seed(
     rows = [
         {
             "ff_platformid": c["application_reference"],
-            "ff_name": f"FF-BENCH{n:05d}",
+            "ff_name": f"FF-{prefix.upper()}{n:05d}",
             "ff_obvreference": c["reference"],
             "ff_applicationstatus": 100_000_001,
         }
@@ -170,7 +188,32 @@ async def _copy_floor(pool: asyncpg.Pool, in_flight: int) -> tuple[int, float, f
     return len(everything), per_application_seconds, all_at_once_seconds
 
 
-async def bench(applications: int, transactions: int, in_flight: int) -> None:
+class _Stack:
+    """The scratch database and the two simulators, with clients for them."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, http: aiohttp.ClientSession, dynamics: str, obv: str
+    ) -> None:
+        self.pool = pool
+        self.http = http
+        self.dynamics_url = dynamics
+        self.obv_url = obv
+        self.dynamics = DynamicsClient(
+            http,
+            DynamicsSettings(
+                base_url=f"{dynamics}/api/data/v9.2",
+                token_url=f"{dynamics}/bench/oauth2/v2.0/token",
+                scope=f"{dynamics}/.default",
+            ),
+        )
+        self.obv = ObvClient(http, ObvSettings(base_url=obv, timeout_seconds=120))
+
+    async def fetch(self, reference: str) -> Any:
+        return await fetch_report(self.obv, reference)
+
+
+@asynccontextmanager
+async def _stack(in_flight: int) -> AsyncIterator[_Stack]:
     base = os.environ.get("FF_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     name = f"ff_bench_obv_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(base)
@@ -184,27 +227,89 @@ async def bench(applications: int, transactions: int, in_flight: int) -> None:
         async with pool.acquire() as conn:
             await apply_migrations(conn, "obv")
         async with aiohttp.ClientSession() as http:
-            started = time.perf_counter()
+            yield _Stack(pool, http, dynamics_server.url, obv_server.url)
+    finally:
+        await pool.close()
+        dynamics_server.close()
+        obv_server.close()
+        await admin.execute(f'drop database if exists "{name}" with (force)')
+        await admin.close()
+
+
+def _resident_mb() -> float:
+    """Resident memory once the garbage is collected and glibc has handed free pages back (so
+    what is left is what is still held, not the allocator's spare room)."""
+    gc.collect()
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _reset_peak() -> bool:
+    """Start the kernel's peak-resident count again from now (Linux 4.0+), if it lets us."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def memory_bench(transactions: int, reports: int) -> None:
+    """One large report per run, several runs: resident memory after each and its peak."""
+    async with _stack(1) as stack:
+        settings = ObvArchiverSettings(max_in_flight=1, overlap_seconds=0)
+        since = datetime.now(UTC)
+        gc.collect()
+        print(
+            f"archiver process before any report: {_resident_mb():,.0f} MB resident, "
+            f"peak {_peak_mb():,.0f} MB"
+        )
+        for n in range(1, reports + 1):
             extra = max(0, transactions - BASELINE_TRANSACTIONS)
-            await _seed(http, dynamics_server.url, obv_server.url, applications, extra)
-            print(f"seeded {applications} applications in {time.perf_counter() - started:.1f}s")
-            dynamics = DynamicsClient(
-                http,
-                DynamicsSettings(
-                    base_url=f"{dynamics_server.url}/api/data/v9.2",
-                    token_url=f"{dynamics_server.url}/bench/oauth2/v2.0/token",
-                    scope=f"{dynamics_server.url}/.default",
-                ),
-            )
-            obv = ObvClient(http, ObvSettings(base_url=obv_server.url, timeout_seconds=60))
-
-            async def fetch(reference: str) -> Any:
-                return await fetch_report(obv, reference)
-
-            settings = ObvArchiverSettings(max_in_flight=in_flight, overlap_seconds=0)
+            await _seed(stack.http, stack.dynamics_url, stack.obv_url, 1, extra, f"large-{n}")
+            gc.collect()
+            per_report = _reset_peak()
             summary = await run_archive(
-                pool, dynamics, fetch, settings, ArchiveRequest(trigger="command")
+                stack.pool,
+                stack.dynamics,
+                stack.fetch,
+                settings,
+                ArchiveRequest(trigger="command", since=since),
             )
+            assert summary.status == "succeeded", summary.render()
+            assert summary.archived == 1, summary.render()
+            peak = _peak_mb()
+            gc.collect()
+            print(
+                f"report {n}: {summary.transactions_archived:,} transactions archived in "
+                f"{summary.elapsed_seconds:.1f}s; peak {peak:,.0f} MB resident "
+                f"{'during this run' if per_report else 'so far'}, "
+                f"{_resident_mb():,.0f} MB after it"
+            )
+
+
+async def bench(applications: int, transactions: int, in_flight: int) -> None:
+    async with _stack(in_flight) as stack:
+        pool = stack.pool
+        started = time.perf_counter()
+        extra = max(0, transactions - BASELINE_TRANSACTIONS)
+        await _seed(stack.http, stack.dynamics_url, stack.obv_url, applications, extra)
+        print(f"seeded {applications} applications in {time.perf_counter() - started:.1f}s")
+        settings = ObvArchiverSettings(max_in_flight=in_flight, overlap_seconds=0)
+        summary = await run_archive(
+            pool, stack.dynamics, stack.fetch, settings, ArchiveRequest(trigger="command")
+        )
         assert summary.status == "succeeded", summary.render()
         assert summary.archived == applications, summary.render()
         rate = summary.transactions_archived / summary.elapsed_seconds
@@ -229,12 +334,6 @@ async def bench(applications: int, transactions: int, in_flight: int) -> None:
             f"  limit: one COPY of all the same rows"
             f"  {limit:>10,.0f} transactions/s  (archiver = {rate / limit:.1%})"
         )
-    finally:
-        await pool.close()
-        dynamics_server.close()
-        obv_server.close()
-        await admin.execute(f'drop database if exists "{name}" with (force)')
-        await admin.close()
 
 
 def main() -> None:
@@ -243,8 +342,18 @@ def main() -> None:
     parser.add_argument("--applications", type=int, default=200)
     parser.add_argument("--transactions", type=int, default=1000, help="about, per report")
     parser.add_argument("--in-flight", type=int, default=4)
+    parser.add_argument(
+        "--large-report",
+        type=int,
+        metavar="TRANSACTIONS",
+        help="measure memory instead: one report this large per run",
+    )
+    parser.add_argument("--reports", type=int, default=3, help="with --large-report: how many")
     args = parser.parse_args()
-    asyncio.run(bench(args.applications, args.transactions, args.in_flight))
+    if args.large_report:
+        asyncio.run(memory_bench(args.large_report, args.reports))
+    else:
+        asyncio.run(bench(args.applications, args.transactions, args.in_flight))
 
 
 if __name__ == "__main__":

@@ -99,7 +99,11 @@ async def test_the_archiver_applies_the_obv_migrations_on_start(
             applied = await conn.fetch(
                 "select version, name from public.ff_schema_migrations where schema_name = 'obv'"
             )
-            assert [tuple(r) for r in applied] == [(1, "archive"), (2, "retention")]
+            assert [tuple(r) for r in applied] == [
+                (1, "archive"),
+                (2, "retention"),
+                (3, "payload_lz4"),
+            ]
             assert await conn.fetchval("select to_regclass('obv.transactions')") is not None
     finally:
         await admin.execute(f'drop database if exists "{name}" with (force)')

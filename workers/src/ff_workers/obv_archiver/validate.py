@@ -13,7 +13,7 @@ from datetime import datetime
 
 import msgspec
 
-from ff_shared.domain.obv_archive.payloads import payload_digest, sha256_hex
+from ff_shared.domain.obv_archive.payloads import sha256_hex
 from ff_shared.domain.obv_archive.reports import (
     ProviderAccount,
     ProviderBalance,
@@ -27,8 +27,10 @@ from ff_shared.domain.obv_archive.reports import (
 )
 from ff_shared.domain.open_banking import OpenBankingReport
 from ff_shared.integrations.obv import schemas as wire
+from ff_shared.integrations.obv.canonical import report_canonical_json
 from ff_shared.integrations.obv.mapping import ReportInvalid, report_from_wire
 from ff_shared.stores.postgres.obv import VersionToStore
+from ff_workers.obv_archiver.one_pass import accept
 
 
 class Archivable(msgspec.Struct, frozen=True, kw_only=True):
@@ -117,23 +119,26 @@ def judge(
         return Quarantinable(raw=raw, sha256=sha256_hex(raw), reasons=reasons)
 
     try:
-        canonical, digest = payload_digest(raw)
+        canonical = report_canonical_json(raw)
     except msgspec.DecodeError as exc:
         return refuse(malformed_reason(exc))
+    digest = sha256_hex(canonical)
     if decoded is None:
         try:
             decoded = msgspec.json.decode(raw, type=wire.Report)
         except msgspec.ValidationError as exc:
             return refuse(schema_reason(exc))
-    reasons = validate_report(
-        provider_report(decoded), received_at=received_at, expected_reference=reference
-    )
-    if reasons:
-        return refuse(*reasons)
-    try:
-        report = report_from_wire(decoded, raw=raw)
-    except ReportInvalid as invalid:
-        return refuse(*(problem_reason(p.path, p.message) for p in invalid.problems))
+    report = accept(decoded, reference=reference, received_at=received_at)
+    if report is None:
+        reasons = validate_report(
+            provider_report(decoded), received_at=received_at, expected_reference=reference
+        )
+        if reasons:
+            return refuse(*reasons)
+        try:
+            report = report_from_wire(decoded, raw=raw)
+        except ReportInvalid as invalid:
+            return refuse(*(problem_reason(p.path, p.message) for p in invalid.problems))
     return Archivable(
         version=VersionToStore(
             report=report,

@@ -141,8 +141,13 @@ async def complete_application(
     """The application's report as of ``covered_modified_on`` is archived: it stops being
     pending unless Dynamics has shown a newer change meanwhile, and its quarantined payloads are
     resolved by this version."""
+    # One statement, one round trip: the two updates touch different tables.
     await conn.execute(
         """
+        with resolved as (
+            update obv.quarantine set resolved_at = $4, resolved_by_version_id = $6
+            where application_id = $1 and resolved_at is null
+        )
         update obv.applications set
             current_version = $2,
             archived_modified_on = greatest(coalesce(archived_modified_on, '-infinity'), $3),
@@ -155,14 +160,6 @@ async def complete_application(
         covered_modified_on,
         now,
         outcome,
-    )
-    await conn.execute(
-        """
-        update obv.quarantine set resolved_at = $2, resolved_by_version_id = $3
-        where application_id = $1 and resolved_at is null
-        """,
-        application_id,
-        now,
         version_id,
     )
 
