@@ -14,6 +14,8 @@ from typing import Any
 
 from moto.moto_api._internal.responses import MotoAPIResponse
 
+from ff_standins import moto_cognito  # noqa: F401 - adds ResendConfirmationCode to moto's Cognito
+
 
 def _model_data(self: MotoAPIResponse, request: Any, full_url: str, headers: Any) -> Any:
     from moto.core.model_instances import model_data  # filled in as moto runs
