@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import time
 from pathlib import Path
 
 from ff_standins.dev.supervise import MAX_BACKOFF_SECONDS, Supervised, starter, stop_all
@@ -55,3 +58,39 @@ def test_the_backoff_doubles_while_a_process_keeps_failing_up_to_its_ceiling(
         stop_all([failing])
 
     assert delays == [1.0, 2.0, 4.0, 8.0, 16.0, MAX_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS]
+
+
+def test_stopping_a_process_stops_what_it_started_too(tmp_path: Path) -> None:
+    """A server that forks a worker (granian does) leaves nothing behind on its port."""
+    pidfile = tmp_path / "grandchild.pid"
+    script = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+        f"open({str(pidfile)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(120)\n"
+    )
+    parent = Supervised("parent", starter("parent", [sys.executable, "-c", script], {}, tmp_path))
+    deadline = time.monotonic() + 30
+    while not pidfile.exists() or not pidfile.read_text():
+        assert time.monotonic() < deadline, "the child never started its own child"
+        time.sleep(0.05)
+    grandchild = int(pidfile.read_text())
+
+    stop_all([parent])
+
+    assert parent.proc.poll() is not None
+    deadline = time.monotonic() + 10
+    while _alive(grandchild):
+        assert time.monotonic() < deadline, "the process the child started was left running"
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone in all but name (its parent, the stopped child, is not there to reap it).
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    return False

@@ -1,95 +1,14 @@
 /**
- * Server-side sign-in: the portal's route handlers talk to Cognito and keep the tokens in
- * secure, httpOnly, same-site cookies; the browser never sees a token and nothing is written to
- * browser storage. The API is reached through the portal's own proxy (`/api/v1/...`), which adds
- * the bearer token and refreshes it once when the API answers 401.
+ * The customer portal's session: the shared server-side sign-in (`@ff/portal-server/session`)
+ * with the customer portal's own cookies.
  */
-import { cookies } from "next/headers";
+import { cookieSession } from "@ff/portal-server/session";
 
-export const ACCESS_COOKIE = "ff_access";
-export const REFRESH_COOKIE = "ff_refresh";
+export { confirmSignUp, portalConfig, resendCode, signIn, SignInError, signUp } from "@ff/portal-server/session";
 
-export interface PortalConfig {
-  apiUrl: string;
-  cognitoEndpoint: string;
-  clientId: string;
-  secureCookies: boolean;
-}
-
-export function portalConfig(): PortalConfig {
-  const region = process.env.FF_COGNITO_REGION ?? "eu-west-2";
-  return {
-    apiUrl: (process.env.FF_API_URL ?? "http://127.0.0.1:8000").replace(/\/$/, ""),
-    cognitoEndpoint: process.env.FF_COGNITO_ENDPOINT ?? `https://cognito-idp.${region}.amazonaws.com/`,
-    clientId: process.env.FF_COGNITO_CLIENT_ID ?? "",
-    secureCookies: process.env.FF_COOKIE_SECURE !== "false",
-  };
-}
-
-interface Tokens {
-  AccessToken: string;
-  RefreshToken?: string;
-  ExpiresIn: number;
-}
-
-export class SignInError extends Error {}
-
-/** One call to Cognito's public (unsigned) user-pool API: sign-up, confirmation, sign-in. */
-async function cognito<T>(operation: string, payload: Record<string, unknown>): Promise<T> {
-  const config = portalConfig();
-  const response = await fetch(config.cognitoEndpoint, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/x-amz-json-1.1",
-      "X-Amz-Target": `AWSCognitoIdentityProviderService.${operation}`,
-    },
-    body: JSON.stringify(payload),
-    signal: AbortSignal.timeout(10_000),
-    cache: "no-store",
-  });
-  const body = (await response.json().catch(() => ({}))) as T & { __type?: string };
-  if (!response.ok) {
-    const type = (body.__type ?? "").split("#").pop() ?? "";
-    throw new SignInError(type || `${operation} failed (${response.status})`);
-  }
-  return body;
-}
-
-async function initiateAuth(flow: string, parameters: Record<string, string>): Promise<Tokens> {
-  const body = await cognito<{ AuthenticationResult?: Tokens }>("InitiateAuth", {
-    AuthFlow: flow,
-    ClientId: portalConfig().clientId,
-    AuthParameters: parameters,
-  });
-  if (!body.AuthenticationResult) throw new SignInError("NotAuthorizedException");
-  return body.AuthenticationResult;
-}
-
-/** Registers a customer in the pool; answers whether the pool confirmed them already. */
-export async function signUp(email: string, password: string): Promise<boolean> {
-  const body = await cognito<{ UserConfirmed?: boolean }>("SignUp", {
-    ClientId: portalConfig().clientId,
-    Username: email,
-    Password: password,
-    UserAttributes: [{ Name: "email", Value: email }],
-  });
-  return body.UserConfirmed === true;
-}
-
-/** Confirms a registration with the code Cognito sent to the customer's email address. */
-export async function confirmSignUp(email: string, code: string): Promise<void> {
-  await cognito("ConfirmSignUp", { ClientId: portalConfig().clientId, Username: email, ConfirmationCode: code });
-}
-
-/** Sends the confirmation code again. */
-export async function resendCode(email: string): Promise<void> {
-  await cognito("ResendConfirmationCode", { ClientId: portalConfig().clientId, Username: email });
-}
-
-/** Ends every session of the token's user at Cognito (the refresh token stops working). */
-export async function globalSignOut(accessToken: string): Promise<void> {
-  await cognito("GlobalSignOut", { AccessToken: accessToken });
-}
+export const session = cookieSession({ access: "ff_access", refresh: "ff_refresh" });
+export const storeTokens = session.storeTokens;
+export const signedIn = session.signedIn;
 
 /**
  * The local stack's pool has no email delivery, so `ff dev` sets `FF_COGNITO_CONFIRM_LOCALLY`
@@ -97,37 +16,4 @@ export async function globalSignOut(accessToken: string): Promise<void> {
  */
 export function confirmsLocally(): boolean {
   return process.env.FF_COGNITO_CONFIRM_LOCALLY === "true";
-}
-
-export function signIn(email: string, password: string): Promise<Tokens> {
-  return initiateAuth("USER_PASSWORD_AUTH", { USERNAME: email, PASSWORD: password });
-}
-
-export function refresh(refreshToken: string): Promise<Tokens> {
-  return initiateAuth("REFRESH_TOKEN_AUTH", { REFRESH_TOKEN: refreshToken });
-}
-
-interface CookieJar {
-  set(name: string, value: string, options: Record<string, unknown>): unknown;
-  delete(name: string): unknown;
-}
-
-export function storeTokens(jar: CookieJar, tokens: Tokens): void {
-  const secure = portalConfig().secureCookies;
-  const base = { httpOnly: true, secure, sameSite: "lax", path: "/" };
-  jar.set(ACCESS_COOKIE, tokens.AccessToken, { ...base, maxAge: tokens.ExpiresIn });
-  if (tokens.RefreshToken) {
-    jar.set(REFRESH_COOKIE, tokens.RefreshToken, { ...base, maxAge: 30 * 24 * 3600 });
-  }
-}
-
-export function clearTokens(jar: CookieJar): void {
-  jar.delete(ACCESS_COOKIE);
-  jar.delete(REFRESH_COOKIE);
-}
-
-/** Whether the visitor holds a session (for server components deciding what to render). */
-export async function signedIn(): Promise<boolean> {
-  const jar = await cookies();
-  return jar.has(ACCESS_COOKIE) || jar.has(REFRESH_COOKIE);
 }

@@ -20,7 +20,10 @@ from typing import Any
 from moto import backends
 from moto.moto_api._internal.responses import MotoAPIResponse
 
-from ff_standins import moto_sqs
+from ff_standins import (
+    moto_cognito,  # noqa: F401 - adds ResendConfirmationCode to moto's Cognito
+    moto_sqs,
+)
 
 
 def _model_data(self: MotoAPIResponse, request: Any, full_url: str, headers: Any) -> Any:

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
@@ -45,7 +46,6 @@ from ff_standins.servers import (
     port_open,
     start_mongo_standin,
     start_moto,
-    wait_for_port,
 )
 from ff_workers.cli.devstate import (
     DEMO_PASSWORD,
@@ -291,7 +291,26 @@ def _start_stack(
     if workers:
         for name, argv in WORKERS:
             processes.append(Supervised(name, starter(name, argv, child_env, logdir)))
-    wait_for_port("127.0.0.1", api_port, timeout=60, name="the API")
+    _wait_for_api(processes[0], api_port, logdir)
+
+
+API_START_SECONDS = 180.0
+"""How long the API may take to listen: its imports alone take over a minute on a busy 2-core
+machine. An API that exits while starting fails the start at once."""
+
+
+def _wait_for_api(api: Supervised, port: int, logdir: Path) -> None:
+    deadline = time.monotonic() + API_START_SECONDS
+    while not port_open("127.0.0.1", port):
+        code = api.proc.poll()
+        if code is not None:
+            raise CommandError(f"the API exited ({code}) while starting: see {logdir / 'api.log'}")
+        if time.monotonic() > deadline:
+            raise CommandError(
+                f"the API did not listen on 127.0.0.1:{port} within {API_START_SECONDS:.0f}s: "
+                f"see {logdir / 'api.log'}"
+            )
+        time.sleep(0.1)
 
 
 def _announce(state: DevState, stack: Stack, names: list[str], logdir: Path) -> None:

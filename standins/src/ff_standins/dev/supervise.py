@@ -4,6 +4,7 @@ failing) and its neighbours carry on. Ctrl-C or SIGTERM stops them all."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -88,15 +89,24 @@ def supervise(children: list[Supervised], logdir: Path, *, poll_seconds: float =
         time.sleep(poll_seconds)
 
 
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """``sig`` to the child's whole process group (it leads its own session), so what it started
+    (granian's worker, npm's node) stops with it instead of being left running on its port."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
+
+
 def stop_all(children: list[Supervised]) -> None:
     for child in children:
         if child.proc.poll() is None:
-            child.proc.terminate()
+            _signal_group(child.proc, signal.SIGTERM)
     deadline = time.monotonic() + 5
     for child in children:
         try:
             child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             # granian can ignore SIGTERM early in its start-up.
-            child.proc.kill()
+            _signal_group(child.proc, signal.SIGKILL)
             child.proc.wait(timeout=5)
+        # The leader may be gone while a member it started lingers: the group goes too.
+        _signal_group(child.proc, signal.SIGKILL)

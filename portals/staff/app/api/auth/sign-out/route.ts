@@ -1,9 +1,6 @@
-import { NextResponse } from "next/server";
+/** Signs out here and at Cognito (the refresh token is revoked), then clears the cookies. */
+import { signOutHandler } from "@ff/portal-server/proxy";
 
-import { clearTokens } from "@/lib/session";
+import { session } from "@/lib/session";
 
-export async function POST() {
-  const response = new NextResponse(null, { status: 204 });
-  clearTokens(response.cookies);
-  return response;
-}
+export const POST = signOutHandler(session);
