@@ -11,12 +11,14 @@ client writes further left is ignored. Past the limit the answer is ``429 rate_l
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from arq.connections import ArqRedis
 from litestar.enums import ScopeType
 from litestar.exceptions import TooManyRequestsException
 from litestar.types import ASGIApp, Receive, Scope, Send
+from redis.exceptions import NoScriptError
 
 from ff_shared.errors import DependencyUnavailable
 from ff_shared.settings import Settings
@@ -62,6 +64,25 @@ def limit_for(method: str, path: str, settings: Settings) -> tuple[str, int] | N
     return "customer_write", settings.api.customer_write_rate_limit_per_minute
 
 
+# Count the request and keep the window's counter for two windows, atomically, in one round
+# trip: EVALSHA of a script Redis keeps (loaded again when a restarted Redis has lost it).
+_COUNT = b"""
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return count
+"""
+_COUNT_SHA = hashlib.sha1(_COUNT, usedforsecurity=False).hexdigest()
+
+
+async def _count(redis: ArqRedis, key: str, ttl: int) -> int:
+    try:
+        return int(await redis.evalsha(_COUNT_SHA, 1, key, ttl))
+    except NoScriptError:
+        # A restarted or flushed Redis has forgotten the script.
+        await redis.script_load(_COUNT)
+        return int(await redis.evalsha(_COUNT_SHA, 1, key, ttl))
+
+
 async def check_rate(
     redis: ArqRedis, client: str, *, limit: int, scope: str, prefix: str = "ff:ratelimit"
 ) -> None:
@@ -69,10 +90,7 @@ async def check_rate(
     window = int(now // WINDOW_SECONDS)
     key = f"{prefix}:{scope}:{client}:{window}"
     try:
-        pipe = redis.pipeline(transaction=True)
-        pipe.incr(key)
-        pipe.expire(key, WINDOW_SECONDS * 2)
-        count, _ = await pipe.execute()
+        count = await _count(redis, key, WINDOW_SECONDS * 2)
     except (OSError, ConnectionError) as exc:
         raise DependencyUnavailable("the rate limiter is unavailable") from exc
     if int(count) > limit:
