@@ -5,7 +5,8 @@
 1. The decision engine (pure function) against the floor of merely round-tripping the same
    application through msgspec (the least work any engine must do to look at its input).
 2. ``POST /v1/quotes`` through the real app under granian, against a bare ASGI endpoint returning
-   the same bytes on the same server, and nginx returning the same bytes (the machine's limit).
+   the same bytes on the same server, and nginx returning the same bytes (the machine's limit);
+   each granian server's CPU time per request is printed beside its rate.
    Load comes from ``wrk`` on loopback. Needs ``apt-get install -y nginx wrk``, Redis and
    PostgreSQL on 127.0.0.1 (a scratch database); MongoDB comes from the embedded stand-in.
 """

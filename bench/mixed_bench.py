@@ -1,6 +1,6 @@
 """The API under a mixed load: the highest request rate it holds with p99 < 100 ms and no error.
 
-    uv run python bench/mixed_bench.py [--seconds 60] [--start-rate 20] [--step 1.5]
+    uv run python bench/mixed_bench.py [--seconds 60] [--start-rate 2] [--step 1.5]
 
 Starts the real API (granian, one worker, as deployed) over its real dependencies: PostgreSQL
 and Redis as the machine runs them (a scratch database, namespaced keys and queues), the MongoDB
@@ -44,7 +44,7 @@ import aiohttp
 import asyncpg
 
 # Run as a script, so this folder is on the path and the quote bench's helpers import.
-from api_bench import _granian, _wrk
+from api_bench import _granian, _wrk, cpu_seconds
 from ff_shared.domain.application import STEPS, example_for
 from ff_shared.domain.product import LoanProduct
 from ff_shared.integrations.aws.cognito import (
@@ -338,7 +338,13 @@ async def bench(args: argparse.Namespace, workdir: Path) -> None:
             best: StepResult | None = None
             offered = args.start_rate
             while True:
+                servers = {"API": api, "MongoDB stand-in": mongo, "moto": moto}
+                cpu_before = {name: cpu_seconds(server) for name, server in servers.items()}
                 step = await load.run(offered, args.seconds)
+                cpu = {
+                    name: (cpu_seconds(server) - cpu_before[name]) / max(1, step.requests) * 1000
+                    for name, server in servers.items()
+                }
                 verdict = "held" if step.held else "missed"
                 print(
                     f"  offered {offered:>7,.0f} req/s: {step.rate:>7,.0f} req/s answered, "
@@ -354,6 +360,11 @@ async def bench(args: argparse.Namespace, workdir: Path) -> None:
                     ),
                     flush=True,
                 )
+                print(
+                    "    CPU ms per request: "
+                    + ", ".join(f"{name} {ms:.2f}" for name, ms in cpu.items()),
+                    flush=True,
+                )
                 for error in step.errors[:3]:
                     print(f"    {error}", flush=True)
                 if not step.held:
@@ -363,7 +374,11 @@ async def bench(args: argparse.Namespace, workdir: Path) -> None:
                 await asyncio.sleep(2)  # the last step's stragglers and queue drain
         memory_end = rss_mb(api)
         if best is None:
-            print("mixed load: no step held (p99 < 100 ms, no error)")
+            print(
+                f"API under a mixed load (customer journeys + staff queue reads, "
+                f"{args.seconds:.0f} s)  {0:>8,.0f} req/s  p99 - ms: no step held from "
+                f"{args.start_rate:,.0f} req/s (p99 < 100 ms, no error)"
+            )
         else:
             print(
                 f"API under a mixed load (customer journeys + staff queue reads, "
@@ -392,7 +407,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each step")
-    parser.add_argument("--start-rate", type=float, default=20.0, help="first offered req/s")
+    parser.add_argument("--start-rate", type=float, default=2.0, help="first offered req/s")
     parser.add_argument("--step", type=float, default=1.5, help="factor between steps")
     parser.add_argument("--quote-seconds", type=float, default=5.0)
     args = parser.parse_args()

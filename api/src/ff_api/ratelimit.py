@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Awaitable
+from typing import cast
 
 from arq.connections import ArqRedis
 from litestar.enums import ScopeType
 from litestar.exceptions import TooManyRequestsException
 from litestar.types import ASGIApp, Receive, Scope, Send
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
 
 from ff_shared.errors import DependencyUnavailable
 from ff_shared.settings import Settings
@@ -74,13 +76,20 @@ return count
 _COUNT_SHA = hashlib.sha1(_COUNT, usedforsecurity=False).hexdigest()
 
 
-async def _count(redis: ArqRedis, key: str, ttl: int) -> int:
+async def count_request(redis: ArqRedis, key: str, ttl: int) -> int:
+    """Count one request under ``key`` (kept ``ttl`` seconds); the count so far."""
     try:
-        return int(await redis.evalsha(_COUNT_SHA, 1, key, ttl))
+        return await _evalsha(redis, key, ttl)
     except NoScriptError:
         # A restarted or flushed Redis has forgotten the script.
         await redis.script_load(_COUNT)
-        return int(await redis.evalsha(_COUNT_SHA, 1, key, ttl))
+        return await _evalsha(redis, key, ttl)
+
+
+async def _evalsha(redis: ArqRedis, key: str, ttl: int) -> int:
+    # redis-py types its commands for its sync and async clients at once.
+    answer = await cast(Awaitable[int], redis.evalsha(_COUNT_SHA, 1, key, str(ttl)))
+    return int(answer)
 
 
 async def check_rate(
@@ -90,8 +99,8 @@ async def check_rate(
     window = int(now // WINDOW_SECONDS)
     key = f"{prefix}:{scope}:{client}:{window}"
     try:
-        count = await _count(redis, key, WINDOW_SECONDS * 2)
-    except (OSError, ConnectionError) as exc:
+        count = await count_request(redis, key, WINDOW_SECONDS * 2)
+    except (OSError, ConnectionError, RedisError) as exc:
         raise DependencyUnavailable("the rate limiter is unavailable") from exc
     if int(count) > limit:
         retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now))
