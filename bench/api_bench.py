@@ -5,14 +5,17 @@
 1. The decision engine (pure function) against the floor of merely round-tripping the same
    application through msgspec (the least work any engine must do to look at its input).
 2. ``POST /v1/quotes`` through the real app under granian, against a bare ASGI endpoint returning
-   the same bytes on the same server, and nginx returning the same bytes (the machine's limit).
-   Load comes from ``wrk`` on loopback. Needs ``apt-get install -y nginx wrk``, Redis on
-   127.0.0.1:6379; MongoDB comes from the embedded stand-in.
+   the same bytes on the same server, and nginx returning the same bytes (the machine's limit);
+   each granian server's CPU time per request is printed beside its rate.
+   Load comes from ``wrk`` on loopback. Needs ``apt-get install -y nginx wrk``, Redis and
+   PostgreSQL on 127.0.0.1 (a scratch database); MongoDB comes from the embedded stand-in.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import os
 import re
@@ -23,9 +26,12 @@ import tempfile
 import textwrap
 import time
 import urllib.request
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import asyncpg
 import msgspec
 
 from ff_shared.domain.application import STEPS, ApplicationData, example_for, validate_step
@@ -146,8 +152,10 @@ def _wrk(url: str, seconds: float, connections: int, post: bool) -> tuple[float,
 
 
 def _granian(
-    target: str, port: int, env: dict[str, str], workdir: Path, factory: bool
+    target: str, port: int, env: dict[str, str], workdir: Path, factory: bool, workers: int = 1
 ) -> ServerProcess:
+    """granian as the API is deployed (uvloop, which the API depends on), for the API and its
+    floors alike."""
     argv = [
         str(Path(sys.executable).parent / "granian"),
         "--interface",
@@ -157,7 +165,9 @@ def _granian(
         "--port",
         str(port),
         "--workers",
-        "1",
+        str(workers),
+        "--loop",
+        "uvloop",
         "--log-level",
         "warning",
     ]
@@ -174,16 +184,64 @@ def _granian(
         os.environ.update(saved)
 
 
+async def _create_or_drop(admin_url: str, name: str, create: bool) -> None:
+    admin = await asyncpg.connect(admin_url)
+    try:
+        if create:
+            await admin.execute(f'create database "{name}"')
+        else:
+            await admin.execute(f'drop database if exists "{name}" with (force)')
+    finally:
+        await admin.close()
+
+
+@contextlib.contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """A fresh database on the machine's PostgreSQL (the API migrates its tables at start-up),
+    dropped afterwards; ``FF_BENCH_POSTGRES_URL`` names the server."""
+    base = os.environ.get("FF_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_create_or_drop(f"{base}/postgres", name, create=True))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(_create_or_drop(f"{base}/postgres", name, create=False))
+
+
+def cpu_seconds(server: ServerProcess) -> float:
+    """CPU time (user + system) used so far by the server and its workers (its process group).
+
+    Per request, it is a figure a loaded machine blurs less than a rate: other processes take
+    turns on the cores, but not this process's CPU time."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) != server.process.pid:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _kill(server: ServerProcess) -> None:
     server.close()
 
 
 def bench_http(
-    seconds: float, connections: int, workdir: Path, rounds: int
-) -> dict[str, tuple[float, float]]:
-    results: dict[str, tuple[float, float]] = {}
+    seconds: float, connections: int, workdir: Path, rounds: int, workers: int = 1
+) -> dict[str, tuple[float, float, float]]:
+    """Each server's best round: requests per second, p99 in ms, and its CPU time per request
+    in microseconds; nginx's CPU is not measured (0)."""
+    results: dict[str, tuple[float, float, float]] = {}
+    database = contextlib.ExitStack()
+    dsn = database.enter_context(scratch_database("ff_bench_quotes"))
     mongo = start_mongo_standin(workdir)
     env = {
+        "FF_POSTGRES_DSN": dsn,
         "FF_ENVIRONMENT": "local",
         "FF_LOG_LEVEL": "error",
         "FF_MONGO_URL": f"mongodb://127.0.0.1:{mongo.port}",
@@ -198,7 +256,9 @@ def bench_http(
     }
     try:
         api_port = free_port()
-        api = _granian("ff_api.app:app_from_env", api_port, env, workdir, factory=True)
+        api = _granian(
+            "ff_api.app:app_from_env", api_port, env, workdir, factory=True, workers=workers
+        )
         servers: list[ServerProcess] = []
         try:
             api_url = f"http://127.0.0.1:{api_port}/v1/quotes"
@@ -236,6 +296,7 @@ def bench_http(
                     {**env, "PYTHONPATH": str(workdir)},
                     workdir,
                     factory=False,
+                    workers=workers,
                 )
             )
             bare_url = f"http://127.0.0.1:{bare_port}/"
@@ -258,26 +319,34 @@ def bench_http(
                     {**env, "PYTHONPATH": str(workdir)},
                     workdir,
                     factory=False,
+                    workers=workers,
                 )
             )
             litestar_url = f"http://127.0.0.1:{litestar_port}/"
-            targets = (("api", api_url), ("bare_asgi", bare_url), ("bare_litestar", litestar_url))
-            for _, url in targets:
+            targets = (
+                ("api", api_url, api),
+                ("bare_asgi", bare_url, servers[0]),
+                ("bare_litestar", litestar_url, servers[1]),
+            )
+            for _, url, _ in targets:
                 _wrk(url, 1, connections, post=True)  # warm-up
             # The machine is shared, so the two are measured in alternating rounds and each
             # keeps its best round: a slow spell then costs both, not whichever ran in it.
             for _ in range(rounds):
-                for name, url in targets:
+                for name, url, server in targets:
+                    before = cpu_seconds(server)
                     rate, p99 = _wrk(url, seconds, connections, post=True)
-                    if rate > results.get(name, (0.0, 0.0))[0]:
-                        results[name] = (rate, p99)
+                    cpu_us = (cpu_seconds(server) - before) / (rate * int(seconds)) * 1e6
+                    if rate > results.get(name, (0.0, 0.0, 0.0))[0]:
+                        results[name] = (rate, p99, cpu_us)
         finally:
             _kill(api)
             for server in servers:
                 _kill(server)
-        results["nginx"] = _nginx(body, seconds, connections, workdir)
+        results["nginx"] = (*_nginx(body, seconds, connections, workdir), 0.0)
     finally:
         mongo.close()
+        database.close()
     return results
 
 
@@ -330,6 +399,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="alternating API/bare rounds")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="granian workers, for the API and its floors"
+    )
     parser.add_argument("--no-http", action="store_true", help="only the engine's figures")
     parser.add_argument("--http-only", action="store_true", help="only the HTTP figures")
     args = parser.parse_args()
@@ -365,25 +437,27 @@ def _print_http(args: argparse.Namespace) -> None:
         raise SystemExit("wrk is not installed: apt-get install -y nginx wrk")
     with tempfile.TemporaryDirectory(prefix="ff-bench-") as tmp:
         os.chmod(tmp, 0o755)  # nginx's workers run as nobody
-        http = bench_http(args.seconds, args.connections, Path(tmp), args.rounds)
-    (api, api_p99), (bare, bare_p99), (nginx, nginx_p99) = (
+        http = bench_http(args.seconds, args.connections, Path(tmp), args.rounds, args.workers)
+    (api, api_p99, api_cpu), (bare, bare_p99, bare_cpu), (nginx, nginx_p99, _) = (
         http["api"],
         http["bare_asgi"],
         http["nginx"],
     )
+    workers = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
     print(
-        f"POST /v1/quotes (granian, 1 worker, {args.connections} connections, every amount"
-        f" and term)  {api:>10,.0f} req/s  p99 {api_p99:.1f} ms"
+        f"POST /v1/quotes (granian + uvloop, {workers}, {args.connections} connections, every "
+        f"amount and term)  {api:>10,.0f} req/s  p99 {api_p99:.1f} ms  CPU {api_cpu:,.0f} us/req"
     )
     print(
         f"  floor: bare ASGI endpoint, same bytes, same server  {bare:>10,.0f} req/s "
-        f" p99 {bare_p99:.1f} ms (api = {api / bare:.1%})"
+        f" p99 {bare_p99:.1f} ms  CPU {bare_cpu:,.0f} us/req (api = {api / bare:.1%}; "
+        f"by CPU per request {bare_cpu / api_cpu:.1%})"
     )
-    litestar, litestar_p99 = http["bare_litestar"]
+    litestar, litestar_p99, litestar_cpu = http["bare_litestar"]
     print(
         f"  floor: bare Litestar app, same bytes, same server  {litestar:>10,.0f} req/s "
-        f" p99 {litestar_p99:.1f} ms (api = {api / litestar:.1%}; Litestar alone = "
-        f"{litestar / bare:.1%} of bare ASGI)"
+        f" p99 {litestar_p99:.1f} ms  CPU {litestar_cpu:,.0f} us/req (api = {api / litestar:.1%}; "
+        f"Litestar alone = {litestar / bare:.1%} of bare ASGI)"
     )
     print(
         f"  limit: nginx serving the same bytes                 {nginx:>10,.0f} req/s "

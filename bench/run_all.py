@@ -25,6 +25,16 @@ PY = sys.executable
 
 BENCHES: dict[str, list[str]] = {
     "api": [PY, "bench/api_bench.py", "--seconds", "3", "--rounds", "2"],
+    "mixed": [
+        PY,
+        "bench/mixed_bench.py",
+        "--seconds",
+        "20",
+        "--start-rate",
+        "2",
+        "--quote-seconds",
+        "3",
+    ],
     "obv": [PY, "bench/obv_bench.py", "--applications", "20", "--transactions", "1000"],
     "tracker": [
         PY,
@@ -88,6 +98,14 @@ ROWS = [
         rf"floor: bare ASGI endpoint.*?\s{NUMBER} req/s",
         "req/s",
         ">= 60% of bare ASGI, p99 < 10 ms",
+    ),
+    Row(
+        "mixed",
+        "API under a mixed load (journeys + staff queue, real tokens)",
+        rf"^API under a mixed load .*\s{NUMBER} req/s\s+(p99 [\d.-]+ ms)",
+        rf"beside it: POST /v1/quotes on the same server .*\s{NUMBER} req/s",
+        "req/s",
+        "highest rate held 60 s, p99 < 100 ms, no error",
     ),
     Row(
         "obv",

@@ -11,12 +11,16 @@ client writes further left is ignored. Past the limit the answer is ``429 rate_l
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections.abc import Awaitable
+from typing import cast
 
 from arq.connections import ArqRedis
 from litestar.enums import ScopeType
 from litestar.exceptions import TooManyRequestsException
 from litestar.types import ASGIApp, Receive, Scope, Send
+from redis.exceptions import NoScriptError, RedisError
 
 from ff_shared.errors import DependencyUnavailable
 from ff_shared.settings import Settings
@@ -62,6 +66,32 @@ def limit_for(method: str, path: str, settings: Settings) -> tuple[str, int] | N
     return "customer_write", settings.api.customer_write_rate_limit_per_minute
 
 
+# Count the request and keep the window's counter for two windows, atomically, in one round
+# trip: EVALSHA of a script Redis keeps (loaded again when a restarted Redis has lost it).
+_COUNT = b"""
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return count
+"""
+_COUNT_SHA = hashlib.sha1(_COUNT, usedforsecurity=False).hexdigest()
+
+
+async def count_request(redis: ArqRedis, key: str, ttl: int) -> int:
+    """Count one request under ``key`` (kept ``ttl`` seconds); the count so far."""
+    try:
+        return await _evalsha(redis, key, ttl)
+    except NoScriptError:
+        # A restarted or flushed Redis has forgotten the script.
+        await redis.script_load(_COUNT)
+        return await _evalsha(redis, key, ttl)
+
+
+async def _evalsha(redis: ArqRedis, key: str, ttl: int) -> int:
+    # redis-py types its commands for its sync and async clients at once.
+    answer = await cast(Awaitable[int], redis.evalsha(_COUNT_SHA, 1, key, str(ttl)))
+    return int(answer)
+
+
 async def check_rate(
     redis: ArqRedis, client: str, *, limit: int, scope: str, prefix: str = "ff:ratelimit"
 ) -> None:
@@ -69,11 +99,8 @@ async def check_rate(
     window = int(now // WINDOW_SECONDS)
     key = f"{prefix}:{scope}:{client}:{window}"
     try:
-        pipe = redis.pipeline(transaction=True)
-        pipe.incr(key)
-        pipe.expire(key, WINDOW_SECONDS * 2)
-        count, _ = await pipe.execute()
-    except (OSError, ConnectionError) as exc:
+        count = await count_request(redis, key, WINDOW_SECONDS * 2)
+    except (OSError, ConnectionError, RedisError) as exc:
         raise DependencyUnavailable("the rate limiter is unavailable") from exc
     if int(count) > limit:
         retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now))
