@@ -1,19 +1,22 @@
 """The tracker-processor's throughput, each figure beside a floor measured in the same run.
 
-    uv run python bench/tracker_bench.py [--events 200000] [--e2e-events 10000] [--batch 100]
+    uv run python bench/tracker_bench.py [--events 200000] [--e2e-events 10000] [--batch 1000]
 
 A generated day of journeys (about ``--events`` events) is pushed through the processor twice:
 
 1. **core**: the processor's own work (decode the message bodies, skip ids already seen, fold
    into sessions, gzip the JSON Lines, write PostgreSQL in one transaction per batch) fed from
-   in-memory batches of ``--batch`` message bodies; the lake objects go to memory, not S3.
+   in-memory batches of ``--batch`` message bodies (``FF_TRACKER_BATCH_MESSAGES``'s default);
+   the lake objects go to memory, not S3.
 2. **end to end**: ``--e2e-events`` of them through the ingestion function onto moto's SQS FIFO
    queue while the processor drains it into moto's S3 and PostgreSQL, as on the local stack.
 
 Beside each, the floor: the same final rows bulk-loaded with COPY into the same tables, with no
-queue, no S3 and no per-event logic. End to end also prints SQS calls per event and how full
-the batches were. Needs PostgreSQL on 127.0.0.1:5432 (FF_BENCH_POSTGRES_URL overrides); a
-database is created for the run and dropped after; moto is started here.
+queue, no S3 and no per-event logic; the core's floor is measured before and after it, and the
+core printed against both (the machine is shared, so one floor alone can mislead). End to end
+also prints SQS calls per event and how full the batches were. Needs PostgreSQL on
+127.0.0.1:5432 (FF_BENCH_POSTGRES_URL overrides); a database is created for the run and dropped
+after; moto is started here.
 """
 
 from __future__ import annotations
@@ -235,6 +238,8 @@ async def main(args: argparse.Namespace) -> None:
         floor_seconds = await _floor(pool, events)
         core_seconds, new, lake = await _core(pool, events, args.batch, settings)
         assert new == len(events)
+        peak_after_core = _peak_mb()
+        after_seconds = await _floor(pool, events)
         print(
             _line(
                 "processor core (in-memory batches)",
@@ -243,13 +248,18 @@ async def main(args: argparse.Namespace) -> None:
             )
         )
         print(
+            f"  floor again after the core                        "
+            f"{len(events) / after_seconds:>10,.0f} events/s"
+            f" (= {after_seconds / core_seconds:.1%} of floor)"
+        )
+        print(
             f"  lake: {lake.objects:,} gzip JSON Lines objects, "
             f"{lake.bytes / len(events):.0f} bytes/event"
         )
         print(
             f"  peak memory (the day's events and bodies held by the bench): "
             f"{lake.peak_at_tenth:,.0f} MB after a tenth of the batches, "
-            f"{_peak_mb():,.0f} MB after all of them"
+            f"{peak_after_core:,.0f} MB after all of them"
         )
         await _truncate(pool)
 
@@ -294,7 +304,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=200_000, help="a day's events (200000)")
     parser.add_argument("--e2e-events", type=int, default=10_000, help="end to end (10000)")
-    parser.add_argument("--batch", type=int, default=100, help="messages per batch (100)")
+    default_batch = TrackerSettings().batch_messages
+    parser.add_argument(
+        "--batch", type=int, default=default_batch, help=f"messages per batch ({default_batch})"
+    )
     parser.add_argument("--max-depth", type=int, default=60, help="queue backlog limit (60)")
     parser.add_argument("--lanes", type=int, default=16, help="concurrent senders (16)")
     parser.add_argument("--seed", type=int, default=2026)
