@@ -67,13 +67,15 @@ def decode_lines(data: bytes) -> list[StampedEvent]:
 
 def group_by_partition(events: Sequence[StampedEvent]) -> dict[str, list[StampedEvent]]:
     groups: dict[str, list[StampedEvent]] = {}
-    # The events of one request share their stamp: each (environment, stamp) is placed once.
-    placed: dict[tuple[str, datetime], list[StampedEvent]] = {}
+    # The events of one request share their stamp and come together: an event like the one
+    # before it joins its group without working out the partition again.
+    environment: str | None = None
+    stamp: datetime | None = None
+    group: list[StampedEvent] = []
     for event in events:
-        stamp = (event.environment, event.received_at)
-        group = placed.get(stamp)
-        if group is None:
-            group = placed[stamp] = groups.setdefault(partition_of(event), [])
+        if event.received_at != stamp or event.environment != environment:
+            environment, stamp = event.environment, event.received_at
+            group = groups.setdefault(partition_of(event), [])
         group.append(event)
     return groups
 

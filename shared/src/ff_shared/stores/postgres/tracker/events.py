@@ -14,6 +14,7 @@ takes its rows sorted by key, so two processors lock rows in the same order.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -276,13 +277,15 @@ class PreparedBatch(msgspec.Struct, frozen=True, gc=False):
 
 
 _json = msgspec.json.Encoder()
+_BY_ID = operator.attrgetter("event_id")
+_SEEN_ROW = operator.attrgetter(*SEEN_COLUMNS)
 
 
 def prepare(events: Sequence[StampedEvent]) -> PreparedBatch:
     """Fold a batch and lay out its ids and rows as the statement's parameters."""
-    ordered = sorted(events, key=lambda e: e.event_id)
+    ordered = sorted(events, key=_BY_ID)
     rows = delta_rows(fold(events))
-    seen = [(e.event_id, e.session_id, e.received_at) for e in ordered]
+    seen = list(map(_SEEN_ROW, ordered))
     return PreparedBatch(
         events=len(events),
         args=(
