@@ -138,7 +138,7 @@ class Processor:
         calls = 0
         wait = wait_seconds
         deadline: float | None = None
-        while len(got) < target:
+        while len(got) < target and (deadline is None or loop.time() < deadline):
             received = await sqs.receive(
                 self.sqs,
                 queue_url,
@@ -152,8 +152,6 @@ class Processor:
             got += received
             if deadline is None:
                 deadline = loop.time() + self.settings.gather_seconds
-            elif loop.time() >= deadline:
-                break
             wait = 0
         return got, calls
 
