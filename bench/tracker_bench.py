@@ -1,13 +1,14 @@
 """The tracker-processor's throughput, each figure beside a floor measured in the same run.
 
-    uv run python bench/tracker_bench.py [--events 200000] [--e2e-events 10000] [--batch 100]
+    uv run python bench/tracker_bench.py [--events 200000] [--e2e-events 10000] [--batch 1000]
         [--demo-sessions 100] [--demo-days 7]
 
 A generated day of journeys (about ``--events`` events) is pushed through the processor twice:
 
 1. **core**: the processor's own work (decode the message bodies, skip ids already seen, fold
    into sessions, gzip the JSON Lines, write PostgreSQL in one transaction per batch) fed from
-   in-memory batches of ``--batch`` message bodies; the lake objects go to memory, not S3.
+   in-memory batches of ``--batch`` message bodies (``FF_TRACKER_BATCH_MESSAGES``'s default);
+   the lake objects go to memory, not S3.
 2. **end to end**: ``--e2e-events`` of them through the ingestion function onto moto's SQS FIFO
    queue while the processor drains it into moto's S3 and PostgreSQL, as on the local stack.
 3. **demo load**: the README's ``ff tracker generate`` (``--demo-sessions`` 100 over
@@ -15,9 +16,11 @@ A generated day of journeys (about ``--events`` events) is pushed through the pr
    processed into PostgreSQL, timed whole, paced by queue depth as the command is and unpaced.
 
 Beside each, the floor: the same final rows bulk-loaded with COPY into the same tables, with no
-queue, no S3 and no per-event logic. End to end also prints SQS calls per event and how full
-the batches were. Needs PostgreSQL on 127.0.0.1:5432 (FF_BENCH_POSTGRES_URL overrides); a
-database is created for the run and dropped after; moto is started here.
+queue, no S3 and no per-event logic; the core's floor is measured before and after it, and the
+core printed against both (the machine is shared, so one floor alone can mislead). End to end
+also prints SQS calls per event and how full the batches were. Needs PostgreSQL on
+127.0.0.1:5432 (FF_BENCH_POSTGRES_URL overrides); a database is created for the run and dropped
+after; moto is started here.
 """
 
 from __future__ import annotations
@@ -75,6 +78,49 @@ class MemoryS3:
         return {}
 
 
+class CpuMeter:
+    """CPU seconds used by this process (its threads included) and by the run's PostgreSQL
+    backends, read from /proc: a figure other processes' load on the machine barely changes,
+    unlike wall-clock time. The server's part is left out when its backends are not local."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.server = all(Path(f"/proc/{pid}/stat").exists() for pid in pids)
+        self.last = (0.0, 0.0)
+
+    def read(self) -> tuple[float, float]:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        server = 0.0
+        if self.server:
+            for pid in self.pids:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                server += (int(fields[11]) + int(fields[12])) / self.tick
+        return own.ru_utime + own.ru_stime, server
+
+    @staticmethod
+    def spent(before: tuple[float, float], after: tuple[float, float]) -> tuple[float, float]:
+        return after[0] - before[0], after[1] - before[1]
+
+
+async def _backend_pids(pool: asyncpg.Pool) -> list[int]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "select pid from pg_stat_activity where datname = current_database()"
+        )
+    return [int(r[0]) for r in rows]
+
+
+def _cpu_line(events: int, core: tuple[float, float], floor: tuple[float, float]) -> str:
+    per = 1e6 / events
+    return (
+        f"  CPU per event: core {sum(core) * per:.1f} us (Python {core[0] * per:.1f}, "
+        f"PostgreSQL {core[1] * per:.1f}), floor {sum(floor) * per:.1f} us "
+        f"(Python {floor[0] * per:.1f}, PostgreSQL {floor[1] * per:.1f}) "
+        f"(= {sum(floor) / sum(core):.1%} of floor in CPU)"
+    )
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -105,21 +151,31 @@ async def _truncate(pool: asyncpg.Pool) -> None:
         )
 
 
-async def _floor(pool: asyncpg.Pool, events: list[StampedEvent]) -> float:
-    """Seconds to COPY the final rows of ``events`` into the empty tables."""
+async def _floor(
+    pool: asyncpg.Pool, events: list[StampedEvent], meter: CpuMeter | None = None
+) -> float:
+    """Seconds to COPY the final rows of ``events`` into the empty tables (and its CPU, in
+    ``meter.last``)."""
     delta = fold(events)
     seen = sorted({(e.event_id, e.session_id, e.received_at) for e in events})
     await _truncate(pool)
+    cpu = meter.read() if meter else (0.0, 0.0)
     started = time.perf_counter()
     async with pool.acquire() as conn, conn.transaction():
         await store.copy_rows(conn, delta, seen)
     elapsed = time.perf_counter() - started
+    if meter:
+        meter.last = meter.spent(cpu, meter.read())
     await _truncate(pool)
     return elapsed
 
 
 async def _core(
-    pool: asyncpg.Pool, events: list[StampedEvent], batch: int, settings: TrackerSettings
+    pool: asyncpg.Pool,
+    events: list[StampedEvent],
+    batch: int,
+    settings: TrackerSettings,
+    meter: CpuMeter | None = None,
 ) -> tuple[float, int, MemoryS3]:
     bodies = [msgspec.json.encode(e) for e in events]
     lake = MemoryS3()
@@ -127,6 +183,7 @@ async def _core(
         sqs_client=None, s3_client=lake, pool=pool, settings=settings, queue_urls=[]
     )
     decoder = msgspec.json.Decoder(StampedEvent)
+    cpu = meter.read() if meter else (0.0, 0.0)
     started = time.perf_counter()
     new = 0
     for i in range(0, len(bodies), batch):
@@ -135,7 +192,10 @@ async def _core(
         new += added
         if i // batch == len(bodies) // batch // 10:
             lake.peak_at_tenth = _peak_mb()
-    return time.perf_counter() - started, new, lake
+    elapsed = time.perf_counter() - started
+    if meter:
+        meter.last = meter.spent(cpu, meter.read())
+    return elapsed, new, lake
 
 
 SECONDS: Counter[str] = Counter()
@@ -268,7 +328,7 @@ async def main(args: argparse.Namespace) -> None:
     dsn = urlparse(base)._replace(path=f"/{name}").geturl()
     workdir = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
     moto = start_moto(workdir)
-    pool = await asyncpg.create_pool(dsn, min_size=2, max_size=4)
+    pool = await asyncpg.create_pool(dsn, min_size=4, max_size=4)
     assert pool is not None
     settings = TrackerSettings(
         bucket=f"bench-{uuid.uuid4().hex[:8]}", batch_messages=args.batch, wait_seconds=1
@@ -282,9 +342,15 @@ async def main(args: argparse.Namespace) -> None:
             f"generated a day: {len(data.sessions):,} sessions, {len(events):,} events "
             f"(PostgreSQL {name}, batches of {args.batch})"
         )
-        floor_seconds = await _floor(pool, events)
-        core_seconds, new, lake = await _core(pool, events, args.batch, settings)
+        meter = CpuMeter(await _backend_pids(pool))
+        floor_seconds = await _floor(pool, events, meter)
+        floor_cpu = meter.last
+        core_seconds, new, lake = await _core(pool, events, args.batch, settings, meter)
+        core_cpu = meter.last
         assert new == len(events)
+        peak_after_core = _peak_mb()
+        after_seconds = await _floor(pool, events, meter)
+        after_cpu = meter.last
         print(
             _line(
                 "processor core (in-memory batches)",
@@ -293,13 +359,19 @@ async def main(args: argparse.Namespace) -> None:
             )
         )
         print(
+            f"  floor again after the core                        "
+            f"{len(events) / after_seconds:>10,.0f} events/s"
+            f" (= {after_seconds / core_seconds:.1%} of floor)"
+        )
+        print(_cpu_line(len(events), core_cpu, min(floor_cpu, after_cpu, key=sum)))
+        print(
             f"  lake: {lake.objects:,} gzip JSON Lines objects, "
             f"{lake.bytes / len(events):.0f} bytes/event"
         )
         print(
             f"  peak memory (the day's events and bodies held by the bench): "
             f"{lake.peak_at_tenth:,.0f} MB after a tenth of the batches, "
-            f"{_peak_mb():,.0f} MB after all of them"
+            f"{peak_after_core:,.0f} MB after all of them"
         )
         await _truncate(pool)
 
@@ -348,7 +420,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=200_000, help="a day's events (200000)")
     parser.add_argument("--e2e-events", type=int, default=10_000, help="end to end (10000)")
-    parser.add_argument("--batch", type=int, default=100, help="messages per batch (100)")
+    default_batch = TrackerSettings().batch_messages
+    parser.add_argument(
+        "--batch", type=int, default=default_batch, help=f"messages per batch ({default_batch})"
+    )
     parser.add_argument("--max-depth", type=int, default=60, help="queue backlog limit (60)")
     parser.add_argument("--lanes", type=int, default=16, help="concurrent senders (16)")
     parser.add_argument(

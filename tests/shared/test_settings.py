@@ -82,3 +82,14 @@ def test_the_settings_page_documents_every_variable_exactly_as_the_code_defines_
     assert markdown_table() in page, "run `uv run ff settings --update-docs`"
     for var in variables():
         assert f"`{var.name}`" in page
+
+
+def test_the_tracker_refuses_a_gather_time_its_visibility_timeout_cannot_cover() -> None:
+    settings = load_settings({**REQUIRED, "FF_TRACKER_GATHER_SECONDS": "20"})
+    assert settings.tracker.gather_seconds == 20.0
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**REQUIRED, "FF_TRACKER_GATHER_SECONDS": "21"})
+    assert "gather_seconds (21.0) must be at most a third of" in str(raised.value)
+    assert "visibility_timeout_seconds (60)" in str(raised.value)
+    with pytest.raises(SettingsError):
+        load_settings({**REQUIRED, "FF_TRACKER_BATCH_MESSAGES": "0"})

@@ -12,7 +12,7 @@ import pytest
 from ff_shared.domain.funnel import IdentityLink, build_funnel, cluster_duplicates
 from ff_shared.domain.tracking.batches import BatchLimits, validate_batch
 from ff_shared.domain.tracking.events import IdentityKind, StampedEvent
-from ff_shared.domain.tracking.sessions import BatchDelta, fold, merge_deltas
+from ff_shared.domain.tracking.sessions import BatchDelta, fold, fold_by_merging, merge_deltas
 from ff_shared.tracking.generator import generate
 from ff_shared.tracking.identity import identity_hash
 
@@ -158,6 +158,33 @@ def test_sessions_do_not_depend_on_order_or_batch_boundaries() -> None:
         for part in reversed(parts):
             merged = merge_deltas(merged, fold(part))
         assert merged == expected
+
+
+def test_the_one_pass_fold_equals_merging_each_events_delta() -> None:
+    """``fold`` keeps running aggregates instead of merging a delta per event (its definition,
+    ``fold_by_merging``): the same sessions, steps, field errors and identities on shuffled
+    generated journeys cut into batches of every size, with events sharing a time and ids
+    repeated, and when folding into an existing aggregate."""
+    events = _stamped(60, seed=11)
+    assert any(e.context is not None for e in events)
+    assert any(e.identity_hashes is not None for e in events)
+    assert any(e.application_id is not None for e in events)
+    rng = random.Random(5)
+    same_time = [
+        msgspec.structs.replace(e, client_time=events[0].client_time)
+        for e in events
+        if e.session_id == events[0].session_id
+    ]
+    for _ in range(5):
+        shuffled = [*events, *same_time, *rng.sample(events, 30)]
+        rng.shuffle(shuffled)
+        for size in (1, 7, 100, len(shuffled)):
+            for i in range(0, len(shuffled), size):
+                part = shuffled[i : i + size]
+                assert fold(part) == fold_by_merging(part)
+        head, tail = shuffled[: len(shuffled) // 2], shuffled[len(shuffled) // 2 :]
+        assert fold(tail, into=fold(head)) == fold_by_merging(tail, into=fold_by_merging(head))
+    assert fold([]) == BatchDelta()
 
 
 def test_a_session_keeps_its_first_touch_source_and_its_application() -> None:

@@ -26,8 +26,14 @@ class TrackerSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Tracking requests one client (address) may make per minute."""
     queue_name: str = "ff:queue:tracker-processor"
     """The tracker-processor worker's arq queue (its cron jobs)."""
-    batch_messages: int = 100
-    """Messages the processor gathers (in receives of 10) before writing one batch."""
+    batch_messages: int = 1000
+    """Most messages the processor gathers (in receives of 10) into one batch: one lake write
+    and one commit, whose cost a larger batch shares among more events."""
+    gather_seconds: float = 2.0
+    """Longest the processor keeps receiving to fill a batch once its first message has arrived
+    (a receive that returns nothing ends the batch sooner); at most a third of
+    ``visibility_timeout_seconds``, so a batch has twice its gathering time to be written and
+    deleted before its first messages could reappear."""
     wait_seconds: int = 10
     """SQS long-poll wait of each receive."""
     visibility_timeout_seconds: int = 60
@@ -41,6 +47,18 @@ class TrackerSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Applications sharing an identity hash within this many days are clustered."""
     seen_retention_days: int = 15
     """How long processed event ids are kept for de-duplication (SQS keeps at most 14 days)."""
+
+    def __post_init__(self) -> None:
+        if self.batch_messages < 1:
+            raise ValueError("batch_messages must be at least 1")
+        if self.gather_seconds < 0:
+            raise ValueError("gather_seconds must not be negative")
+        if 3 * self.gather_seconds > self.visibility_timeout_seconds:
+            raise ValueError(
+                f"gather_seconds ({self.gather_seconds}) must be at most a third of "
+                f"visibility_timeout_seconds ({self.visibility_timeout_seconds}), or a batch's "
+                "first messages could reappear before it is written"
+            )
 
 
 class GoogleAnalyticsSettings(msgspec.Struct, frozen=True, kw_only=True):

@@ -47,7 +47,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(problems)
     try:
         return msgspec.convert(raw, Settings)
-    except msgspec.ValidationError as exc:  # pragma: no cover - every field was checked above
+    except msgspec.ValidationError as exc:  # a section's own checks (its __post_init__)
         raise SettingsError([str(exc)]) from exc
 
 

@@ -2,11 +2,11 @@
 
 Keys are ``raw/environment=<env>/dt=<YYYY-MM-DD>/hour=<HH>/part-<digest>.jsonl.gz``, partitioned
 by the server's ``received_at`` (late events land in the current partition; old partitions are
-never rewritten). The processor writes only events it has not processed before, inside the
-transaction that records them; the digest is of the sorted event ids, so a batch retried after a
-crash overwrites its own object. A crash between the write and the commit can still leave a copy
-under another key, so the lake is at-least-once and its readers (the Athena queries) keep one row
-per ``event_id``.
+never rewritten). The processor writes each batch before the statement that records its events
+commits, so every recorded event is in the lake; the digest is of the sorted event ids, so a
+batch retried whole overwrites its own object. A batch redelivered in another grouping (after a
+crash, or a visibility timeout) is written again under another key, so the lake is
+at-least-once and its readers (the Athena queries) keep one row per ``event_id``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -31,6 +31,7 @@ RAW_PREFIX = "raw"
 EXTRACTS_PREFIX = "extracts"
 
 _encoder = msgspec.json.Encoder()
+COMPRESS_LEVEL = 1
 
 
 class LakeError(Exception):
@@ -39,13 +40,21 @@ class LakeError(Exception):
 
 def partition_of(event: StampedEvent) -> str:
     at = event.received_at.astimezone(UTC)
-    return f"environment={event.environment}/dt={at:%Y-%m-%d}/hour={at:%H}"
+    return (
+        f"environment={event.environment}"
+        f"/dt={at.year:04d}-{at.month:02d}-{at.day:02d}/hour={at.hour:02d}"
+    )
 
 
 def encode_lines(events: Sequence[StampedEvent]) -> bytes:
     """Gzip JSON Lines, one event per line, fields as in :class:`StampedEvent`."""
-    body = b"".join(_encoder.encode(e) + b"\n" for e in events)
-    return gzip.compress(body, compresslevel=5, mtime=0)
+    return compress(_encoder.encode_lines(events))
+
+
+def compress(lines: bytes) -> bytes:
+    """Gzip at level 1: about 15% larger than level 5 on event lines, at half the CPU. zlib
+    releases the GIL, so a thread can compress while the event loop works."""
+    return gzip.compress(lines, compresslevel=COMPRESS_LEVEL, mtime=0)
 
 
 def decode_lines(data: bytes) -> list[StampedEvent]:
@@ -58,8 +67,16 @@ def decode_lines(data: bytes) -> list[StampedEvent]:
 
 def group_by_partition(events: Sequence[StampedEvent]) -> dict[str, list[StampedEvent]]:
     groups: dict[str, list[StampedEvent]] = {}
+    # The events of one request share their stamp and come together: an event like the one
+    # before it joins its group without working out the partition again.
+    environment: str | None = None
+    stamp: datetime | None = None
+    group: list[StampedEvent] = []
     for event in events:
-        groups.setdefault(partition_of(event), []).append(event)
+        if event.received_at != stamp or event.environment != environment:
+            environment, stamp = event.environment, event.received_at
+            group = groups.setdefault(partition_of(event), [])
+        group.append(event)
     return groups
 
 
@@ -70,10 +87,19 @@ def object_key(partition: str, events: Sequence[StampedEvent]) -> str:
 
 def encode_batch(events: Sequence[StampedEvent]) -> dict[str, bytes]:
     """Each object of a batch: key to gzip body."""
+    return compress_objects(batch_lines(events))
+
+
+def batch_lines(events: Sequence[StampedEvent]) -> dict[str, bytes]:
+    """Each object of a batch: key to its JSON Lines, not yet compressed."""
     return {
-        object_key(partition, group): encode_lines(group)
+        object_key(partition, group): _encoder.encode_lines(group)
         for partition, group in group_by_partition(events).items()
     }
+
+
+def compress_objects(objects: dict[str, bytes]) -> dict[str, bytes]:
+    return {key: compress(lines) for key, lines in objects.items()}
 
 
 async def put_objects(s3: S3Client, bucket: str, objects: dict[str, bytes]) -> None:

@@ -1,11 +1,11 @@
 """One batch at a time: receive, decode, write the lake and merge sessions, only then delete.
 
-At-least-once delivery becomes exactly-once in effect: in one transaction the store records the
-event ids and folds only the new events, the new events are written to the S3 lake, and the
-transaction commits; only then are the messages deleted. A processor killed at any
-point leaves its messages undeleted; they come back after the visibility timeout and are
-recognised by id. A message that cannot be decoded is released (not deleted) so SQS counts its
-receives and moves it to the DLQ after ``max_receives``.
+At-least-once delivery becomes exactly-once in effect: the batch is written to the S3 lake, then
+the store records the event ids and folds only the new events into the sessions atomically (one
+statement that commits, or a transaction when some id was seen before); only then are the
+messages deleted. A processor killed at any point leaves its messages undeleted; they come back
+after the visibility timeout and are recognised by id. A message that cannot be decoded is
+released (not deleted) so SQS counts its receives and moves it to the DLQ after ``max_receives``.
 """
 
 from __future__ import annotations
@@ -93,34 +93,52 @@ class Processor:
         self.queue_urls = list(queue_urls)
 
     async def write(self, events: Sequence[StampedEvent]) -> tuple[int, int]:
-        """The core, in one transaction: record the ids (only new ones go on), fold them into
-        the sessions, write them to the lake, commit. The lake is written before the commit, so
-        a batch that fails anywhere is retried whole; returns (new events, lake objects)."""
+        """The core: write the batch to the lake, then record and fold it in PostgreSQL, which
+        commits. Returns (new events, lake objects).
+
+        The lake objects are compressed in a thread while the batch is folded, and written
+        before anything is recorded: a batch that fails anywhere is retried whole, and a
+        recorded event is always in the lake. Usually every id is new and one statement records
+        and folds the whole batch and commits (one round trip); if one was seen before, nothing
+        was written and a transaction records the ids one statement at a time and folds only
+        the new events (the lake then holds another copy of the old ones, as after a crash)."""
+        lines = s3_lake.batch_lines(events)
+        compressed = asyncio.ensure_future(asyncio.to_thread(s3_lake.compress_objects, lines))
+        try:
+            prepared = store.prepare(events)
+            objects = await compressed
+        finally:
+            if not compressed.done():
+                compressed.cancel()
+        await s3_lake.put_objects(self.s3, self.settings.bucket, objects)
         for attempt in range(1, 6):
             try:
-                return await self._write_once(events)
+                return await self._record(events, prepared), len(objects)
             except _RETRYABLE_DB:
                 log.info("tracker_batch_retried", attempt=attempt)
                 await asyncio.sleep(0.05 * attempt)
-        return await self._write_once(events)
+        return await self._record(events, prepared), len(objects)
 
-    async def _write_once(self, events: Sequence[StampedEvent]) -> tuple[int, int]:
-        async with self.pool.acquire() as conn, conn.transaction():
-            new = await store.record_and_apply(conn, events)
-            if not new:
-                return 0, 0
-            keys = await s3_lake.write_batch(self.s3, self.settings.bucket, new)
-        return len(new), len(keys)
+    async def _record(self, events: Sequence[StampedEvent], prepared: store.PreparedBatch) -> int:
+        async with self.pool.acquire() as conn:
+            with contextlib.suppress(store.SeenBefore):
+                await store.record_and_apply(conn, prepared)
+                return len(events)
+            async with conn.transaction():
+                return len(await store.record_new_and_apply(conn, events))
 
     async def gather(self, queue_url: str, *, wait_seconds: int) -> tuple[list[Received], int]:
         """Up to ``batch_messages`` messages, in receives of ten: the first long-polls, the next
-        ones follow only while the queue keeps returning full receives."""
+        ones (without waiting) follow until the batch is full, a receive returns nothing, or
+        ``gather_seconds`` have passed since the first messages arrived."""
         target = self.settings.batch_messages
         visibility = self.settings.visibility_timeout_seconds
+        loop = asyncio.get_running_loop()
         got: list[Received] = []
         calls = 0
         wait = wait_seconds
-        while len(got) < target:
+        deadline: float | None = None
+        while len(got) < target and (deadline is None or loop.time() < deadline):
             received = await sqs.receive(
                 self.sqs,
                 queue_url,
@@ -129,9 +147,11 @@ class Processor:
                 visibility_timeout=visibility,
             )
             calls += 1
-            got += received
-            if len(received) < sqs.SQS_BATCH:
+            if not received:
                 break
+            got += received
+            if deadline is None:
+                deadline = loop.time() + self.settings.gather_seconds
             wait = 0
         return got, calls
 

@@ -1,9 +1,12 @@
 """Recording events: exactly-once, folded into the session aggregates.
 
-A batch is applied in one transaction: the event ids are inserted into ``events_seen`` first
-(``on conflict do nothing returning``), and only the events that were new are folded into the
-session aggregates. A redelivered event therefore changes nothing, and a concurrent processor
-inserting the same id waits for the first transaction and then skips it. The merges mirror
+A batch is applied atomically. Usually none of its ids was seen: one statement
+(:func:`record_and_apply`) inserts them into ``events_seen`` and upserts the fold of the whole
+batch, and commits on its own. If an id was recorded before, that statement fails having written
+nothing (:class:`SeenBefore`), and :func:`record_new_and_apply` inserts the ids
+(``on conflict do nothing returning``) and folds only the events that were new, in one
+transaction. A redelivered event therefore changes nothing, and a concurrent processor inserting
+the same id waits for the first transaction and then skips it. The merges mirror
 ``ff_shared.domain.tracking.sessions.merge_session`` / ``merge_step`` (least, greatest, sum,
 earliest-wins by (time, event id)), so order and batch boundaries do not matter. Each statement
 takes its rows sorted by key, so two processors lock rows in the same order.
@@ -11,12 +14,14 @@ takes its rows sorted by key, so two processors lock rows in the same order.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from ff_shared.domain.tracking.events import StampedEvent
 from ff_shared.domain.tracking.sessions import BatchDelta, SessionDelta, StepDelta, fold
@@ -216,61 +221,106 @@ async def apply_delta(conn: asyncpg.Connection, delta: BatchDelta) -> None:
         await conn.execute(_UPSERT_IDENTITIES, *_columns(rows["session_identities"], 4))
 
 
-def _shifted(sql: str, offset: int) -> str:
-    return re.sub(r"\$(\d+)", lambda m: f"${int(m[1]) + offset}", sql)
+_STEP_TYPES = ("text", "text", "int", "timestamptz", "timestamptz", "int", "timestamptz")
+_FIELD_ERROR_TYPES = ("text", "text", "text", "text", "int")
+_IDENTITY_TYPES = ("text", "text", "text", "timestamptz")
+_SEEN_TYPES = ("text", "text", "timestamptz")
 
 
-def _gated(upsert: str, offset: int) -> str:
-    """An upsert that writes only when every id of the batch was new."""
-    gated = upsert.replace("\non conflict", "\nwhere (select all_new from fresh)\non conflict", 1)
-    return _shifted(gated, offset).strip()
+def _from_json(param: int, types: Sequence[str]) -> str:
+    """Rows from a JSON array of arrays (one per row, in column order): the batch statement's
+    parameters are JSON, which msgspec writes and PostgreSQL reads far faster than the driver
+    encodes arrays of datetimes and strings element by element."""
+    columns = ", ".join(f"(r->>{i})::{t}" for i, t in enumerate(types))
+    return f"select {columns} from jsonb_array_elements(${param}::jsonb) as r"
 
 
-_WIDTHS = (len(SESSION_COLUMNS), len(STEP_COLUMNS), 5, 4)
-_OFFSETS = tuple(3 + sum(_WIDTHS[:i]) for i in range(len(_WIDTHS)))
+def _json_upsert(upsert: str, param: int, types: Sequence[str]) -> str:
+    source, count = re.subn(
+        r"select \* from unnest\(.*?\)\non conflict",
+        lambda _: _from_json(param, types) + "\non conflict",
+        upsert,
+        flags=re.DOTALL,
+    )
+    assert count == 1
+    return source.strip()
 
+
+# The ids are the statement's own insert, without ``on conflict`` (half the work of a
+# speculative insert): one recorded before fails the statement before any upsert runs.
+# PostgreSQL runs the upserts after the main insert, the last listed first, so they take their
+# rows in the order ``apply_delta`` does: sessions, steps, field errors, identities.
 _RECORD_AND_UPSERT = f"""
-with seen as (
-    insert into tracker.events_seen (event_id, session_id, received_at)
-    select * from unnest($1::text[], $2::text[], $3::timestamptz[])
-    on conflict (event_id) do nothing
-    returning event_id
-),
-fresh as (select count(*) = cardinality($1::text[]) as all_new from seen),
-upsert_sessions as ({_gated(_UPSERT_SESSIONS, _OFFSETS[0])}),
-upsert_steps as ({_gated(_UPSERT_STEPS, _OFFSETS[1])}),
-upsert_field_errors as ({_gated(_UPSERT_FIELD_ERRORS, _OFFSETS[2])}),
-upsert_identities as ({_gated(_UPSERT_IDENTITIES, _OFFSETS[3])})
-select case when (select all_new from fresh) then null
-            else array(select event_id from seen) end
+with upsert_identities as ({_json_upsert(_UPSERT_IDENTITIES, 5, _IDENTITY_TYPES)}),
+upsert_field_errors as ({_json_upsert(_UPSERT_FIELD_ERRORS, 4, _FIELD_ERROR_TYPES)}),
+upsert_steps as ({_json_upsert(_UPSERT_STEPS, 3, _STEP_TYPES)}),
+upsert_sessions as ({_json_upsert(_UPSERT_SESSIONS, 2, _SESSION_TYPES)})
+insert into tracker.events_seen (event_id, session_id, received_at)
+{_from_json(1, _SEEN_TYPES)}
 """
+
+_SEEN_KEY = "events_seen_pkey"
+
+
+class SeenBefore(Exception):
+    """An event of the batch was recorded before (a redelivery, or another processor took it
+    first): the statement failed and wrote nothing (inside a transaction, the transaction is
+    aborted). Record the batch with :func:`record_new_and_apply` in a new transaction."""
+
+
+class PreparedBatch(msgspec.Struct, frozen=True, gc=False):
+    """The parameters of a batch's one statement (:func:`prepare`), built before a round trip:
+    the ids, then the rows of each session table, each a JSON array of rows sorted by key."""
+
+    events: int
+    args: tuple[str, str, str, str, str]
+
+
+_json = msgspec.json.Encoder()
+_BY_ID = operator.attrgetter("event_id")
+_SEEN_ROW = operator.attrgetter(*SEEN_COLUMNS)
+
+
+def prepare(events: Sequence[StampedEvent]) -> PreparedBatch:
+    """Fold a batch and lay out its ids and rows as the statement's parameters."""
+    ordered = sorted(events, key=_BY_ID)
+    rows = delta_rows(fold(events))
+    seen = list(map(_SEEN_ROW, ordered))
+    return PreparedBatch(
+        events=len(events),
+        args=(
+            _json.encode(seen).decode(),
+            _json.encode(rows["sessions"]).decode(),
+            _json.encode(rows["session_steps"]).decode(),
+            _json.encode(rows["session_field_errors"]).decode(),
+            _json.encode(rows["session_identities"]).decode(),
+        ),
+    )
 
 
 async def record_and_apply(
+    conn: asyncpg.Connection, batch: Sequence[StampedEvent] | PreparedBatch
+) -> None:
+    """Record and fold a batch none of whose ids was seen before (the usual case): one statement
+    inserts the ids and upserts the fold of the whole batch into each table. Outside a
+    transaction it commits on its own, in one round trip. Raises :class:`SeenBefore`, having
+    written nothing, if an id was recorded already (or appears twice in the batch)."""
+    prepared = batch if isinstance(batch, PreparedBatch) else prepare(batch)
+    try:
+        await conn.execute(_RECORD_AND_UPSERT, *prepared.args)
+    except asyncpg.exceptions.UniqueViolationError as exc:
+        if exc.constraint_name != _SEEN_KEY:
+            raise
+        raise SeenBefore("an event of the batch was recorded before") from exc
+
+
+async def record_new_and_apply(
     conn: asyncpg.Connection, events: Sequence[StampedEvent]
 ) -> list[StampedEvent]:
-    """Record and fold a batch in one round trip when none of its ids was seen before (the usual
-    case): one statement inserts the ids and, only if every one was new, upserts the fold of the
-    whole batch into each table. Otherwise nothing is upserted and the new events alone are folded
-    and applied. Call inside a transaction; returns the events that were new."""
-    ordered = sorted(events, key=lambda e: e.event_id)
-    rows = delta_rows(fold(events))
-    args: list[list[Any]] = [
-        [e.event_id for e in ordered],
-        [e.session_id for e in ordered],
-        [e.received_at for e in ordered],
-    ]
-    for table, width in zip(
-        ("sessions", "session_steps", "session_field_errors", "session_identities"),
-        _WIDTHS,
-        strict=True,
-    ):
-        args += _columns(rows[table], width)
-    seen_ids = await conn.fetchval(_RECORD_AND_UPSERT, *args)
-    if seen_ids is None:
-        return list(events)
-    new_ids = set(seen_ids)
-    new = [e for e in events if e.event_id in new_ids]
+    """Record a batch that may hold events seen before, statement by statement: the ids (only
+    new ones go on), then the fold of the new events. Call inside a transaction; returns the
+    events that were new."""
+    new = await record_new_events(conn, events)
     if new:
         await apply_delta(conn, fold(new))
     return new
@@ -278,10 +328,7 @@ async def record_and_apply(
 
 async def store_events(conn: asyncpg.Connection, events: Sequence[StampedEvent]) -> int:
     """Record and fold a batch (call inside a transaction); return how many events were new."""
-    new = await record_new_events(conn, events)
-    if new:
-        await apply_delta(conn, fold(new))
-    return len(new)
+    return len(await record_new_and_apply(conn, events))
 
 
 async def copy_rows(
