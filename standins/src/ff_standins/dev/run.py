@@ -13,12 +13,14 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
 import aioboto3
 import asyncpg
+import msgspec
 
 from ff_shared.errors import SettingsError
 from ff_shared.integrations.aws.cognito import (
@@ -296,6 +298,16 @@ def _start_stack(
     wait_for_port("127.0.0.1", api_port, timeout=60, name="the API")
 
 
+def pid_recorder(state: DevState) -> Callable[[list[Supervised]], None]:
+    """Writes the state file with the pids the supervised processes have now: at start and
+    whenever the supervisor started one again, so ``.ff/dev.json`` never names a dead process."""
+
+    def record(processes: list[Supervised]) -> None:
+        write_state(msgspec.structs.replace(state, pids=[p.proc.pid for p in processes]))
+
+    return record
+
+
 def _announce(state: DevState, stack: Stack, names: list[str], logdir: Path) -> None:
     print(f"api        {state.api_url}  (OpenAPI: {state.api_url}/schema/openapi.json)")
     for name in names:
@@ -330,13 +342,14 @@ def run(args: argparse.Namespace) -> int:
             aws_region=stack.aws_region,
             pools=stack.pools,
             env=child_env,
-            pids=[p.proc.pid for p in processes],
         )
-        write_state(state)
+        record = pid_recorder(state)
+        record(processes)
         if not args.no_portals:
             processes += start_portals(state, logdir)
+            record(processes)
         _announce(state, stack, [p.name for p in processes[1:]], logdir)
-        supervise(processes, logdir)
+        supervise(processes, logdir, on_restart=record)
         return 0
     finally:
         stop_all(processes)
