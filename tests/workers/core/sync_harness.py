@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
@@ -50,6 +49,23 @@ async def _finish_running_jobs(worker: Worker, main: asyncio.Task[None], within:
             raise AssertionError(f"the running job did not end its try within {within:.0f}s")
 
 
+async def _stop(main: asyncio.Task[None], *, attempts: int = 30) -> None:
+    """Cancel the worker until it has stopped: one cancel can be lost. The worker's Redis client
+    has a socket timeout, so redis-py sends each command under ``asyncio.wait_for``, and
+    Python 3.11's ``wait_for`` returns the command's result instead of raising when the cancel
+    arrives just as the command completes (CPython gh-86296, fixed in 3.12). The worker then
+    polls on, and in burst mode with a job retrying with backoff, for minutes."""
+    for _ in range(attempts):
+        if main.done():
+            break
+        main.cancel()
+        await asyncio.wait({main}, timeout=1.0)
+    if not main.done():
+        raise AssertionError(f"the worker did not stop after {attempts} cancellations")
+    if not main.cancelled():
+        main.exception()  # retrieved: the drain has already reported or is reporting it
+
+
 async def drain(
     settings: Settings,
     *,
@@ -89,10 +105,7 @@ async def drain(
         if task.done():
             task.result()
     finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _stop(task)
         await close_worker(worker)
 
 
