@@ -13,10 +13,10 @@ from __future__ import annotations
 # Listed after the modules they import, so each is imported (and assert-rewritten) as a plugin.
 pytest_plugins = [
     "tests.fixtures.servers",
+    "tests.fixtures.dynamics",
     "tests.fixtures.analyst",
     "tests.fixtures.payments",
     "tests.fixtures.anchor_lms",
-    "tests.fixtures.dynamics",
     "tests.fixtures.obv",
     "tests.fixtures.api",
     "tests.fixtures.loanbook",

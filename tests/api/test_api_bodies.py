@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.testing import AsyncTestClient
+from tests.fixtures.staff import StaffFactory
 
 from ff_api.bodies import body_type, check_body
 
@@ -43,6 +44,22 @@ async def test_an_absent_body_names_each_required_field(client: Client) -> None:
     response = await client.post("/v1/quotes", headers={"Content-Type": "application/json"})
     assert response.status_code == 422, response.text
     assert sorted(e["path"] for e in response.json()["errors"]) == ["amount_pence", "term_months"]
+
+
+async def test_the_string_null_for_an_optional_date_is_refused_at_its_path(
+    client: Client, staff_as: StaffFactory
+) -> None:
+    operations = await staff_as("operations")
+    path = "/v1/staff/loans/no-such-loan/arrangements"
+    body = {"kind": "breathing_space", "starts_on": "2026-12-01", "ends_on": "null"}
+    response = await client.post(path, json=body, headers=operations.headers)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "validation_failed"
+    assert [e["path"] for e in problem["errors"]] == ["ends_on"]
+    # JSON's own null is the absent date: the body passes, and the loan is looked for.
+    response = await client.post(path, json={**body, "ends_on": None}, headers=operations.headers)
+    assert response.status_code == 404, response.text
 
 
 async def test_a_body_that_is_not_an_object_says_so(client: Client) -> None:

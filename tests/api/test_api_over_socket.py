@@ -13,7 +13,7 @@ from tests.fixtures.api import TokenFactory, bearer
 
 from ff_shared.domain.application import STEPS, example_for
 from ff_shared.settings import Settings, settings_to_env
-from ff_standins.dev.command import api_argv
+from ff_standins.dev.run import api_argv
 from ff_standins.servers import ServerProcess, free_port
 
 

@@ -1,14 +1,26 @@
-"""``ff dev``'s supervisor: a process that exits is started again, its neighbours untouched."""
+"""``ff dev``'s supervisor: a process that exits is started again, its neighbours untouched, and
+the state file names the pid it runs under now."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 
-from ff_standins.dev.supervise import MAX_BACKOFF_SECONDS, Supervised, starter, stop_all
+import pytest
+
+from ff_standins.dev.run import pid_recorder
+from ff_standins.dev.supervise import (
+    MAX_BACKOFF_SECONDS,
+    Supervised,
+    starter,
+    stop_all,
+    supervise,
+)
+from ff_workers.cli.devstate import DevState, read_state
 
 
 def test_an_exited_process_is_restarted_after_its_backoff_and_its_neighbour_runs_on(
@@ -94,3 +106,52 @@ def _alive(pid: int) -> bool:
     with contextlib.suppress(OSError):
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
     return False
+
+
+def test_the_state_file_names_a_restarted_process_by_its_new_pid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FF_DEV_DIR", str(tmp_path / ".ff"))
+    state = DevState(
+        api_url="http://127.0.0.1:8000",
+        aws_endpoint_url="http://127.0.0.1:8100",
+        aws_region="eu-west-2",
+        pools={},
+        env={},
+    )
+    # Exits at once the first time it runs (no marker yet), then stays up.
+    marker = tmp_path / "ran-once"
+    crashing_argv = [
+        sys.executable,
+        "-c",
+        "import pathlib, sys, time\n"
+        f"m = pathlib.Path({str(marker)!r})\n"
+        "if not m.exists():\n    m.touch(); sys.exit(3)\n"
+        "time.sleep(120)",
+    ]
+    crashing = Supervised("crashing", starter("crashing", crashing_argv, {}, tmp_path))
+    steady_argv = [sys.executable, "-c", "import time; time.sleep(120)"]
+    steady = Supervised("steady", starter("steady", steady_argv, {}, tmp_path))
+    children = [crashing, steady]
+    record = pid_recorder(state)
+    record(children)
+    first = crashing.proc.pid
+    assert read_state().pids == [first, steady.proc.pid]
+    seen: list[list[int]] = []
+
+    def restarted(processes: list[Supervised]) -> None:
+        record(processes)
+        seen.append(read_state().pids)
+        os.kill(os.getpid(), signal.SIGTERM)  # the supervisor's own way out
+
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        supervise(children, tmp_path, poll_seconds=0.05, on_restart=restarted)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        stop_all(children)
+
+    assert crashing.proc.pid != first
+    assert seen == [[crashing.proc.pid, steady.proc.pid]]
+    assert read_state().pids == [crashing.proc.pid, steady.proc.pid]

@@ -19,7 +19,7 @@ from tests.fixtures.outages import PostgresCluster, Restartable
 
 from ff_shared.settings import Settings, load_settings, settings_to_env
 from ff_shared.stores.postgres import apply_migrations
-from ff_standins.dev.command import api_argv
+from ff_standins.dev.run import api_argv
 from ff_standins.servers import ServerProcess, free_port
 
 pytestmark = pytest.mark.usefixtures("own_redis", "own_mongo", "own_postgres")

@@ -6,15 +6,12 @@ import asyncio
 import json
 from datetime import date, timedelta
 
-import pytest
 from tests.fixtures.tracker import run_ff
 
 from ff_shared.clock import london_today
 from ff_shared.settings import Settings, settings_to_env
 from ff_workers.adp.pipeline import Pipeline
 from ff_workers.adp.worker import WorkerSettings
-
-pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def test_ff_adp_run_prints_progress_and_the_runs_summary(

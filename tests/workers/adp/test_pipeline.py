@@ -1,28 +1,67 @@
 """The pipeline over real sources: a published run, an idempotent rerun, an incremental run
-that picks up one new payment, and a reconciliation failure that leaves the previous run in
-place with a failed report."""
+that picks up one new payment, a payment the LMS reverses netted out of collections and
+arrears, and a reconciliation failure that leaves the previous run in place with a failed
+report."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
 
 import aioboto3
 import aioodbc
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from aiohttp import web
 
 from ff_shared.adp import schema
 from ff_shared.adp.catalogue import REPORTS, build_report
 from ff_shared.adp.engine import DuckDbEngine
-from ff_shared.adp.insights import arrears, kpis
+from ff_shared.adp.history import month_end
+from ff_shared.adp.insights import arrears, collections, kpis
+from ff_shared.adp.runs import RunReport
 from ff_shared.clock import london_today, now_utc
+from ff_shared.integrations.anchor_lms.client import AnchorLmsClient
+from ff_shared.settings import AnchorLmsSettings, Settings
 from ff_shared.stores.postgres import adp as pg_store
 from ff_standins.adp_portfolio import DemoPortfolio
+from ff_standins.anchor_lms.simulator import Credentials, create_app
 from ff_standins.loanbook.ledger import record_payment
+from ff_standins.servers import free_port
 from ff_workers.adp.extract import AGREEMENTS, APPLICATIONS, JOURNEYS, TRANSACTIONS
 from ff_workers.adp.pipeline import Pipeline, RunFailed, run_pipeline
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+LMS_CREDENTIALS = Credentials(username="adp", user_id="9", password="adp-test-pw")
+
+
+@pytest.fixture(scope="module")
+async def lms(adp_settings: Settings) -> AsyncIterator[AnchorLmsClient]:
+    """The Anchor simulator booking into the pipeline's loan book, and the platform's client."""
+    port = free_port()
+    runner = web.AppRunner(
+        create_app(
+            credentials=LMS_CREDENTIALS,
+            loanbook_connection_string=adp_settings.loanbook.connection_string,
+        )
+    )
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    settings = AnchorLmsSettings(
+        base_url=f"http://127.0.0.1:{port}/AnchorCollections.svc",
+        username=LMS_CREDENTIALS.username,
+        user_id=LMS_CREDENTIALS.user_id,
+        password=LMS_CREDENTIALS.password,
+        timeout_seconds=10.0,
+        backoff_seconds=0.01,
+    )
+    try:
+        async with AnchorLmsClient(settings) as client:
+            yield client
+    finally:
+        await runner.cleanup()
 
 
 def _sorted(tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
@@ -118,6 +157,86 @@ async def test_a_new_payment_is_picked_up_incrementally(
     assert 1 <= report.rows_in[TRANSACTIONS] < 5
     assert 1 <= report.rows_in[AGREEMENTS] < 5
     assert report.rows_out["fact_payments"] == before.tables["fact_payments"].rows + 1
+
+
+async def _collected_this_month(pipeline: Pipeline, today: date) -> int:
+    manifest = pipeline.lake.read_manifest()
+    assert manifest is not None
+    engine = DuckDbEngine(pipeline.lake.read_tables(manifest))
+    report = await collections(engine, today.replace(day=1), month_end(today))
+    [row] = report.table.rows
+    assert row[0] == f"{today:%Y-%m}"
+    collected = row[2]
+    assert isinstance(collected, int)
+    return collected
+
+
+def _loan_figures(pipeline: Pipeline, number: str, today: date) -> tuple[int, int, int]:
+    """The loan's paid to date in fact_loans and today's arrears snapshot, and its reversals."""
+    manifest = pipeline.lake.read_manifest()
+    assert manifest is not None
+    tables = pipeline.lake.read_tables(manifest)
+    loans = tables["fact_loans"].filter(pc.equal(tables["fact_loans"]["agreement_number"], number))
+    snapshots = tables["fact_arrears_daily"]
+    snapshot = snapshots.filter(
+        pc.and_(
+            pc.equal(snapshots["agreement_number"], number),
+            pc.equal(snapshots["snapshot_date"], pa.scalar(today, pa.date32())),
+        )
+    )
+    payments = tables["fact_payments"]
+    reversals = payments.filter(
+        pc.and_(
+            pc.equal(payments["agreement_number"], number),
+            pc.equal(payments["type"], "payment_reversal"),
+        )
+    )
+    [paid] = loans["paid_pence"].to_pylist()
+    [snapshot_paid] = snapshot["paid_pence"].to_pylist()
+    return int(paid), int(snapshot_paid), reversals.num_rows
+
+
+async def test_a_payment_the_lms_reverses_is_netted_out_of_collections_and_arrears(
+    pipeline: Pipeline, adp_loanbook: aioodbc.Connection, lms: AnchorLmsClient
+) -> None:
+    async with adp_loanbook.cursor() as cur:
+        await cur.execute(
+            "SELECT AgreementNumber FROM Agreements WHERE Status = 'Live' ORDER BY AgreementId DESC"
+        )
+        number = str((await cur.fetchone())[0])
+    today = london_today()
+    await run_pipeline(pipeline, today, trigger="test")
+    collected = await _collected_this_month(pipeline, today)
+    paid, snapshot_paid, _ = _loan_figures(pipeline, number, today)
+
+    await lms.record_payment(
+        number, amount_pence=4_321, payment_date=today, reference=f"CB-{number}"
+    )
+    counted = await run_pipeline(pipeline, today, trigger="test")
+    assert counted.failed_checks == []
+    assert await _collected_this_month(pipeline, today) == collected + 4_321
+    assert _loan_figures(pipeline, number, today) == (paid + 4_321, snapshot_paid + 4_321, 0)
+
+    reversal = await lms.reverse_payment(
+        number, reference=f"CB-{number}", reversal_date=today, reason="charged_back"
+    )
+    assert reversal.amount_pence == 4_321
+    report = await run_pipeline(pipeline, today, trigger="test")
+    assert report.status == "published"
+    assert report.rows_rejected == {}
+    assert report.failed_checks == []
+    assert report.rows_in[TRANSACTIONS] >= 1
+    # The loan book's own sum nets the reversal too, and the lake agrees with it.
+    assert _payments_check(report) == _payments_check(counted) - 4_321
+    assert await _collected_this_month(pipeline, today) == collected
+    assert _loan_figures(pipeline, number, today) == (paid, snapshot_paid, 1)
+
+
+def _payments_check(report: RunReport) -> int:
+    [check] = [c for c in report.checks if c.name == "money:payments_pence"]
+    assert check.passed
+    assert isinstance(check.expected, int)
+    return check.expected
 
 
 async def test_a_balance_that_does_not_reconcile_fails_the_run_and_keeps_the_previous(

@@ -7,7 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("aioboto3", "botocore", "structlog", "asyncpg", "ff_api", "ff_standins", "litestar")
+HEAVY = (
+    "aioboto3",
+    "botocore",
+    "structlog",
+    "asyncpg",
+    "beanie",
+    "aiohttp",
+    "ff_api",
+    "ff_standins",
+    "ff_standins.dev.run",
+    "litestar",
+)
 
 
 def _imported_after(code: str) -> list[str]:
@@ -42,6 +53,15 @@ def test_ff_token_and_ff_settings_need_no_aws_sdk() -> None:
     assert token == []
     assert "aioboto3" not in settings
     assert "botocore" not in settings
+
+
+def test_ff_dev_help_imports_only_its_arguments_not_the_stack() -> None:
+    imported = _imported_after(
+        "from ff_workers.cli.main import build_parser\n"
+        "args = build_parser('dev').parse_args(['dev', '--port', '8010', '--no-portals'])\n"
+        "assert (args.port, args.no_portals, args.no_workers) == (8010, True, False)"
+    )
+    assert imported == ["ff_standins"]
 
 
 def test_a_command_gets_its_full_arguments_when_it_runs() -> None:

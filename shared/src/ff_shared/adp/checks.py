@@ -23,6 +23,16 @@ def _sum(table: pa.Table, column: str, where: pa.Array | None = None) -> int:
     return int(total or 0)
 
 
+def _net_payments(payments: pa.Table) -> int:
+    """Payments less their reversals, as the loan book's own sum counts them."""
+    if not payments.num_rows:
+        return 0
+    kinds = payments["type"]
+    return _sum(payments, "amount_pence", pc.equal(kinds, "payment")) - _sum(
+        payments, "amount_pence", pc.equal(kinds, "payment_reversal")
+    )
+
+
 def unique_keys(tables: Mapping[str, pa.Table]) -> list[CheckResult]:
     results: list[CheckResult] = []
     for name, table in tables.items():
@@ -113,10 +123,8 @@ def reconcile(
         _count(
             "money:payments_pence",
             loanbook.payments_pence,
-            _sum(payments, "amount_pence", pc.equal(payments["type"], "payment"))
-            if payments.num_rows
-            else 0,
-            "received, fact_payments vs Transactions (payments)",
+            _net_payments(payments),
+            "received net of reversals, fact_payments vs Transactions (payments - reversals)",
         ),
     ]
     return results

@@ -4,6 +4,7 @@ buckets and the month-end dates the arrears snapshots are taken on."""
 from __future__ import annotations
 
 import bisect
+import sys
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -15,6 +16,7 @@ from ff_shared.domain.dates import add_months
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 PAYMENT = 3
 WRITE_OFF = 6
+PAYMENT_REVERSAL = 7
 ARREARS_DAYS = 30
 DEFAULT_DAYS = 90
 
@@ -47,14 +49,20 @@ def snapshot_dates(as_of: date, months: int, earliest: date | None) -> list[date
 
 
 class LoanHistory(msgspec.Struct, kw_only=True):
-    """One loan's schedule and money received, as sorted cumulative series for date look-ups."""
+    """One loan's schedule and money received, as sorted cumulative series for date look-ups.
+
+    Money received is payments net of their reversals: a charge-back takes the money back on the
+    day it is reversed, so an instalment a payment had covered can fall due again."""
 
     due: list[date]
     cum_due: list[int]
     pay_dates: list[date]
+    """Each day money was received or taken back, once, in order."""
     cum_paid: list[int]
-    covered: list[date | None]
-    """When cumulative payments first covered each instalment (None: not yet)."""
+    """Net received by the end of each of ``pay_dates``."""
+    low_after: list[int]
+    """The least of ``cum_paid[j:]`` for each ``j`` (and no limit past the end): whether a
+    reversal ever uncovers what was covered by ``pay_dates[j - 1]``."""
     written_off_date: date | None
     written_off_pence: int
 
@@ -75,25 +83,25 @@ class LoanHistory(msgspec.Struct, kw_only=True):
         written_off_date: date | None = None
         written_off = 0
         for t in sorted(transactions, key=lambda t: (t.transaction_date, t.transaction_id)):
-            if t.type_id == PAYMENT:
-                paid += t.amount_pence
-                pay_dates.append(t.transaction_date)
-                cum_paid.append(paid)
+            if t.type_id in (PAYMENT, PAYMENT_REVERSAL):
+                paid += t.amount_pence if t.type_id == PAYMENT else -t.amount_pence
+                if pay_dates and pay_dates[-1] == t.transaction_date:
+                    cum_paid[-1] = paid
+                else:
+                    pay_dates.append(t.transaction_date)
+                    cum_paid.append(paid)
             elif t.type_id == WRITE_OFF:
                 written_off += t.amount_pence
                 written_off_date = written_off_date or t.transaction_date
-        covered: list[date | None] = []
-        j = 0
-        for needed in cum_due:
-            while j < len(cum_paid) and cum_paid[j] < needed:
-                j += 1
-            covered.append(pay_dates[j] if j < len(cum_paid) else None)
+        low_after = [*cum_paid, sys.maxsize]
+        for j in range(len(cum_paid) - 1, -1, -1):
+            low_after[j] = min(low_after[j], low_after[j + 1])
         return cls(
             due=due,
             cum_due=cum_due,
             pay_dates=pay_dates,
             cum_paid=cum_paid,
-            covered=covered,
+            low_after=low_after,
             written_off_date=written_off_date,
             written_off_pence=written_off,
         )
@@ -108,21 +116,36 @@ class LoanHistory(msgspec.Struct, kw_only=True):
 
     def days_past_due(self, day: date) -> int:
         """Days the oldest instalment not covered by ``day`` has been overdue on ``day``."""
-        for k, due in enumerate(self.due):
-            if due >= day:
-                return 0
-            covered = self.covered[k]
-            if covered is None or covered > day:
-                return (day - due).days
-        return 0
+        # Instalments are covered oldest first: the first one the money received by ``day``
+        # does not reach is the oldest uncovered.
+        k = bisect.bisect_right(self.cum_due, self.paid_by(day))
+        if k == len(self.due) or self.due[k] >= day:
+            return 0
+        return (day - self.due[k]).days
+
+    def _uncovered_after(self, k: int, day: date) -> date | None:
+        """The first of ``pay_dates`` after ``day`` that ends with instalment ``k`` (covered on
+        ``day``) no longer covered: a reversal took back what covered it."""
+        needed = self.cum_due[k]
+        j = bisect.bisect_right(self.pay_dates, day)
+        if self.low_after[j] >= needed:
+            return None
+        while self.cum_paid[j] >= needed:
+            j += 1
+        return self.pay_dates[j]
 
     def first_past(self, days: int, as_of: date) -> date | None:
         """The first day some instalment was more than ``days`` past due (up to ``as_of``)."""
+        first: date | None = None
         for k, due in enumerate(self.due):
             limit = due + timedelta(days=days)
             if limit >= as_of:
-                return None
-            covered = self.covered[k]
-            if covered is None or covered > limit:
-                return limit + timedelta(days=1)
-        return None
+                break
+            if self.paid_by(limit) < self.cum_due[k]:
+                # Later instalments pass their limits no earlier than this one.
+                found = limit + timedelta(days=1)
+                return found if first is None else min(first, found)
+            reversed_on = self._uncovered_after(k, limit)
+            if reversed_on is not None and reversed_on <= as_of:
+                first = reversed_on if first is None else min(first, reversed_on)
+        return first

@@ -240,7 +240,7 @@ FACT_LOANS = Table(
         _c("status", "string", "live, arrears or settled", required=True),
         _c("balance_pence", "bigint", "Owed now (the loan book's figure)", required=True),
         _c("arrears_pence", "bigint", "In arrears now (the loan book's figure)", required=True),
-        _c("paid_pence", "bigint", "Payments received to date", required=True),
+        _c("paid_pence", "bigint", "Payments received to date, net of reversals", required=True),
         _c("written_off_pence", "bigint", "Written off to date", required=True),
         _c("first_arrears_date", "date", "First day more than 30 days past due"),
         _c("default_date", "date", "First day more than 90 days past due, or written off"),
@@ -271,13 +271,22 @@ FACT_INSTALMENTS = Table(
 FACT_PAYMENTS = Table(
     name="fact_payments",
     kind="fact",
-    doc="One row per loan-book transaction (advances, payments, interest, fees, write-offs).",
+    doc=(
+        "One row per loan-book transaction (advances, payments and their reversals, interest,"
+        " fees, write-offs, returned Direct Debits)."
+    ),
     key=("transaction_id",),
     partition="month",
     columns=(
         _c("transaction_id", "bigint", "The LMS transaction id"),
         _c("agreement_number", "string", "Agreement", required=True),
-        _c("type", "string", "advance, interest, payment, fee, refund or write_off", required=True),
+        _c(
+            "type",
+            "string",
+            "advance, interest, payment, fee, refund, write_off, payment_reversal (takes back a"
+            " payment) or unpaid_collection (a returned Direct Debit: a note, no money moved)",
+            required=True,
+        ),
         _c("amount_pence", "bigint", "Amount", required=True),
         _c("transaction_date", "date", "Value date", required=True),
         _MONTH,
@@ -299,7 +308,7 @@ FACT_ARREARS_DAILY = Table(
         _c("days_past_due", "int", "Days the oldest unpaid instalment is overdue", required=True),
         _c("bucket", "string", "current, 1-30, 31-60, 61-90, 90+ or written_off", required=True),
         _c("scheduled_pence", "bigint", "Instalments due to date", required=True),
-        _c("paid_pence", "bigint", "Paid to date", required=True),
+        _c("paid_pence", "bigint", "Paid to date, net of reversals", required=True),
         _c("arrears_pence", "bigint", "Due and unpaid", required=True),
         _c("balance_pence", "bigint", "Still owed", required=True),
         _c("dt", "string", "Partition: the snapshot date (YYYY-MM-DD)", required=True),

@@ -13,6 +13,8 @@ from datetime import date, datetime
 
 import msgspec
 
+from ff_shared.domain.loans import TransactionType
+
 _AREA = re.compile(r"^([A-Z]{1,2})[0-9]")
 
 
@@ -130,13 +132,8 @@ class LoanBookTotals(msgspec.Struct, frozen=True, kw_only=True):
     advance_pence: int
     balance_pence: int
     payments_pence: int
+    """Payments net of their reversals (charge-backs, late failures)."""
 
 
-TRANSACTION_TYPES = {
-    1: "advance",
-    2: "interest",
-    3: "payment",
-    4: "fee",
-    5: "refund",
-    6: "write_off",
-}
+TRANSACTION_TYPES = {int(t): t.label for t in TransactionType}
+"""The loan book's transaction types as the lake names them (``fact_payments.type``)."""

@@ -1,6 +1,7 @@
 """``ff dev``'s supervisor: each process of the stack runs in its own session with its log under
 ``.ff/logs/``; one that exits is started again (after 1 s, then 2, 4 … up to 30 s while it keeps
-failing) and its neighbours carry on. Ctrl-C or SIGTERM stops them all."""
+failing) and its neighbours carry on; the state file is told the new pid. Ctrl-C or SIGTERM stops
+them all."""
 
 from __future__ import annotations
 
@@ -50,14 +51,15 @@ class Supervised:
         self.failures = 0
         self.restart_at: float | None = None
 
-    def check(self, logdir: Path, now: float) -> None:
-        """Schedule a restart when the process has exited; restart it when its time has come."""
+    def check(self, logdir: Path, now: float) -> bool:
+        """Schedule a restart when the process has exited; restart it when its time has come.
+        True when it was started again (it has a new pid)."""
         if self.restart_at is None:
             code = self.proc.poll()
             if code is None:
                 if now - self.started_at >= HEALTHY_AFTER_SECONDS:
                     self.failures = 0
-                return
+                return False
             delay = min(MAX_BACKOFF_SECONDS, 2.0**self.failures)
             self.failures += 1
             self.restart_at = now + delay
@@ -70,11 +72,20 @@ class Supervised:
             self.proc = self._start()
             self.started_at = now
             self.restart_at = None
-            print(f"restarted  {self.name}", flush=True)
+            print(f"restarted  {self.name} (pid {self.proc.pid})", flush=True)
+            return True
+        return False
 
 
-def supervise(children: list[Supervised], logdir: Path, *, poll_seconds: float = 0.5) -> None:
-    """Until SIGINT or SIGTERM, keeping every child running."""
+def supervise(
+    children: list[Supervised],
+    logdir: Path,
+    *,
+    poll_seconds: float = 0.5,
+    on_restart: Callable[[list[Supervised]], None] | None = None,
+) -> None:
+    """Until SIGINT or SIGTERM, keeping every child running; ``on_restart`` is called with the
+    children after any of them was started again (to record the new pids)."""
     stop = {"now": False}
 
     def _signal(_signum: int, _frame: object) -> None:
@@ -84,8 +95,9 @@ def supervise(children: list[Supervised], logdir: Path, *, poll_seconds: float =
     signal.signal(signal.SIGINT, _signal)
     while not stop["now"]:
         now = time.monotonic()
-        for child in children:
-            child.check(logdir, now)
+        restarted = [child.check(logdir, now) for child in children]
+        if any(restarted) and on_restart is not None:
+            on_restart(children)
         time.sleep(poll_seconds)
 
 

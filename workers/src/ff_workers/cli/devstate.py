@@ -30,6 +30,8 @@ class DevState(msgspec.Struct, kw_only=True):
     env: dict[str, str]
     """The FF_ variables the stack's processes run with."""
     pids: list[int] = msgspec.field(default_factory=list)
+    """The supervised processes' pids (API, workers, simulators, portals), rewritten whenever the
+    supervisor starts one again."""
 
 
 def state_dir() -> Path:

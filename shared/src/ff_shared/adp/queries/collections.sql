@@ -1,5 +1,6 @@
 -- Collections against schedule per month in [first day, last day]: what fell due, and what
--- was received. Parameters: first day, last day (twice each).
+-- was received net of reversals (a charge-back counts against the month it was reversed in).
+-- Parameters: first day, last day (twice each).
 WITH due AS (
   SELECT date_trunc('month', i.due_date) AS month,
          sum(i.amount_pence) AS scheduled_pence,
@@ -10,9 +11,10 @@ WITH due AS (
 ),
 received AS (
   SELECT date_trunc('month', p.transaction_date) AS month,
-         sum(p.amount_pence) AS collected_pence
+         sum(CASE WHEN p.type = 'payment' THEN p.amount_pence ELSE -p.amount_pence END)
+           AS collected_pence
   FROM fact_payments p
-  WHERE p.type = 'payment'
+  WHERE p.type IN ('payment', 'payment_reversal')
     AND p.transaction_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
   GROUP BY date_trunc('month', p.transaction_date)
 )

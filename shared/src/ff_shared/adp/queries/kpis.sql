@@ -37,7 +37,8 @@ accepted AS (
 ),
 received AS (
   SELECT p.agreement_number,
-         sum(CASE WHEN p.type = 'payment' THEN p.amount_pence ELSE 0 END) AS paid,
+         sum(CASE WHEN p.type = 'payment' THEN p.amount_pence
+                  WHEN p.type = 'payment_reversal' THEN -p.amount_pence ELSE 0 END) AS paid,
          sum(CASE WHEN p.type = 'write_off' THEN p.amount_pence ELSE 0 END) AS written_off
   FROM fact_payments p, bounds
   WHERE p.transaction_date <= d_to

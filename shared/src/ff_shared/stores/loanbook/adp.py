@@ -17,7 +17,7 @@ from ff_shared.adp.sources import (
     customer_key,
     postcode_area,
 )
-from ff_shared.domain.loans import pence_from_decimal
+from ff_shared.domain.loans import TransactionType, pence_from_decimal
 from ff_shared.stores.loanbook.queries import naive_utc, utc
 
 _EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
@@ -128,13 +128,16 @@ async def transactions_since(
 
 
 async def totals(conn: aioodbc.Connection) -> LoanBookTotals:
+    """Counts and sums of the whole book; payments net of their reversals."""
     async with conn.cursor() as cur:
         await cur.execute("SELECT COUNT(*), SUM(AdvanceAmount), SUM(Balance) FROM Agreements")
         agreements = await cur.fetchone()
         await cur.execute("SELECT COUNT(*) FROM ScheduleInstalments")
         instalments = await cur.fetchone()
         await cur.execute(
-            "SELECT COUNT(*), SUM(CASE WHEN TypeId = 3 THEN Amount ELSE 0 END) FROM Transactions"
+            "SELECT COUNT(*), SUM(CASE WHEN TypeId = ? THEN Amount WHEN TypeId = ? THEN -Amount"
+            " ELSE 0 END) FROM Transactions",
+            (int(TransactionType.PAYMENT), int(TransactionType.PAYMENT_REVERSAL)),
         )
         transactions = await cur.fetchone()
     return LoanBookTotals(

@@ -16,6 +16,9 @@ from ff_shared.domain.privacy_retention import HoldKind
 
 HOLDS = "retention_holds"
 RUNS = "retention_runs"
+APPLICATIONS = "applications"
+DOCUMENTS = "documents"
+NOTES = "notes"
 
 Db = AsyncDatabase[dict[str, Any]]
 
@@ -48,6 +51,39 @@ async def due(db: Db, *, today: date, limit: int = 500) -> list[dict[str, Any]]:
     cutoff = datetime.combine(today, time.min, tzinfo=UTC)
     cursor = db[HOLDS].find({"until": {"$lte": cutoff}}).sort([("until", 1)]).limit(limit)
     return [raw async for raw in cursor]
+
+
+async def held_after(db: Db, *, kind: HoldKind, refs: list[str], today: date) -> set[str]:
+    """Which of ``refs`` a hold of ``kind`` still keeps after ``today``."""
+    if not refs:
+        return set()
+    cutoff = datetime.combine(today, time.min, tzinfo=UTC)
+    cursor = db[HOLDS].find(
+        {"kind": kind.value, "ref": {"$in": refs}, "until": {"$gt": cutoff}}, {"ref": 1}
+    )
+    return {str(raw["ref"]) async for raw in cursor}
+
+
+async def uploads_of_application(db: Db, application_id: str) -> list[dict[str, Any]]:
+    """The upload records tied to an application: id, object key and status."""
+    cursor = (
+        db[DOCUMENTS]
+        .find({"application_id": application_id}, {"object_key": 1, "status": 1})
+        .sort([("_id", 1)])
+    )
+    return [raw async for raw in cursor]
+
+
+async def delete_upload(db: Db, document_id: str) -> int:
+    return int((await db[DOCUMENTS].delete_one({"_id": document_id})).deleted_count)
+
+
+async def delete_notes_of_application(db: Db, application_id: str) -> int:
+    return int((await db[NOTES].delete_many({"application_id": application_id})).deleted_count)
+
+
+async def delete_application(db: Db, application_id: str) -> int:
+    return int((await db[APPLICATIONS].delete_one({"_id": application_id})).deleted_count)
 
 
 async def release(db: Db, hold_key: str) -> None:
