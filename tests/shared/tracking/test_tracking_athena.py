@@ -75,7 +75,7 @@ def _sql_event_fields(sql: str) -> set[str]:
 def _fold_event_fields() -> set[str]:
     """The event fields the PostgreSQL side's sessionisation reads (``event.<field>``)."""
     found: set[str] = set()
-    for fn in (sessions.session_delta, sessions.fold, events.step_index):
+    for fn in (sessions.session_delta, sessions.fold, sessions._fold_step, events.step_index):
         tree = ast.parse(inspect.getsource(fn))
         for node in ast.walk(tree):
             if (

@@ -294,22 +294,7 @@ def fold(events: Iterable[StampedEvent], into: BatchDelta | None = None) -> Batc
         if event.context is not None and _before(event, acc[_CTX]):
             acc[_CTX] = event
         if step is not None:
-            skey = (sid, step)
-            st = steps.get(skey)
-            completed = at if kind is _STEP_COMPLETE else None
-            if st is None:
-                steps[skey] = [index, at, at, 1, completed]
-            else:
-                if at < st[1]:
-                    st[1] = at
-                if at > st[2]:
-                    st[2] = at
-                st[3] += 1
-                if completed is not None and (st[4] is None or completed < st[4]):
-                    st[4] = completed
-            if kind is _FIELD_ERROR and event.field and event.error_code:
-                fkey = (sid, step, event.field, event.error_code)
-                field_errors[fkey] = field_errors.get(fkey, 0) + 1
+            _fold_step(steps, field_errors, event, step, index)
         if event.identity_hashes is not None:
             for identity, value in event.identity_hashes.items():
                 ikey = (sid, identity.value, value)
@@ -318,18 +303,7 @@ def fold(events: Iterable[StampedEvent], into: BatchDelta | None = None) -> Batc
                     identities[ikey] = at
     delta = BatchDelta(
         sessions={sid: _session_of(sid, acc) for sid, acc in sessions.items()},
-        steps={
-            (sid, step): StepDelta(
-                session_id=sid,
-                step=step,
-                step_index=st[0],
-                first_at=st[1],
-                last_at=st[2],
-                events=st[3],
-                completed_at=st[4],
-            )
-            for (sid, step), st in steps.items()
-        },
+        steps={key: _step_of(key, st) for key, st in steps.items()},
         field_errors=field_errors,
         identities=identities,
     )
@@ -339,6 +313,46 @@ def fold(events: Iterable[StampedEvent], into: BatchDelta | None = None) -> Batc
     into.sessions, into.steps = merged.sessions, merged.steps
     into.field_errors, into.identities = merged.field_errors, merged.identities
     return into
+
+
+def _fold_step(
+    steps: dict[tuple[str, str], list[Any]],
+    field_errors: dict[tuple[str, str, str, str], int],
+    event: StampedEvent,
+    step: str,
+    index: int,
+) -> None:
+    """One event into its step's running aggregate (and its field error's count)."""
+    sid, at, kind = event.session_id, event.client_time, event.type
+    skey = (sid, step)
+    st = steps.get(skey)
+    completed = at if kind is _STEP_COMPLETE else None
+    if st is None:
+        steps[skey] = [index, at, at, 1, completed]
+    else:
+        if at < st[1]:
+            st[1] = at
+        if at > st[2]:
+            st[2] = at
+        st[3] += 1
+        if completed is not None and (st[4] is None or completed < st[4]):
+            st[4] = completed
+    if kind is _FIELD_ERROR and event.field and event.error_code:
+        fkey = (sid, step, event.field, event.error_code)
+        field_errors[fkey] = field_errors.get(fkey, 0) + 1
+
+
+def _step_of(key: tuple[str, str], st: list[Any]) -> StepDelta:
+    sid, step = key
+    return StepDelta(
+        session_id=sid,
+        step=step,
+        step_index=st[0],
+        first_at=st[1],
+        last_at=st[2],
+        events=st[3],
+        completed_at=st[4],
+    )
 
 
 def merge_deltas(a: BatchDelta, b: BatchDelta) -> BatchDelta:

@@ -10,20 +10,28 @@ not help until someone changes something).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import stat
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
 
 import asyncssh
 import msgspec
 import structlog
 from asyncssh.sftp import SAFE_SFTP_READ_LEN
+
+from ff_shared.integrations.sftp.transfer import (
+    Progress,
+    Sink,
+    Transfer,
+    hashes_of_prefix,
+    local_sizes,
+    part_path,
+    resume,
+)
 
 log = structlog.get_logger()
 
@@ -31,17 +39,12 @@ BLOCK_BYTES = 256 * 1024
 """Bytes asked for by each SFTP read (less when the server advertises a smaller limit)."""
 MAX_REQUESTS = 64
 """SFTP reads kept in flight."""
-WRITE_BYTES = 4 * 1024 * 1024
-"""Contiguous bytes handed to the writer thread at once, at least (the last run may be less)."""
-BUFFERED_BYTES = 64 * 1024 * 1024
-"""Received bytes waiting for the writer beyond which the transfer waits for it."""
 WINDOW_BYTES = 16 * 1024 * 1024
 """The SSH channel's receive window: the server may send this much before the client reads it
 (asyncssh's default, 2 MiB, holds only eight 256 KiB answers, so the read-ahead stalls on it)."""
 PACKET_BYTES = 256 * 1024
 """The largest SSH packet the server may send on the channel (asyncssh's default is 32 KiB): fewer,
 larger packets cost the client less per byte."""
-HASH_BUFFER = 4 * 1024 * 1024
 # AES-GCM is about twice as fast as the default cipher on these hosts; the rest are fallbacks.
 PREFERRED_CIPHERS = (
     "aes128-gcm@openssh.com",
@@ -51,7 +54,6 @@ PREFERRED_CIPHERS = (
     "aes256-ctr",
 )
 
-Progress = Callable[[int, int], None]
 """Called with (bytes done, bytes in total) as a transfer proceeds."""
 
 
@@ -100,47 +102,6 @@ class Download(msgspec.Struct, frozen=True, kw_only=True):
     """Only when asked for (``download(..., md5=True)``): a server that publishes a ``.md5``."""
     resumed_from: int
     transferred: int
-
-
-def _new_hashes(md5: bool) -> tuple[hashlib._Hash, hashlib._Hash | None]:
-    return hashlib.sha256(), hashlib.md5(usedforsecurity=False) if md5 else None
-
-
-def _hashes_of_prefix(
-    path: Path, size: int, md5: bool
-) -> tuple[hashlib._Hash, hashlib._Hash | None]:
-    sha, md5_hash = _new_hashes(md5)
-    with path.open("rb") as handle:
-        remaining = size
-        while remaining > 0:
-            block = handle.read(min(HASH_BUFFER, remaining))
-            if not block:
-                break
-            sha.update(block)
-            if md5_hash is not None:
-                md5_hash.update(block)
-            remaining -= len(block)
-    return sha, md5_hash
-
-
-def part_path(local_path: Path) -> Path:
-    return local_path.with_name(local_path.name + ".part")
-
-
-def _absorb(out: BinaryIO, sha: Any, md5: Any | None, blocks: list[bytes]) -> None:
-    for data in blocks:
-        out.write(data)
-        sha.update(data)
-        if md5 is not None:
-            md5.update(data)
-
-
-def _local_sizes(local_path: Path) -> tuple[int, int]:
-    """Sizes of the finished file and of its ``.part`` (-1 / 0 when absent)."""
-    local_path.parent.mkdir(parents=True, exist_ok=True)
-    part = part_path(local_path)
-    final = local_path.stat().st_size if local_path.exists() else -1
-    return final, part.stat().st_size if part.exists() else 0
 
 
 class SftpSession:
@@ -203,9 +164,9 @@ class SftpSession:
         The bytes are hashed with SHA-256 as they arrive, and with MD5 too when ``md5`` is set
         (MD5 costs more than SHA-256 on these hosts, so only when a ``.md5`` is to be checked).
         """
-        final_size, have = await asyncio.to_thread(_local_sizes, local_path)
+        final_size, have = await asyncio.to_thread(local_sizes, local_path)
         if final_size == remote.size:
-            sha, md5_hash = await asyncio.to_thread(_hashes_of_prefix, local_path, remote.size, md5)
+            sha, md5_hash = await asyncio.to_thread(hashes_of_prefix, local_path, remote.size, md5)
             return Download(
                 path=str(local_path),
                 size=remote.size,
@@ -215,7 +176,7 @@ class SftpSession:
                 transferred=0,
             )
         part = part_path(local_path)
-        transfer = await _resume(part, have, remote, progress, md5)
+        transfer = await resume(part, have, remote, progress, md5)
         try:
             await self._receive(remote, part, transfer)
         except asyncssh.SFTPNoSuchFile as exc:
@@ -250,7 +211,7 @@ class SftpSession:
             return BLOCK_BYTES
         return min(BLOCK_BYTES, limit)
 
-    async def _receive(self, remote: RemoteFile, part: Path, transfer: _Transfer) -> None:
+    async def _receive(self, remote: RemoteFile, part: Path, transfer: Transfer) -> None:
         """Append the rest of ``remote`` to ``part``, moving ``transfer`` on as it is written.
 
         ``MAX_REQUESTS`` reads of one block each are kept in flight over the whole rest of the
@@ -270,7 +231,7 @@ class SftpSession:
                 return offset, length, asyncio.ensure_future(handle.read(length, offset))
 
             with part.open("ab") as out:
-                sink = _Sink(out, transfer)
+                sink = Sink(out, transfer)
                 try:
                     # No progress for ``timeout`` seconds fails the transfer.
                     async with asyncio.timeout(self._timeout) as deadline:
@@ -298,100 +259,6 @@ class SftpSession:
                     await sink.drain()
                 out.flush()
                 os.fsync(out.fileno())
-
-
-class _Sink:
-    """Hands the bytes received, in order, to one thread that appends and hashes them.
-
-    Bytes are not copied here: a run is a list of the blocks as received, written and hashed
-    block by block in the thread. At most one write is under way; the received bytes not yet
-    written are bounded by ``BUFFERED_BYTES`` (the transfer waits for the writer beyond it)."""
-
-    def __init__(self, out: BinaryIO, transfer: _Transfer) -> None:
-        self._out = out
-        self._transfer = transfer
-        self._end = transfer.offset
-        """Where the bytes received so far end."""
-        self._run: list[bytes] = []
-        self._run_bytes = 0
-        self._writing: asyncio.Future[None] | None = None
-        self._writing_to = transfer.offset
-
-    def add(self, data: bytes) -> None:
-        self._run.append(data)
-        self._run_bytes += len(data)
-        self._end += len(data)
-
-    async def pump(self) -> None:
-        """Start the next write when the last is done; wait for it when too much is held."""
-        if self._writing is not None:
-            if not self._writing.done() and (self._end - self._transfer.offset < BUFFERED_BYTES):
-                return
-            await self._finish_write()
-        if self._run_bytes >= WRITE_BYTES:
-            self._start_write()
-
-    async def drain(self) -> None:
-        """Write everything received (on success or failure alike)."""
-        await self._finish_write()  # a failed write raises here: nothing is written after it
-        if self._run:
-            self._start_write()
-            await self._finish_write()
-
-    def _start_write(self) -> None:
-        run, self._run, self._run_bytes = self._run, [], 0
-        transfer = self._transfer
-        self._writing_to = self._end
-        self._writing = asyncio.ensure_future(
-            asyncio.to_thread(_absorb, self._out, transfer.sha, transfer.md5, run)
-        )
-
-    async def _finish_write(self) -> None:
-        writing, self._writing = self._writing, None
-        if writing is None:
-            return
-        await writing
-        self._transfer.advance_to(self._writing_to)
-
-
-class _Transfer:
-    """A download under way: where it started, how far it got, the hashes of what it has."""
-
-    def __init__(
-        self,
-        *,
-        size: int,
-        started_at: int,
-        sha: hashlib._Hash,
-        md5: hashlib._Hash | None,
-        progress: Progress | None,
-    ) -> None:
-        self.size = size
-        self.started_at = started_at
-        self.offset = started_at
-        self.sha = sha
-        self.md5 = md5
-        self._progress = progress
-        self.advance_to(started_at)
-
-    def advance_to(self, offset: int) -> None:
-        self.offset = offset
-        if self._progress is not None:
-            self._progress(offset, self.size)
-
-
-async def _resume(
-    part: Path, have: int, remote: RemoteFile, progress: Progress | None, md5: bool
-) -> _Transfer:
-    """Where to continue: after the bytes of a ``.part`` (hashed again), or from nothing."""
-    if have > remote.size:
-        log.warning("sftp_part_discarded", file=remote.name, part_bytes=have, size=remote.size)
-        await asyncio.to_thread(part.unlink)
-        have = 0
-    sha, md5_hash = (
-        await asyncio.to_thread(_hashes_of_prefix, part, have, md5) if have else _new_hashes(md5)
-    )
-    return _Transfer(size=remote.size, started_at=have, sha=sha, md5=md5_hash, progress=progress)
 
 
 @asynccontextmanager
