@@ -41,10 +41,9 @@ from typing import Any
 
 import aioboto3
 import aiohttp
-import asyncpg
 
 # Run as a script, so this folder is on the path and the quote bench's helpers import.
-from api_bench import _granian, _wrk, cpu_seconds
+from api_bench import _create_or_drop, _granian, _wrk, cpu_seconds
 from ff_shared.domain.application import STEPS, example_for
 from ff_shared.domain.product import LoanProduct
 from ff_shared.integrations.aws.cognito import (
@@ -277,22 +276,11 @@ async def _seed_aws(moto_url: str, run_id: str) -> tuple[PoolIds, PoolIds, str, 
     return customer_pool, staff_pool, alias, customers, staff
 
 
-async def _database(base: str, name: str, create: bool) -> None:
-    admin = await asyncpg.connect(base)
-    try:
-        if create:
-            await admin.execute(f'create database "{name}"')
-        else:
-            await admin.execute(f'drop database if exists "{name}" with (force)')
-    finally:
-        await admin.close()
-
-
 async def bench(args: argparse.Namespace, workdir: Path) -> None:
     run_id = uuid.uuid4().hex[:10]
     postgres_base = os.environ.get("FF_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
     database = f"ff_bench_{run_id}"
-    await _database(f"{postgres_base}/postgres", database, create=True)
+    await _create_or_drop(f"{postgres_base}/postgres", database, create=True)
     mongo = start_mongo_standin(workdir)
     moto = start_moto(workdir)
     api: ServerProcess | None = None
@@ -401,7 +389,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> None:
             api.close()
         moto.close()
         mongo.close()
-        await _database(f"{postgres_base}/postgres", database, create=False)
+        await _create_or_drop(f"{postgres_base}/postgres", database, create=False)
 
 
 def main() -> None:
