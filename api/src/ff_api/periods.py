@@ -6,6 +6,11 @@ from datetime import date, timedelta
 
 from ff_shared.errors import FieldProblem, InvalidInput
 
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
+"""The dates a period may name: far beyond any loan's, and far enough inside the calendar's ends
+that a report's arithmetic on them (the default length back, the period before) cannot leave it."""
+
 
 def query_period(
     date_from: date | None,
@@ -17,7 +22,14 @@ def query_period(
     noun: str = "range",
 ) -> tuple[date, date]:
     """``date_to`` or ``last``, back to ``date_from`` or ``default_days`` days in all; a period
-    that runs backwards or covers ``max_days`` or more is bad input naming the field at fault."""
+    that runs backwards, covers ``max_days`` or more, or names a date outside
+    :data:`EARLIEST`..:data:`LATEST` is bad input naming the field at fault."""
+    for name, value in (("from", date_from), ("to", date_to)):
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise InvalidInput(
+                f"`{name}` must lie between {EARLIEST.isoformat()} and {LATEST.isoformat()}",
+                errors=[FieldProblem(path=f"query.{name}", message="out of range")],
+            )
     end = date_to or last
     start = date_from or end - timedelta(days=default_days - 1)
     if start > end:

@@ -262,6 +262,10 @@ async def test_bad_analytics_queries_are_refused(
         ({"from": "2026-03-10", "to": "2026-03-01"}, "query.from"),
         ({"environment": "qa"}, "query.environment"),
         ({"from": "2024-01-01", "to": "2026-01-01"}, "query.to"),
+        # The default period reaches back from `to`: no date arithmetic may leave the calendar.
+        ({"to": "0001-01-05"}, "query.to"),
+        ({"from": "0001-01-01", "to": "0001-01-05"}, "query.from"),
+        ({"from": "9999-12-01"}, "query.from"),
     ]
     for params, path in cases:
         response = await tracker_client.get(

@@ -176,6 +176,14 @@ async def test_bad_periods_and_unknown_reports_are_problems(
     assert backwards.status_code == 422
     assert backwards.json()["code"] == "validation_failed"
     assert backwards.json()["errors"][0]["path"] == "query.from"
+    # The period before (the KPIs compare with it) must not leave the calendar either.
+    ancient = await reports.get(
+        "/v1/staff/reports/kpis",
+        params={"from": "0001-01-01", "to": "0001-01-05"},
+        headers=analyst.headers,
+    )
+    assert ancient.status_code == 422, ancient.text
+    assert ancient.json()["errors"][0]["path"] == "query.from"
     unknown = await reports.get("/v1/staff/reports/salaries", headers=analyst.headers)
     assert unknown.status_code == 404
     bad_format = await reports.get(

@@ -259,7 +259,9 @@ async def test_two_processors_at_once_give_the_same_sessions_as_one(
     single = await stored(tracker_pool, one)
     assert_same_sessions(single, truth(one, "production"))
 
-    two = generate(sessions=6, days=2, end=now_utc(), seed=5506, environment="production")
+    # Many more sessions (message groups) than one receive hands out (10): while one processor
+    # holds its messages' groups, the other finds others to take, as with SQS itself.
+    two = generate(sessions=40, days=2, end=now_utc(), seed=5506, environment="production")
     await send(two, tracker_sqs, tracker_settings)
     env = {
         **os.environ,
